@@ -1,0 +1,30 @@
+# One venv per checkout, (re)built whenever pyproject.toml changes.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: test report bench synth venv clean-venv
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+report: $(STAMP)
+	$(BIN)/cnfs render
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_render.py
+
+synth: $(STAMP)
+	$(BIN)/cnfs synth
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,17 @@
+"""Where the project's files live, resolved from the package location (editable install)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT: Path = Path(__file__).resolve().parents[2]
+DATA: Path = ROOT / "data"
+CODEBOOK: Path = DATA / "codebook.yaml"
+PUBLISHED: Path = DATA / "published_figures.csv"
+ASSUMPTIONS: Path = DATA / "synthetic_assumptions.yaml"
+SYNTHETIC_DIR: Path = DATA / "synthetic"
+SYNTHETIC_SURVEY: Path = SYNTHETIC_DIR / "survey_synthetic.csv"
+CACHE_DIR: Path = DATA / "cache"
+QUALITATIVE_DIR: Path = DATA / "qualitative"
+NOTEBOOKS: Path = ROOT / "notebooks"
+OUTPUTS: Path = ROOT / "outputs"
+LIB: Path = ROOT / "lib"
