@@ -1,0 +1,61 @@
+"""The published-figures table: the only place the article's numbers live.
+
+Each row is one number (or stated bound) of the interim article, with the French sentence
+it comes from. Computed values are compared against it, never copied from it.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from cnfs import paths
+
+COLUMNS = [
+    "id", "section", "question", "option_or_subgroup", "statistic", "value", "unit", "base",
+    "comparison", "decimals", "lower", "upper", "computable", "quote", "note",
+]
+COMPARISONS = {
+    "rounded", "equal", "gt", "lt", "ge", "le", "between",
+    "date_on_or_after", "date_on_or_before", "context",
+}
+
+
+@lru_cache(maxsize=4)
+def _read(path: str, mtime: float) -> pd.DataFrame:
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: missing columns {missing}; expected {COLUMNS}")
+    return df
+
+
+def load_published(path: str | Path | None = None) -> pd.DataFrame:
+    """Return the published-figures table (all columns as text; see ``published_value``)."""
+    p = Path(path) if path else paths.PUBLISHED
+    return _read(str(p), p.stat().st_mtime).copy()
+
+
+def published_row(figure_id: str, path: str | Path | None = None) -> pd.Series:
+    """One row of the table by id; a clear KeyError when the id is unknown."""
+    df = load_published(path)
+    hit = df[df["id"] == figure_id]
+    if hit.empty:
+        raise KeyError(f"{figure_id!r} is not in {path or paths.PUBLISHED}")
+    return hit.iloc[0]
+
+
+def published_value(figure_id: str, path: str | Path | None = None) -> float | str:
+    """The published value of a figure: a float when numeric, the text otherwise (dates, periods)."""
+    raw = published_row(figure_id, path)["value"]
+    try:
+        return float(raw)
+    except ValueError:
+        return raw
+
+
+def figures_for(prefix: str, path: str | Path | None = None) -> pd.DataFrame:
+    """Rows whose ``question`` starts with ``prefix`` (e.g. ``"qual:"`` for the qualitative study)."""
+    df = load_published(path)
+    return df[df["question"].str.startswith(prefix)].reset_index(drop=True)
