@@ -1,0 +1,67 @@
+"""Provenance of data files: content hashes, and the sidecar that marks a file as synthetic."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+SYNTHETIC_WARNING = (
+    "Données SYNTHÉTIQUES : générées par cnfs.synth à partir du codebook, des chiffres publiés et "
+    "d'hypothèses explicites. Elles imitent l'enquête mais ne sont pas des réponses réelles : "
+    "aucun résultat calculé sur ces données n'est un constat."
+)
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def sidecar_path(data_path: str | Path) -> Path:
+    """``survey.csv`` -> ``survey.provenance.json`` beside it."""
+    p = Path(data_path)
+    return p.with_name(p.stem + ".provenance.json")
+
+
+def read_provenance(data_path: str | Path) -> dict[str, Any]:
+    """The provenance recorded beside a data file (or in Parquet metadata); {} when none."""
+    side = sidecar_path(data_path)
+    if side.exists():
+        return json.loads(side.read_text(encoding="utf-8"))
+    if Path(data_path).suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        meta = pq.read_schema(data_path).metadata or {}
+        raw = meta.get(b"cnfs_provenance")
+        if raw:
+            return json.loads(raw.decode("utf-8"))
+    return {}
+
+
+def is_synthetic(data_path: str | Path) -> bool:
+    return bool(read_provenance(data_path).get("synthetic", False))
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write a file so that readers see the old content or the new one, never half of it."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, p)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
