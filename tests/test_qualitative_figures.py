@@ -1,0 +1,79 @@
+"""Counts behind notebook 08, checked against the published-figures table."""
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import pytest
+
+from cnfs.qualitative import (
+    ReproductionError, appropriation_matrix, check_all_reproduced, code_territory_matrix,
+    compare_with_published, computed_figures, coordination_contracts, coordinators, load_qualitative,
+    needs_instances, territory_features, territory_overview, verbatims_by_theme,
+)
+from cnfs.reference import figures_for
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_qualitative()
+
+
+@pytest.fixture(scope="module")
+def table(data):
+    return compare_with_published(computed_figures(data))
+
+
+def test_every_computable_qualitative_row_is_reproduced(table):
+    ref = figures_for("qual:")
+    assert list(table["id"]) == list(ref["id"])
+    computable = ref.loc[ref["computable"] == "yes", "id"]
+    assert set(table.loc[table["status"] == "reproduit", "id"]) == set(computable)
+    assert set(table.loc[table["status"] == "contexte", "id"]) == set(ref.loc[ref["computable"] != "yes", "id"])
+    check_all_reproduced(table)
+
+
+def test_check_all_reproduced_raises_on_a_changed_number(data):
+    numbers = data.territory_numbers.copy()
+    numbers.loc[numbers["measure"] == "advisors_in_efs", "value"] = 12.0
+    changed = dataclasses.replace(data, territory_numbers=numbers)
+    table = compare_with_published(computed_figures(changed))
+    assert table.set_index("id").loc["Q2_E_efs_advisors", "status"] == "non reproduit"
+    with pytest.raises(ReproductionError, match="Q2_E_efs_advisors"):
+        check_all_reproduced(table)
+
+
+def test_missing_computation_is_not_reproduced(data):
+    computed = computed_figures(data)
+    computed = computed[computed["question"] != "qual:needs"]
+    table = compare_with_published(computed)
+    row = table.set_index("id").loc["Q3_needs_instances"]
+    assert row["status"] == "non reproduit" and pd.isna(row["computed"])
+
+
+def test_coordinators_and_contracts(data):
+    c = coordinators(data)
+    assert list(c.loc[c["has_coordinator"], "territory"]) == ["A", "C", "D"]
+    assert list(c.loc[c["already_engaged"], "territory"]) == ["A", "D"]
+    contracts = coordination_contracts(data).set_index("Territoire")
+    assert contracts["Part financée par le coordinateur (%)"].to_dict() == {"A": 50.0, "C": 0.0, "D": 100.0}
+
+
+def test_matrices_are_consistent(data):
+    overview = territory_overview(data)
+    assert len(overview) == 5 and overview["Territoire"].is_unique
+    features = territory_features(data)
+    assert features.groupby("feature").size().eq(5).all()
+    approp = appropriation_matrix(data)
+    assert approp.groupby("territory")["present"].sum().ge(1).all()  # every territory has a type
+    matrix = code_territory_matrix(data)
+    n_codings = sum(len(c) for c in data.excerpts["codes"])
+    assert int(matrix.to_numpy().sum()) == n_codings
+    needs = needs_instances(data)
+    assert (needs["excerpts"] > 0).all()
+
+
+def test_verbatims_grouped_by_theme(data):
+    v = verbatims_by_theme(data)
+    assert set(v["Extrait"]) == set(data.excerpts.loc[data.excerpts["kind"] == "verbatim", "excerpt_id"])
+    assert v["Thème"].notna().all()
