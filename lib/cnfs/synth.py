@@ -353,7 +353,8 @@ def _discrete_normal(support: np.ndarray, mean: float, sd: float) -> np.ndarray:
         mu, log_s = params
         cdf = norm.cdf(edges, mu, np.exp(log_s))
         p = np.diff(cdf)
-        return p / p.sum()
+        total = p.sum()
+        return p / total if total > 0 else np.full(len(p), 1 / len(p))
 
     def loss(params: np.ndarray) -> float:
         p = pmf(params)
