@@ -1,0 +1,138 @@
+"""The loader: typed data, every validation error named precisely, input untouched, cache."""
+from __future__ import annotations
+
+import shutil
+import time
+
+import pandas as pd
+import pytest
+
+from cnfs.loader import SurveyValidationError, available_waves, load_survey, read_raw
+from cnfs.provenance import sha256_file
+
+
+@pytest.fixture()
+def raw(twin_path) -> pd.DataFrame:
+    return pd.read_csv(twin_path, dtype=str, keep_default_na=False)
+
+
+def _write(df: pd.DataFrame, path) -> str:
+    df.to_csv(path, index=False)
+    return str(path)
+
+
+def _problems(path) -> SurveyValidationError:
+    with pytest.raises(SurveyValidationError) as e:
+        load_survey(path, use_cache=False)
+    return e.value
+
+
+def test_typed_frame(survey):
+    df, cb = survey
+    assert isinstance(df["education"].dtype, pd.CategoricalDtype)
+    assert df["education"].cat.ordered
+    assert "Bac +3 et supérieur" in df["education"].cat.categories
+    assert str(df["experience__accueil_publics"].dtype) == "boolean"
+    assert str(df["interest_social"].dtype) == "Int64"
+    assert survey.is_synthetic and "SYNTHÉTIQUES" in survey.warning
+
+
+def test_wave_selection(survey):
+    one = load_survey(wave="1")
+    two = load_survey(wave=2)
+    assert len(one.data) + len(two.data) == len(survey.data)
+    assert set(one.data["wave"].astype(str)) == {"1"}
+    with pytest.raises(ValueError, match="wave '3' is not in the data"):
+        load_survey(wave="3")
+    assert available_waves() == ["1", "2"]
+
+
+def test_csv_and_parquet_load_the_same(twin_path):
+    a = load_survey(twin_path, use_cache=False).data
+    b = load_survey(twin_path.with_suffix(".parquet"), use_cache=False).data
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_missing_and_unknown_columns(raw, tmp_path):
+    bad = raw.drop(columns=["age"]).assign(shoe_size="42")
+    e = _problems(_write(bad, tmp_path / "cols.csv"))
+    msg = str(e)
+    assert "cols.csv, column 'age': expected this column (from the codebook); found no such column" in msg
+    assert "column 'shoe_size': expected only codebook columns" in msg
+
+
+def test_code_outside_options(raw, tmp_path):
+    raw.loc[[4, 9], "education"] = "doctorat"
+    msg = str(_problems(_write(raw, tmp_path / "codes.csv")))
+    assert "codes.csv, column 'education', rows 5, 10: expected an option code among ['bac_ou_moins', 'bac2', 'bac3plus']; found values 'doctorat'" in msg
+
+
+def test_scale_out_of_range_and_not_integer(raw, tmp_path):
+    raw.loc[0, "interest_social"] = "11"
+    raw.loc[1, "training_satisfaction"] = "55.5"
+    msg = str(_problems(_write(raw, tmp_path / "scale.csv")))
+    assert "column 'interest_social', rows 1: expected a value from 1 to 10; found values '11'" in msg
+    assert "column 'training_satisfaction', rows 2: expected a whole number; found values '55.5'" in msg
+
+
+def test_answer_outside_the_universe_and_missing_mandatory_answer(raw, tmp_path):
+    private = raw.index[raw["structure_sector"] == "prive"][0]
+    public = raw.index[raw["structure_sector"] == "public"][0]
+    raw.loc[private, "civil_category"] = "B"
+    raw.loc[public, "civil_category"] = ""
+    msg = str(_problems(_write(raw, tmp_path / "universe.csv")))
+    assert f"column 'civil_category', rows {private + 1}: expected no answer outside the universe" in msg
+    assert f"column 'civil_category', rows {public + 1}: expected an answer (mandatory question" in msg
+
+
+def test_duplicate_ids_and_unknown_wave(raw, tmp_path):
+    raw.loc[3, "respondent_id"] = raw.loc[2, "respondent_id"]
+    raw.loc[7, "wave"] = "3"
+    msg = str(_problems(_write(raw, tmp_path / "ids.csv")))
+    assert "column 'respondent_id', rows 3, 4: expected unique respondent ids" in msg
+    assert "column 'wave', rows 8: expected a wave among ['1', '2']" in msg
+
+
+def test_every_problem_reported_at_once(raw, tmp_path):
+    raw.loc[0, "education"] = "x"
+    raw.loc[1, "age"] = "200"
+    raw.loc[2, "experience__accueil_publics"] = "yes"
+    raw = raw.drop(columns=["met_teams"])
+    e = _problems(_write(raw, tmp_path / "many.csv"))
+    cols = {p.column for p in e.problems}
+    assert {"education", "age", "experience__accueil_publics", "met_teams"} <= cols
+    assert all(p.file.endswith("many.csv") for p in e.problems)
+
+
+def test_long_row_lists_are_shortened(raw, tmp_path):
+    raw.loc[:, "age"] = "5"
+    msg = str(_problems(_write(raw, tmp_path / "age.csv")))
+    assert "rows 1, 2, 3, 4, 5 and 1066 more" in msg
+
+
+def test_input_is_never_modified(raw, tmp_path):
+    raw.loc[0, "education"] = "x"
+    path = _write(raw, tmp_path / "ro.csv")
+    before = (sha256_file(path), (tmp_path / "ro.csv").stat().st_mtime_ns)
+    _problems(path)
+    assert (sha256_file(path), (tmp_path / "ro.csv").stat().st_mtime_ns) == before
+
+
+def test_unsupported_format_and_missing_file(tmp_path):
+    (tmp_path / "x.xlsx").write_text("nope")
+    with pytest.raises(ValueError, match="unsupported format '.xlsx'"):
+        load_survey(tmp_path / "x.xlsx")
+    with pytest.raises(FileNotFoundError, match="nothere.csv"):
+        load_survey(tmp_path / "nothere.csv")
+
+
+def test_cache_is_invalidated_when_the_file_changes(twin_path, tmp_path):
+    path = tmp_path / "export.csv"
+    shutil.copy(twin_path, path)
+    first = load_survey(path).data
+    raw = read_raw(path).astype(object).where(lambda d: d.notna(), "")
+    raw.loc[0, "age"] = "61" if raw.loc[0, "age"] != "61" else "62"
+    time.sleep(0.01)
+    raw.to_csv(path, index=False)
+    second = load_survey(path).data
+    assert first.loc[0, "age"] != second.loc[0, "age"]
