@@ -1,0 +1,374 @@
+"""Figures of the scoring tables (shares, ranked scores, distributions, comparisons), with one seaborn look.
+
+Every function takes a table from ``cnfs.scoring`` / ``cnfs.contrasts`` and returns a matplotlib Figure whose
+title is the question (or battery) and whose caption states the base and n, e.g.
+"Base : ensemble des répondants (n = 1 071)". matplotlib and seaborn are imported here only, so that
+``cnfs.scoring`` stays light; no backend is forced (set MPLBACKEND=Agg for headless use).
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+import pandas as pd
+
+from cnfs.contrasts import EFFECT_LABELS, MAGNITUDE_THRESHOLDS, TEST_LABELS, Comparison
+from cnfs.formatting import base_caption, fmt_num, fmt_p, fmt_pct
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+PALETTE = "colorblind"
+FIG_WIDTH = 9.0
+TITLE_WIDTH = 75  # characters per title line
+TABLE_COLUMNS = {
+    "question", "question_label", "option", "label", "count", "n", "percent", "ci_low", "ci_high", "rank",
+    "mean_items", "base", "mean", "sd", "median", "top_box", "top_box_threshold", "sd_rank", "value", "item_label",
+}
+
+
+def set_theme(context: str = "notebook", font_scale: float = 1.0) -> None:
+    """Apply the project's look: seaborn whitegrid, colour-blind-safe palette, light spines."""
+    import seaborn as sns
+
+    sns.set_theme(context=context, style="whitegrid", palette=PALETTE, font_scale=font_scale,
+                  rc={"axes.spines.top": False, "axes.spines.right": False, "figure.dpi": 100,
+                      "savefig.dpi": 150, "axes.titlelocation": "left"})
+
+
+def colors(n: int) -> list:
+    """``n`` colours of the project's palette."""
+    import seaborn as sns
+
+    return list(sns.color_palette(PALETTE, max(n, 1)))
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def _wrap(text: object, width: int) -> str:
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+
+
+def by_column(table: pd.DataFrame) -> str | None:
+    """The grouping column of a scoring table (its first column when that is not a table column)."""
+    first = str(table.columns[0])
+    return None if first in TABLE_COLUMNS else first
+
+
+def _level_label(by: str | None, level: object) -> str:
+    return f"Vague {level}" if by == "wave" else str(level)
+
+
+def _levels(table: pd.DataFrame, by: str | None) -> list:
+    if by is None:
+        return [None]
+    col = table[by]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return [c for c in col.cat.categories if (col == c).any()]
+    return list(dict.fromkeys(col.tolist()))
+
+
+def _subset(table: pd.DataFrame, by: str | None, level: object) -> pd.DataFrame:
+    return table if by is None else table[table[by] == level]
+
+
+def _group_ns(table: pd.DataFrame, by: str | None) -> list[int]:
+    """n of each group (the largest n of the group's rows, which share one base)."""
+    return [int(_subset(table, by, lv)["n"].max()) for lv in _levels(table, by)]
+
+
+def table_caption(table: pd.DataFrame) -> str:
+    """"Base : <base> (n = …)" for a scoring table: total n over groups; a range when items differ."""
+    bases = list(dict.fromkeys(table["base"].dropna().astype(str)))
+    base = " ; ".join(bases) if bases else "répondants"
+    by = by_column(table)
+    if by is None:
+        ns = sorted({int(v) for v in table["n"]})
+        return base_caption(base, ns[0] if len(ns) == 1 else ns)
+    return base_caption(base, int(sum(_group_ns(table, by))))
+
+
+def _title_of(table: pd.DataFrame) -> str:
+    labels = list(dict.fromkeys(table["question_label"].astype(str))) if "question_label" in table else []
+    return " ; ".join(labels)
+
+
+def _figure(n_rows: int, per_row: float = 0.42, min_height: float = 3.2):
+    import matplotlib.pyplot as plt
+
+    height = max(min_height, per_row * n_rows + 1.8)
+    fig, ax = plt.subplots(figsize=(FIG_WIDTH, height))
+    return fig, ax
+
+
+def _finish(fig: "Figure", title: str, caption: str) -> "Figure":
+    """Title at the top left, caption (base and n) at the bottom left, layout inside both."""
+    height = fig.get_size_inches()[1]
+    fig.suptitle(_wrap(title, TITLE_WIDTH), x=0.01, ha="left", fontweight="bold", fontsize="large")
+    lines = caption.count("\n") + 1
+    fig.text(0.01, 0.01, caption, ha="left", va="bottom", fontsize="small", style="italic", color="0.3")
+    bottom = min(0.4, (0.2 * lines + 0.15) / height)
+    fig.tight_layout(rect=(0, bottom, 1, 1))  # tight_layout makes room for the suptitle itself
+    return fig
+
+
+def _legend(ax: "Axes", by: str | None, levels: list, ns: list[int], title: str | None = None) -> None:
+    """Legend outside the axes on the right: one entry per group with its n."""
+    if by is None:
+        return
+    title = title or ("Vague" if by == "wave" else by)
+    handles, _ = ax.get_legend_handles_labels()
+    labels = [_wrap(f"{_level_label(by, lv)} (n = {fmt_num(n)})", 28) for lv, n in zip(levels, ns)]
+    ax.legend(handles[: len(labels)], labels, title=_wrap(title, 28), loc="upper left", bbox_to_anchor=(1.01, 1),
+              fontsize="small", title_fontsize="small", frameon=False)
+
+
+# -- shares ----------------------------------------------------------------------------------------
+def plot_shares(
+    table: pd.DataFrame,
+    *,
+    title: str | None = None,
+    caption: str | None = None,
+    sort: bool = True,
+    wrap: int = 42,
+    value_labels: bool = True,
+    legend_title: str | None = None,
+) -> "Figure":
+    """Horizontal bars of the shares table (``scoring.shares``, ``column_shares``, ``combined_share``) with Wilson intervals.
+
+    With a by column, one bar per group (legend gives each group's n). ``sort`` orders options by
+    decreasing mean share; ``sort=False`` keeps the codebook order (use it for ordered scales).
+    """
+    by = by_column(table)
+    levels = _levels(table, by)
+    options = list(dict.fromkeys(table["option"].astype(str)))
+    if sort:
+        means = table.assign(option=table["option"].astype(str)).groupby("option")["percent"].mean()
+        options = sorted(options, key=lambda o: -np.nan_to_num(means[o], nan=-1))
+    labels = {str(o): lab for o, lab in zip(table["option"].astype(str), table["label"])}
+    fig, ax = _figure(len(options) * max(1, len(levels) * 0.7))
+    pal = colors(len(levels))
+    height = 0.8 / len(levels)
+    y = np.arange(len(options))
+    for i, lv in enumerate(levels):
+        part = _subset(table, by, lv).assign(option=lambda t: t["option"].astype(str)).set_index("option")
+        part = part.reindex(options)
+        pos = y - 0.4 + height * (i + 0.5)
+        pct = part["percent"].to_numpy(dtype=float)
+        err = np.vstack([pct - part["ci_low"].to_numpy(dtype=float), part["ci_high"].to_numpy(dtype=float) - pct])
+        ax.barh(pos, pct, height=height * 0.92, color=pal[i], label=_level_label(by, lv))
+        ax.errorbar(pct, pos, xerr=np.clip(err, 0, None), fmt="none", ecolor="0.25", elinewidth=1, capsize=2.5)
+        if value_labels:
+            for p, hi, yy in zip(pct, part["ci_high"].to_numpy(dtype=float), pos):
+                if p == p:
+                    ax.text(np.nan_to_num(hi, nan=p) + 1, yy, fmt_pct(p), va="center", fontsize="x-small")
+    ax.set_yticks(y, [_wrap(labels[o], wrap) for o in options])
+    ax.invert_yaxis()
+    ax.set_xlim(0, min(110, max(100, float(np.nanmax(table["ci_high"].to_numpy(dtype=float), initial=0)) + 10)))
+    ax.set_xlabel("Part des répondants concernés (%)")
+    ax.set_ylabel("")
+    ax.grid(axis="y", visible=False)
+    _legend(ax, by, levels, _group_ns(table, by), legend_title)
+    return _finish(fig, title or _title_of(table), caption or table_caption(table))
+
+
+# -- scores ----------------------------------------------------------------------------------------
+def _score_limits(table: pd.DataFrame) -> tuple[float, float] | None:
+    thresholds = set(table.get("top_box_threshold", pd.Series(dtype=float)).dropna())
+    if thresholds == {9.0}:
+        return (1, 10)
+    if thresholds == {80.0}:
+        return (0, 100)
+    return None
+
+
+def plot_scores(
+    summary: pd.DataFrame,
+    *,
+    title: str | None = None,
+    caption: str | None = None,
+    wrap: int = 48,
+    legend_title: str | None = None,
+) -> "Figure":
+    """Mean scores with their t intervals, items ranked by mean (``scoring.scale_summary`` / ``battery_summary``).
+
+    With a by column, one point per group, items ordered by their mean over groups.
+    """
+    by = by_column(summary)
+    levels = _levels(summary, by)
+    order = summary.groupby("question", sort=False)["mean"].mean().sort_values(ascending=False).index.tolist()
+    labels = dict(zip(summary["question"], summary["label"]))
+    fig, ax = _figure(len(order) * max(1, len(levels) * 0.5))
+    pal = colors(len(levels))
+    y = np.arange(len(order))
+    step = 0.6 / len(levels)
+    for i, lv in enumerate(levels):
+        part = _subset(summary, by, lv).set_index("question").reindex(order)
+        pos = y - 0.3 + step * (i + 0.5) if by else y
+        m = part["mean"].to_numpy(dtype=float)
+        err = np.vstack([m - part["ci_low"].to_numpy(dtype=float), part["ci_high"].to_numpy(dtype=float) - m])
+        ax.errorbar(m, pos, xerr=np.clip(np.nan_to_num(err), 0, None), fmt="o", color=pal[i], ecolor=pal[i],
+                    elinewidth=1.5, capsize=3, markersize=6, label=_level_label(by, lv))
+        if by is None:
+            for mm, yy in zip(m, pos):
+                ax.annotate(fmt_num(mm, 2 if mm < 20 else 1), (mm, yy), xytext=(0, 7), textcoords="offset points",
+                            ha="center", fontsize="x-small")
+    ax.set_yticks(y, [_wrap(labels[q], wrap) for q in order])
+    ax.invert_yaxis()
+    limits = _score_limits(summary)
+    if limits:
+        pad = (limits[1] - limits[0]) * 0.03
+        ax.set_xlim(limits[0] - pad, limits[1] + pad)
+    ax.set_xlabel("Moyenne (intervalle de confiance à 95 %)")
+    _legend(ax, by, levels, _group_ns(summary, by), legend_title)
+    return _finish(fig, title or _title_of(summary), caption or table_caption(summary))
+
+
+def plot_distribution(
+    dist: pd.DataFrame,
+    *,
+    title: str | None = None,
+    caption: str | None = None,
+    legend_title: str | None = None,
+) -> "Figure":
+    """Bars of the percent of those asked at each value (or bin) of a numeric item (``scoring.distribution``)."""
+    by = by_column(dist)
+    levels = _levels(dist, by)
+    values = list(dict.fromkeys(dist["label"].astype(str)))
+    fig, ax = _figure(0, min_height=4.0)
+    pal = colors(len(levels))
+    width = 0.8 / len(levels)
+    x = np.arange(len(values))
+    for i, lv in enumerate(levels):
+        part = _subset(dist, by, lv).assign(label=lambda t: t["label"].astype(str)).set_index("label").reindex(values)
+        ax.bar(x - 0.4 + width * (i + 0.5), part["percent"].to_numpy(dtype=float), width=width * 0.92,
+               color=pal[i], label=_level_label(by, lv))
+    ax.set_xticks(x, values, rotation=0 if len(values) <= 10 and max(map(len, values)) <= 6 else 45)
+    ax.set_ylabel("Part des répondants concernés (%)")
+    ax.set_xlabel("Réponse")
+    ax.grid(axis="x", visible=False)
+    _legend(ax, by, levels, _group_ns(dist, by), legend_title)
+    default = _title_of(dist)
+    item = str(dist["item_label"].iloc[0]) if "item_label" in dist and len(dist) else default
+    if item != default:
+        default = f"{default} — {item}"
+    return _finish(fig, title or default, caption or table_caption(dist))
+
+
+# -- comparisons -----------------------------------------------------------------------------------
+def test_caption(tests: pd.DataFrame) -> str:
+    """One French line on the test of a comparison (or the options significant after BH for multi-select)."""
+    if len(tests) == 1:
+        t = tests.iloc[0]
+        if t["test"] == "none":
+            return "Test non calculable (un seul groupe ou aucune variation)."
+        name = TEST_LABELS.get(t["test"], t["test"])
+        return (f"{name[:1].upper()}{name[1:]} : {fmt_p(t['p_value'])} ; "
+                f"{EFFECT_LABELS.get(t['effect'], t['effect'])} = {fmt_num(t['effect_size'], 2)} ({t['verdict']})")
+    adjusted = tests["p_adjusted"].to_numpy(dtype=float)
+    hits = tests.loc[np.nan_to_num(adjusted, nan=1.0) < 0.05, "label"].astype(str).tolist()
+    listed = ", ".join(hits) if hits else "aucune"
+    return ("Tests par modalité (khi-deux ou Fisher), p ajustées (Benjamini-Hochberg) ; "
+            f"écarts significatifs : {_wrap(listed, 110)}")
+
+
+def plot_comparison(
+    comparison: Comparison,
+    question: str | None = None,
+    *,
+    title: str | None = None,
+    sort: bool = True,
+    legend_title: str | None = None,
+) -> "Figure":
+    """A subgroup (or wave) comparison of one question: grouped shares or scores, with the test in the caption."""
+    qid = question or next(iter(comparison.tables))
+    table = comparison.tables[qid]
+    tests = comparison.tests[comparison.tests["question"] == qid]
+    caption = f"{table_caption(table)}\n{test_caption(tests)}"
+    if "percent" in table.columns:
+        return plot_shares(table, title=title, caption=caption, sort=sort, legend_title=legend_title)
+    return plot_scores(table, title=title, caption=caption, legend_title=legend_title)
+
+
+def plot_wave_comparison(comparison: Comparison, question: str | None = None, *,
+                         title: str | None = None, sort: bool = True) -> "Figure":
+    """``plot_comparison`` of a ``contrasts.compare_waves`` result (groups shown as "Vague 1", "Vague 2")."""
+    qid = question or next(iter(comparison.tables))
+    label = comparison.tables[qid]["question_label"].iloc[0]
+    return plot_comparison(comparison, qid, title=title or f"{label} : comparaison des vagues", sort=sort)
+
+
+def plot_effects(
+    comparison: Comparison | pd.DataFrame,
+    *,
+    title: str = "Tailles d'effet des écarts entre groupes",
+    alpha: float = 0.05,
+    wrap: int = 50,
+) -> "Figure":
+    """Effect size of each compared question (one panel per kind of effect), filled when significant after BH.
+
+    Shaded bands mark the verdict thresholds (MAGNITUDE_THRESHOLDS); use it on ``compare_waves`` of a list.
+    """
+    import matplotlib.pyplot as plt
+
+    tests = comparison.tests if isinstance(comparison, Comparison) else comparison
+    tests = tests[tests["test"] != "none"]
+    kinds = [k for k in MAGNITUDE_THRESHOLDS if (tests["effect"] == k).any()] or ["cramers_v"]
+    n_rows = max([int((tests["effect"] == k).sum()) for k in kinds] + [1])
+    height = max(3.2, 0.38 * n_rows + 1.9)
+    fig, axes = plt.subplots(1, len(kinds), figsize=(FIG_WIDTH if len(kinds) == 1 else FIG_WIDTH * 1.5, height),
+                             squeeze=False)
+    pal = colors(2)
+    for ax, kind in zip(axes[0], kinds):
+        part = tests[tests["effect"] == kind]
+        names = [
+            str(ql) if pd.isna(lab) or str(lab) == str(ql) else f"{ql} : {lab}"
+            for ql, lab in zip(part["question_label"], part["label"])
+        ]
+        y = np.arange(len(part))
+        sig = np.nan_to_num(part["p_adjusted"].to_numpy(dtype=float), nan=1.0) < alpha
+        vals = part["effect_size"].to_numpy(dtype=float)
+        ax.scatter(vals[sig], y[sig], color=pal[0], s=40, label=f"p ajustée < {fmt_num(alpha, 2)}", zorder=3)
+        ax.scatter(vals[~sig], y[~sig], facecolors="white", edgecolors=pal[0], s=40, label="non significatif",
+                   zorder=3)
+        small, medium, large = MAGNITUDE_THRESHOLDS[kind]
+        for lo, hi, shade in ((small, medium, "0.95"), (medium, large, "0.9"), (large, 10, "0.85")):
+            ax.axvspan(lo, hi, color=shade, zorder=0)
+            if kind == "cohens_d":
+                ax.axvspan(-hi, -lo, color=shade, zorder=0)
+        if kind == "cohens_d":
+            ax.axvline(0, color="0.5", linewidth=0.8)
+            lim = max(1.0, float(np.nanmax(np.abs(vals), initial=0)) * 1.1)
+            ax.set_xlim(-lim, lim)
+        else:
+            ax.set_xlim(0, max(0.6, float(np.nanmax(vals, initial=0)) * 1.1))
+        ax.set_yticks(y, [_wrap(n, wrap) for n in names])
+        ax.invert_yaxis()
+        ax.set_xlabel(EFFECT_LABELS[kind])
+        ax.legend(loc="lower right", fontsize="x-small", frameon=True)
+    caption = (f"Tailles d'effet : seuils faible / moyen / fort en zones grisées ; {len(tests)} tests, "
+               "p ajustées par Benjamini-Hochberg")
+    if len(tests):
+        caption = f"{base_caption('répondants interrogés sur chaque question', sorted(set(tests['n'].astype(int))))}\n{caption}"
+    return _finish(fig, title, caption)
+
+
+# -- output ----------------------------------------------------------------------------------------
+def save_figure(fig: "Figure", path: str | Path, *, dpi: int = 150) -> Path:
+    """Write the figure as PNG atomically (temporary file in the same folder, then os.replace)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=".png")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            fig.savefig(f, format="png", dpi=dpi, bbox_inches="tight")
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return target
