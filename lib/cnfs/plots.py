@@ -358,6 +358,28 @@ def plot_effects(
 
 
 # -- output ----------------------------------------------------------------------------------------
+def plot_share_heatmap(table: pd.DataFrame, *, title: str | None = None, item: str = "item", wrap: int = 40) -> "Figure":
+    """Items × options percentages of a single-choice battery (``shares`` stacked with an ``item`` column)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    from cnfs.formatting import fmt_num
+
+    items = list(dict.fromkeys(table[item].astype(str)))
+    options = list(dict.fromkeys(table["label"].astype(str)))
+    grid = table.assign(**{item: table[item].astype(str), "label": table["label"].astype(str)}).pivot_table(
+        index=item, columns="label", values="percent", sort=False
+    ).reindex(index=items, columns=options)
+    fig, ax = plt.subplots(figsize=(1.3 * len(options) + 4, 0.55 * len(items) + 2.2))
+    annot = grid.map(lambda v: fmt_num(v, 0))
+    sns.heatmap(grid, annot=annot, fmt="", cmap="Blues", vmin=0, vmax=100, cbar_kws={"label": "% des répondants"}, ax=ax, linewidths=0.5)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_yticklabels([_wrap(t, wrap) for t in items], rotation=0)
+    ax.set_xticklabels([_wrap(t, 14) for t in options], rotation=0)
+    return _finish(fig, title or _title_of(table), table_caption(table))
+
+
 def save_figure(fig: "Figure", path: str | Path, *, dpi: int = 150) -> Path:
     """Write the figure as PNG atomically (temporary file in the same folder, then os.replace)."""
     target = Path(path)

@@ -1,0 +1,411 @@
+"""What a section notebook calls: one object that loads the data, shows results the article's way,
+and writes every table (CSV) and chart (PNG) under the output folder.
+
+Each method returns a ``Result`` that Jupyter renders as a caption, a French-formatted table and a
+chart; ``result.data`` is the tidy table behind it. Notebooks stay thin: no logic of their own.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import pandas as pd
+
+from cnfs import paths
+from cnfs.formatting import base_caption, fmt_num, fmt_p, fmt_pct
+from cnfs.loader import Survey, describe_source, load_survey
+from cnfs.provenance import SYNTHETIC_WARNING, atomic_write_text
+
+WAVE_NOTE = (
+    "Les chiffres publiés portent sur les deux vagues réunies : sur une seule vague, un écart au chiffre "
+    "publié est attendu et ne signale pas une erreur."
+)
+STATUS_STYLE = {
+    "reproduit": "background-color:#d9f0d3",
+    "non reproduit": "background-color:#f4cccc",
+    "contexte": "color:#666",
+    "hors enquête quantitative": "color:#666",
+}
+
+
+def _subgroup_site_mode(df: pd.DataFrame) -> pd.Series:
+    from cnfs.subgroups import site_mode
+
+    return site_mode(df)
+
+
+#: Subgroups derived from answers, usable as ``by=`` by name.
+DERIVED_SUBGROUPS: dict[str, Callable[[pd.DataFrame], pd.Series]] = {"site_mode": _subgroup_site_mode}
+
+
+@dataclass
+class Result:
+    """A cell's output: title, French table, optional chart and caption; ``data`` is the tidy table."""
+
+    title: str
+    data: pd.DataFrame
+    table: pd.DataFrame | None = None
+    caption: str = ""
+    png: bytes | None = None
+    notes: list[str] = field(default_factory=list)
+    styler: Any = None
+
+    def _repr_html_(self) -> str:
+        parts = [f"<h4>{html.escape(self.title)}</h4>"]
+        if self.styler is not None:
+            parts.append(self.styler.to_html())
+        elif self.table is not None:
+            parts.append(self.table.to_html(escape=True, border=0, classes="cnfs-table"))
+        if self.png:
+            b64 = base64.b64encode(self.png).decode()
+            parts.append(f'<img alt="{html.escape(self.title)}" src="data:image/png;base64,{b64}"/>')
+        for line in [self.caption, *self.notes]:
+            if line:
+                parts.append(f"<p><em>{html.escape(line)}</em></p>")
+        return "\n".join(parts)
+
+    def __repr__(self) -> str:
+        body = (self.table if self.table is not None else self.data).to_string()
+        return f"{self.title}\n{body}\n{self.caption}"
+
+
+class Report:
+    """The notebook's view of one survey file and wave, writing its tables and figures under ``output_dir``."""
+
+    def __init__(self, wave: str = "all", data_path: str | None = None, output_dir: str | None = None, section: int | None = None):
+        from cnfs.plots import set_theme
+
+        self.wave = str(wave)
+        self.data_path = data_path
+        self.survey: Survey = load_survey(data_path, self.wave)
+        self.df, self.codebook = self.survey
+        self.section = section
+        out = Path(output_dir) if output_dir else paths.OUTPUTS / ("all" if self.wave == "all" else f"wave-{self.wave}")
+        self.out = out if out.is_absolute() else (paths.NOTEBOOKS / out).resolve()
+        self.prefix = f"{section:02d}_" if section is not None else ""
+        set_theme()
+
+    # ------------------------------------------------------------ files
+    def _write_table(self, df: pd.DataFrame, name: str) -> Path:
+        path = self.out / "tables" / f"{self.prefix}{name}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, df.to_csv(index=False, lineterminator="\n"))
+        return path
+
+    def _write_figure(self, fig: Any, name: str) -> bytes:
+        import matplotlib.pyplot as plt
+
+        from cnfs.plots import save_figure
+
+        path = self.out / "figures" / f"{self.prefix}{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_figure(fig, path)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+        plt.close(fig)
+        return buf.getvalue()
+
+    def _by(self, by: str | None) -> str | pd.Series | None:
+        if by in DERIVED_SUBGROUPS:
+            return DERIVED_SUBGROUPS[by](self.df)
+        return by
+
+    # ------------------------------------------------------------ header
+    def header(self) -> Result | _Banner:
+        """Parameters and provenance, with the synthetic-data warning when it applies."""
+        src = describe_source(self.survey)
+        facts = pd.DataFrame(
+            {
+                "Paramètre": ["Vague", "Fichier de données", "Empreinte SHA-256", "Données synthétiques", "Répondants (n)", "Dossier de sortie"],
+                "Valeur": [
+                    "toutes (vagues réunies)" if self.wave == "all" else self.wave,
+                    src["fichier"],
+                    src["sha256"],
+                    "OUI" if src["synthetique"] else "non",
+                    fmt_num(src["n"]),
+                    str(self.out),
+                ],
+            }
+        ).set_index("Paramètre")
+        notes = [] if self.wave == "all" else [WAVE_NOTE]
+        res = Result("Paramètres et provenance des données", facts, facts, notes=notes)
+        if self.survey.is_synthetic:
+            banner = (
+                '<div style="border:3px solid #b00020;background:#fdecea;padding:10px;margin:8px 0;'
+                'font-weight:bold;color:#b00020">⚠ ' + html.escape(SYNTHETIC_WARNING) + "</div>"
+            )
+            return _Banner(banner, res)
+        return res
+
+    # ------------------------------------------------------------ published figures
+    def figures(self, *ids: str) -> Result:
+        """The published figures beside their computed values (interval, n, base, status)."""
+        from cnfs.compare import display_table, reproduction_table
+
+        table = reproduction_table(self.df, self.codebook, ids=list(ids), context=self._context())
+        shown = display_table(table)
+        styler = shown.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Statut"])
+        quotes = [f"« {q} »" for q in dict.fromkeys(table["quote"])]
+        return Result("Chiffres publiés et recalculés", table, shown, styler=styler, notes=quotes[:1])
+
+    def _context(self) -> dict[str, Any]:
+        from cnfs.synth import load_assumptions
+
+        return {"advisors_in_post": load_assumptions().advisors_in_post}
+
+    def section_figures(self) -> Result:
+        """Every figure of this notebook's section, with the count reproduced; written as CSV."""
+        from cnfs.compare import REPRODUCED, display_table, reproduction_table
+
+        table = reproduction_table(self.df, self.codebook, section=self.section, context=self._context())
+        self._write_table(table.drop(columns=["quote"]), "chiffres_publies")
+        comp = table[~table["status"].isin(["contexte"])]
+        ok = int((comp["status"] == REPRODUCED).sum())
+        shown = display_table(table)
+        styler = shown.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Statut"])
+        title = f"Section {self.section} : {ok} chiffre(s) reproduit(s) sur {len(comp)} calculable(s)"
+        notes = [] if self.wave == "all" else [WAVE_NOTE]
+        return Result(title, table, shown, styler=styler, notes=notes)
+
+    # ------------------------------------------------------------ descriptive results
+    def shares(self, qid: str, by: str | None = None, levels: Sequence[str] | None = None, chart: bool = True) -> Result:
+        """Share of each option among those asked (multi-select: percent of respondents), with Wilson CI."""
+        from cnfs.plots import plot_shares
+        from cnfs.scoring import shares
+
+        by_s = self._by(by)
+        if levels is not None and by_s is not None:
+            from cnfs.contrasts import restrict_levels
+
+            by_s = restrict_levels(self.df, by_s, levels)
+        t = shares(self.df, self.codebook, qid, by=by_s)
+        name = qid if by is None else f"{qid}_par_{by}"
+        self._write_table(t, name)
+        shown = _format_shares(t)
+        png = self._write_figure(plot_shares(t, legend_title=self._by_title(by)), name) if chart else None
+        notes = []
+        if "mean_items" in t:
+            notes.append(f"Nombre moyen d'items cochés : {fmt_num(t['mean_items'].iloc[0], 2)} (choix multiples : les pourcentages sont des parts de répondants et dépassent 100 % au total).")
+        return Result(self.codebook[qid].wording, t, shown, _caption(t), png, notes)
+
+    def battery_shares(self, group: str) -> Result:
+        """Shares of each option for every item of a single-choice battery (e.g. exchange frequencies)."""
+        from cnfs.plots import plot_share_heatmap
+        from cnfs.scoring import shares
+
+        items = self.codebook.items(group)
+        t = pd.concat(
+            [shares(self.df, self.codebook, q.id).assign(item=q.label) for q in items], ignore_index=True
+        )
+        self._write_table(t, group)
+        shown = t.pivot_table(index="item", columns="label", values="percent", sort=False, observed=True)
+        shown = shown.reindex(index=[q.label for q in items], columns=[o.label for o in items[0].options])
+        shown = shown.map(lambda x: fmt_pct(x, 1))
+        png = self._write_figure(plot_share_heatmap(t, title=self.codebook.groups[group].short), group)
+        return Result(self.codebook.groups[group].wording, t, shown, _caption(t), png)
+
+    def scores(self, items: str | Sequence[str], chart: bool = True) -> Result:
+        """Mean, sd, median, top-box and t interval of a battery (group id) or of listed items, ranked."""
+        from cnfs.plots import plot_scores
+        from cnfs.scoring import battery_summary, scale_summary
+
+        if isinstance(items, str) and items in self.codebook.groups:
+            t = battery_summary(self.df, self.codebook, items)
+            title, name = self.codebook.groups[items].wording, items
+        else:
+            ids = [items] if isinstance(items, str) else list(items)
+            t = scale_summary(self.df, self.codebook, ids)
+            title, name = self.codebook[ids[0]].wording, "_".join(ids[:2])
+        self._write_table(t, name)
+        png = self._write_figure(plot_scores(t), name) if chart else None
+        return Result(title, t, _format_scores(t), _caption(t), png)
+
+    def distribution(self, qid: str) -> Result:
+        """How the answers to one numeric item are spread."""
+        from cnfs.plots import plot_distribution
+        from cnfs.scoring import distribution
+
+        t = distribution(self.df, self.codebook, qid)
+        self._write_table(t, f"{qid}_distribution")
+        png = self._write_figure(plot_distribution(t), f"{qid}_distribution")
+        return Result(f"Distribution : {self.codebook[qid].label}", t, None, _caption(t), png)
+
+    def contrast(self, qid: str, by: str, levels: Sequence[str] | None = None) -> Result:
+        """A subgroup comparison: the table by group, the test, the effect size and its verdict."""
+        from cnfs.contrasts import compare_groups
+        from cnfs.plots import plot_comparison
+
+        comp = compare_groups(self.df, self.codebook, qid, self._by(by), levels=levels)
+        name = f"{qid}_selon_{by}"
+        self._write_table(comp.table, name)
+        self._write_table(comp.tests, f"{name}_test")
+        png = self._write_figure(plot_comparison(comp, legend_title=self._by_title(by)), name)
+        return Result(f"{self.codebook[qid].short} selon {self._by_label(by)}", comp.tests, _format_tests(comp.tests), _caption(comp.table), png)
+
+    def _by_title(self, by: str | None) -> str | None:
+        if by is None:
+            return None
+        if by in self.codebook:
+            return self.codebook[by].short
+        return {"site_mode": "Nombre de sites", "wave": "Vague"}.get(by, by)
+
+    def _by_label(self, by: str) -> str:
+        if by in self.codebook:
+            return f"« {self.codebook[by].short} »"
+        return {"site_mode": "le nombre de sites (mono-site / multi-sites)", "wave": "la vague"}.get(by, by)
+
+    # ------------------------------------------------------------ methodology
+    def response_counts(self) -> Result:
+        """Complete answers per wave with the first and last answer dates (all waves, whatever the parameter)."""
+        full = load_survey(self.data_path, "all").data
+        w, d = self.codebook.wave_column, self.codebook.date_column
+        g = full.groupby(w, observed=True)
+        t = pd.DataFrame({"n": g.size(), "premiere_reponse": g[d].min().dt.date, "derniere_reponse": g[d].max().dt.date})
+        t["part"] = 100 * t["n"] / t["n"].sum()
+        t = t.reset_index().rename(columns={w: "vague"})
+        self._write_table(t, "reponses_par_vague")
+        shown = t.assign(
+            n=t["n"].map(fmt_num), part=t["part"].map(lambda x: fmt_pct(x, 1))
+        ).rename(columns={"vague": "Vague", "premiere_reponse": "Première réponse", "derniere_reponse": "Dernière réponse", "part": "Part"}).set_index("Vague")
+        return Result("Réponses complètes par vague", t, shown, base_caption("ensemble des répondants", int(t["n"].sum())))
+
+    def wave_homogeneity(self) -> Result:
+        """Every question compared between waves: test, BH-adjusted p, effect size and its verdict."""
+        from cnfs.contrasts import compare_waves
+        from cnfs.plots import plot_effects
+
+        full = load_survey(self.data_path, "all").data
+        qids = [q.id for q in self.codebook.questions.values() if q.type != "text"]
+        comp = compare_waves(full, self.codebook, qids)
+        tests = comp.tests
+        self._write_table(tests, "homogeneite_vagues")
+        png = self._write_figure(plot_effects(comp, title="Écarts entre les vagues : tailles d'effet par question"), "homogeneite_vagues")
+        verdicts = tests["verdict"].value_counts()
+        summary = pd.DataFrame({"Comparaisons": verdicts, "Part": (100 * verdicts / verdicts.sum()).map(lambda x: fmt_pct(x, 1))})
+        sig = int(tests["significant"].sum())
+        notes = [
+            f"{len(tests)} comparaisons (une par question, une par option pour les choix multiples), "
+            f"{sig} significative(s) au seuil de 5 % après correction de Benjamini-Hochberg. "
+            "Taille d'effet : V de Cramér (choix) ou différence standardisée de moyennes (échelles)."
+        ]
+        return Result("Homogénéité des deux vagues", tests, summary, "", png, notes)
+
+    def wave_differences(self, top: int = 10) -> Result:
+        """The largest wave differences, to read beside the homogeneity summary."""
+        from cnfs.contrasts import compare_waves
+
+        full = load_survey(self.data_path, "all").data
+        qids = [q.id for q in self.codebook.questions.values() if q.type != "text"]
+        tests = compare_waves(full, self.codebook, qids).tests
+        largest = tests.reindex(tests["effect_size"].abs().sort_values(ascending=False).index).head(top)
+        return Result(f"Les {top} plus grands écarts entre vagues", largest, _format_tests(largest))
+
+    # ------------------------------------------------------------ reproduction (notebook 09)
+    def reproduction(self) -> Result:
+        """Every published figure, survey and qualitative: published, computed, interval, status."""
+        from cnfs.compare import ELSEWHERE, display_table, reproduction_table, summary_by_section
+        from cnfs.qualitative import compare_with_published, computed_figures, load_qualitative
+
+        table = reproduction_table(self.df, self.codebook, context=self._context())
+        qual = compare_with_published(computed_figures(load_qualitative())).set_index("id")
+        is_qual = table["status"] == ELSEWHERE
+        table.loc[is_qual, "computed"] = table.loc[is_qual, "id"].map(qual["computed"])
+        table.loc[is_qual, "status"] = table.loc[is_qual, "id"].map(qual["status"])
+        self._write_table(table.drop(columns=["quote"]), "reproduction")
+        summary = summary_by_section(table)
+        self._write_table(summary.reset_index(), "reproduction_par_section")
+        total = summary.loc["total"]
+        title = f"{total['reproduits']} chiffres publiés reproduits sur {total['calculables']} calculables ({total['contexte']} de contexte)"
+        shown = display_table(table)
+        styler = shown.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Statut"])
+        res = Result(title, table, shown, styler=styler, notes=[] if self.wave == "all" else [WAVE_NOTE])
+        res.summary = summary  # type: ignore[attr-defined]
+        return res
+
+    def check_reproduced(self, result: Result) -> str:
+        """On the synthetic twin with all waves, fail loudly if any published figure is not reproduced."""
+        from cnfs.compare import check_all_reproduced
+
+        if not (self.survey.is_synthetic and self.wave == "all"):
+            return "Vérification stricte réservée au jumeau synthétique, toutes vagues : non appliquée ici."
+        check_all_reproduced(result.data)
+        return f"Tous les chiffres calculables sont reproduits sur le jumeau synthétique ({len(result.data)} lignes vérifiées)."
+
+
+@dataclass
+class _Banner:
+    banner: str
+    result: Result
+
+    def _repr_html_(self) -> str:
+        return self.banner + self.result._repr_html_()
+
+    def __repr__(self) -> str:
+        return f"{SYNTHETIC_WARNING}\n{self.result!r}"
+
+
+# ------------------------------------------------------------ French tables
+def _caption(t: pd.DataFrame) -> str:
+    if t.empty or "base" not in t:
+        return ""
+    return base_caption(str(t["base"].iloc[0]), sorted(set(int(n) for n in t["n"])) if "n" in t else 0)
+
+
+def _ci(lo: Any, hi: Any, pct: bool) -> str:
+    f = (lambda x: fmt_pct(x, 1)) if pct else (lambda x: fmt_num(x, 2))
+    return f"[{f(lo)} ; {f(hi)}]"
+
+
+def _format_shares(t: pd.DataFrame) -> pd.DataFrame:
+    by = [c for c in t.columns if c not in {"question", "question_label", "option", "label", "count", "n", "percent", "ci_low", "ci_high", "rank", "base", "mean_items"}]
+    out = pd.DataFrame(
+        {
+            **{c: t[c].astype(str) for c in by},
+            "Réponse": t["label"],
+            "Part": t["percent"].map(lambda x: fmt_pct(x, 1)),
+            "IC 95 %": [_ci(a, b, True) for a, b in zip(t["ci_low"], t["ci_high"])],
+            "Effectif": t["count"].map(fmt_num),
+            "n": t["n"].map(fmt_num),
+        }
+    )
+    return out.set_index(by + ["Réponse"]) if by else out.set_index("Réponse")
+
+
+def _format_scores(t: pd.DataFrame) -> pd.DataFrame:
+    by = [c for c in t.columns if c not in {"question", "question_label", "label", "n", "mean", "sd", "median", "top_box", "top_box_threshold", "ci_low", "ci_high", "rank", "sd_rank", "base"}]
+    out = pd.DataFrame(
+        {
+            **{c: t[c].astype(str) for c in by},
+            "Item": t["label"],
+            "Moyenne": t["mean"].map(lambda x: fmt_num(x, 2)),
+            "IC 95 %": [_ci(a, b, False) for a, b in zip(t["ci_low"], t["ci_high"])],
+            "Écart type": t["sd"].map(lambda x: fmt_num(x, 2)),
+            "Médiane": t["median"].map(lambda x: fmt_num(x, 1)),
+            "Top-box": t["top_box"].map(lambda x: fmt_pct(x, 1)),
+            "Rang": t["rank"].map(fmt_num),
+            "Rang écart type": t["sd_rank"].map(fmt_num),
+            "n": t["n"].map(fmt_num),
+        }
+    )
+    return out.set_index(by + ["Item"]) if by else out.set_index("Item")
+
+
+def _format_tests(tests: pd.DataFrame) -> pd.DataFrame:
+    label = tests["label"].fillna(tests["question_label"]) if "label" in tests else tests["question_label"]
+    return pd.DataFrame(
+        {
+            "Question": tests["question_label"],
+            "Modalité / item": label,
+            "Groupes": tests["groups"],
+            "n": tests["n_by"],
+            "Test": tests["test"],
+            "p": tests["p_value"].map(fmt_p),
+            "p ajusté (BH)": tests["p_adjusted"].map(fmt_p),
+            "Taille d'effet": [f"{e} = {fmt_num(v, 3)}" for e, v in zip(tests["effect"], tests["effect_size"])],
+            "Ampleur": tests["verdict"],
+        }
+    ).set_index("Question")
