@@ -195,26 +195,13 @@ class Codebook:
 
     def dependency_order(self) -> list[str]:
         """Question ids ordered so that each comes after the questions its universe depends on."""
-        order: list[str] = []
-        seen: set[str] = set()
+        from cnfs.ordering import topological_order
 
-        def visit(qid: str, stack: tuple[str, ...]) -> None:
-            if qid in seen:
-                return
-            if qid in stack:
-                raise ValueError(f"circular universe: {' -> '.join(stack + (qid,))}")
+        def deps(qid: str) -> list[str]:
             q = self.questions[qid]
-            deps = [q.universe.question] if q.universe else []
-            if q.sum_max_with:
-                deps.append(q.sum_max_with)
-            for d in deps:
-                visit(d, stack + (qid,))
-            seen.add(qid)
-            order.append(qid)
+            return [d for d in [q.universe.question if q.universe else None, q.sum_max_with] if d in self.questions]
 
-        for qid in self.questions:
-            visit(qid, ())
-        return order
+        return topological_order(self.questions, deps)
 
     # -- checks -------------------------------------------------------------
     def problems(self) -> list[str]:

@@ -18,7 +18,8 @@ import pandas as pd
 from cnfs import paths
 from cnfs.formatting import base_caption, fmt_num, fmt_p, fmt_pct
 from cnfs.loader import Survey, describe_source, load_survey
-from cnfs.provenance import SYNTHETIC_WARNING, atomic_write_text
+from cnfs.outputs import resolve_output_dir, write_figure, write_table
+from cnfs.provenance import SYNTHETIC_WARNING
 
 WAVE_NOTE = (
     "Les chiffres publiés portent sur les deux vagues réunies : sur une seule vague, un écart au chiffre "
@@ -84,26 +85,20 @@ class Report:
         self.survey: Survey = load_survey(data_path, self.wave)
         self.df, self.codebook = self.survey
         self.section = section
-        out = Path(output_dir) if output_dir else paths.OUTPUTS / ("all" if self.wave == "all" else f"wave-{self.wave}")
-        self.out = out if out.is_absolute() else (paths.NOTEBOOKS / out).resolve()
+        default = paths.OUTPUTS / ("all" if self.wave == "all" else f"wave-{self.wave}")
+        self.out = resolve_output_dir(output_dir) if output_dir else default
         self.prefix = f"{section:02d}_" if section is not None else ""
         set_theme()
 
     # ------------------------------------------------------------ files
     def _write_table(self, df: pd.DataFrame, name: str) -> Path:
-        path = self.out / "tables" / f"{self.prefix}{name}.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path, df.to_csv(index=False, lineterminator="\n"))
-        return path
+        return write_table(df, self.out, f"{self.prefix}{name}")
 
     def _write_figure(self, fig: Any, name: str) -> bytes:
+        """Save the chart as PNG under figures/ and return a smaller copy to embed in the notebook."""
         import matplotlib.pyplot as plt
 
-        from cnfs.plots import save_figure
-
-        path = self.out / "figures" / f"{self.prefix}{name}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_figure(fig, path)
+        write_figure(fig, self.out, f"{self.prefix}{name}")
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
         plt.close(fig)

@@ -30,6 +30,7 @@ from cnfs.calibrate import (
 )
 from cnfs.codebook import MULTI_SEP, Codebook, Question, load_codebook
 from cnfs.figspec import Filter, parse_spec
+from cnfs.ordering import topological_order
 from cnfs.provenance import SYNTHETIC_WARNING, atomic_write_bytes, atomic_write_text, sha256_file
 from cnfs.reference import load_published
 
@@ -132,22 +133,11 @@ def _deps(q: Question, st: _State) -> list[str]:
 
 
 def _order(st: _State) -> list[str]:
-    order: list[str] = []
-    seen: set[str] = set()
-
-    def visit(qid: str, stack: tuple[str, ...]) -> None:
-        if qid in seen:
-            return
-        if qid in stack:
-            raise CalibrationError(f"circular dependency in the synthetic twin: {' -> '.join(stack + (qid,))}")
-        for d in _deps(st.codebook[qid], st):
-            visit(d, stack + (qid,))
-        seen.add(qid)
-        order.append(qid)
-
-    for qid in st.codebook.questions:
-        visit(qid, ())
-    return order
+    """Questions after those their universe, subgroups and correlations depend on."""
+    try:
+        return topological_order(st.codebook.questions, lambda qid: _deps(st.codebook[qid], st))
+    except ValueError as e:
+        raise CalibrationError(f"synthetic twin: {e}") from None
 
 
 def _assign_balanced(st: _State, rows: pd.Index, counts: dict[str, int]) -> pd.Series:
