@@ -1,0 +1,76 @@
+"""Command line of the renderer: `cnfs render` / `python -m cnfs.render`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+DESCRIPTION = (
+    "Exécute chaque notebook numéroté pour chaque vague (papermill) et exporte des rapports HTML "
+    "dans outputs/, en ne ré-exécutant que ce dont les entrées ont changé."
+)
+
+
+def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the render options to a parser (shared by the subcommand and `python -m cnfs.render`)."""
+    parser.add_argument("-n", "--notebooks", nargs="+", metavar="NB",
+                        help="sous-ensemble de notebooks : numéros (3, 03) ou noms (03_usages) ; défaut : tous")
+    parser.add_argument("-w", "--waves", nargs="+", metavar="VAGUE",
+                        help="sous-ensemble de vagues (1, 2, all) ; défaut : toutes celles des données, plus all")
+    parser.add_argument("--data", type=Path, metavar="FICHIER",
+                        help="fichier de données (export réel) ; défaut : le jumeau synthétique")
+    parser.add_argument("-j", "--jobs", type=int, metavar="N",
+                        help="exécutions en parallèle (défaut : nombre de cœurs)")
+    parser.add_argument("-f", "--force", action="store_true", help="ré-exécuter même ce qui est à jour")
+    parser.add_argument("-o", "--output-dir", type=Path, metavar="DOSSIER", help="dossier des sorties (défaut : outputs/)")
+    parser.add_argument("--notebooks-dir", type=Path, metavar="DOSSIER", help="dossier des notebooks (défaut : notebooks/)")
+    parser.add_argument("--timeout", type=float, metavar="SECONDES", help="durée maximale d'une cellule")
+    parser.add_argument("--dry-run", action="store_true", help="afficher ce qui serait exécuté, et pourquoi, sans rien exécuter")
+    progress = parser.add_mutually_exclusive_group()
+    progress.add_argument("--progress", dest="progress", action="store_true", default=None,
+                          help="toujours afficher la barre de progression")
+    progress.add_argument("--no-progress", dest="progress", action="store_false",
+                          help="ne pas afficher la barre de progression")
+    return parser
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register the `render` subcommand on an argparse subparsers object; its handler is `run`."""
+    parser = subparsers.add_parser("render", help="rendre les rapports HTML de chaque notebook et vague",
+                                   description=DESCRIPTION)
+    configure(parser)
+    parser.set_defaults(func=run, handler=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute a render from parsed arguments; returns the process exit code."""
+    from cnfs.render.runner import EXIT_USAGE, RenderOptions, render
+
+    if args.jobs is not None and args.jobs < 1:
+        print("--jobs doit être ≥ 1", file=sys.stderr)
+        return EXIT_USAGE
+    options = RenderOptions(
+        notebooks=args.notebooks,
+        waves=args.waves,
+        data=args.data,
+        jobs=args.jobs,
+        force=args.force,
+        output_dir=args.output_dir,
+        notebooks_dir=args.notebooks_dir,
+        timeout=args.timeout,
+        dry_run=args.dry_run,
+        progress=args.progress,
+    )
+    try:
+        return render(options).exit_code
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        print(f"cnfs render : {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: parse argv (default sys.argv[1:]) and render."""
+    parser = configure(argparse.ArgumentParser(prog="cnfs render", description=DESCRIPTION))
+    return run(parser.parse_args(argv))

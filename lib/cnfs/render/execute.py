@@ -1,0 +1,144 @@
+"""Worker side: run one notebook with papermill into a staging folder and export its HTML there."""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from cnfs.render import kernel
+
+
+def init_worker() -> None:
+    """Process-pool initializer: Ctrl-C is handled by the parent; SIGTERM kills our kernels first."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def _terminate(signum: int, frame: Any) -> None:
+        kernel.kill_live_kernels()
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _terminate)
+
+
+def _excerpt(source: str, limit: int = 6) -> str:
+    """First lines of a cell source, for error summaries."""
+    lines = source.strip("\n").splitlines()
+    text = "\n".join(lines[:limit])
+    return text + ("\n…" if len(lines) > limit else "")
+
+
+def _failing_cell(nb: Any) -> tuple[int | None, int | None, str]:
+    """Index in the source notebook (papermill's added cells skipped), execution count and source of the failing cell."""
+    offset = 0
+    for i, cell in enumerate(nb.cells):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags or "papermill-error-cell-tag" in tags:
+            offset += 1
+            continue
+        if cell.cell_type != "code":
+            continue
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return i - offset, cell.get("execution_count"), cell.source
+    return None, None, ""
+
+
+def _restore_output_dir(nb: Any, staged: str, final: str) -> None:
+    """Show the wave folder, not the staging folder, in the injected-parameters cell."""
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell.source = cell.source.replace(repr(staged), repr(final)).replace(staged, final)
+
+
+def _list_files(root: Path) -> list[str]:
+    """Files written under a staging folder, relative, sorted."""
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def run_job(payload: dict[str, Any], staging_root: str, timeout: float | None = None) -> dict[str, Any]:
+    """Execute one job into staging_root/<wave>/<stem>/ and report what happened (never raises)."""
+    started = time.perf_counter()
+    executed_at = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    stem = payload["stem"]
+    wave_dir = Path(payload["wave_dir"])
+    stage = Path(staging_root) / wave_dir.name / stem
+    stage.mkdir(parents=True, exist_ok=True)
+    out_nb = stage / f"{stem}.ipynb"
+    params = dict(payload["parameters"])
+    final_output_dir = params["output_dir"]
+    params["output_dir"] = str(stage)
+    result: dict[str, Any] = {
+        "ident": f"{wave_dir.name}/{stem}",
+        "stage": str(stage),
+        "executed_at": executed_at,
+        "status": "ok",
+        "error": None,
+    }
+    nb = None
+    try:
+        import nbformat
+        import papermill as pm
+        from papermill.exceptions import PapermillExecutionError
+
+        try:
+            nb = pm.execute_notebook(
+                payload["notebook"],
+                str(out_nb),
+                parameters=params,
+                kernel_name=kernel.KERNEL_NAME,
+                language="python",
+                progress_bar=False,
+                request_save_on_cell_execute=False,
+                cwd=str(Path(payload["notebook"]).parent),
+                kernel_manager_class=kernel.manager_class(),
+                execution_timeout=timeout,
+                shutdown_kernel="immediate",  # outputs are all received; a graceful stop only costs time
+            )
+        except PapermillExecutionError as exc:
+            nb = nbformat.read(str(out_nb), as_version=4) if out_nb.exists() else None
+            index, count, source = _failing_cell(nb) if nb is not None else (None, None, "")
+            result["status"] = "failed"
+            result["error"] = {
+                "cell_index": index,
+                "execution_count": count if count is not None else exc.exec_count,
+                "source": _excerpt(source or exc.source or ""),
+                "ename": exc.ename,
+                "evalue": str(exc.evalue)[:2000],
+            }
+        if nb is not None:
+            _restore_output_dir(nb, str(stage), final_output_dir)
+            nbformat.write(nb, str(out_nb))
+        result["duration"] = round(time.perf_counter() - started, 3)
+        if result["status"] == "ok" and nb is not None:
+            from cnfs.render.export import export_html
+
+            context = {
+                "parameters": payload["parameters"],
+                "data_file": payload["data_file"],
+                "data_sha256": payload["components"].get("data"),
+                "synthetic": payload["synthetic"],
+                "provenance": payload.get("provenance"),
+                "notebook": Path(payload["notebook"]).name,
+                "executed_at": executed_at,
+                "duration": f"{result['duration']:.1f} s",
+                "python": sys.executable,
+                "cache_key": payload["key"][:16],
+                "ipynb_name": f"{stem}.ipynb",
+                "title": stem,
+            }
+            export_html(nb, stage / f"{stem}.html", context)
+    except Exception as exc:  # kernel died, timeout, bad notebook, export error…
+        result["status"] = "failed"
+        result["error"] = result["error"] or {
+            "cell_index": None,
+            "execution_count": None,
+            "source": "",
+            "ename": type(exc).__name__,
+            "evalue": (str(exc) or traceback.format_exc(limit=3))[:2000],
+        }
+    result["duration"] = round(time.perf_counter() - started, 3)
+    result["files"] = _list_files(stage)
+    return result

@@ -1,0 +1,186 @@
+"""Cache keys for notebook executions: every input that can change a report is hashed here."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from cnfs import paths
+
+# Bump to invalidate every cached execution after a change in how keys are built.
+KEY_SCHEME = "1"
+
+_SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
+_SKIP_SUFFIXES = (".pyc", ".pyo")
+
+
+def shared_inputs() -> dict[str, Path]:
+    """The declared list of shared inputs (besides notebook and data file) every execution depends on."""
+    return {
+        "lib": paths.LIB,
+        "codebook": paths.CODEBOOK,
+        "published": paths.PUBLISHED,
+        "assumptions": paths.ASSUMPTIONS,
+        "qualitative": paths.QUALITATIVE_DIR,
+    }
+
+
+def _iter_files(root: Path) -> list[Path]:
+    """All regular files under a directory, sorted, without caches and build metadata."""
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.endswith(".egg-info"))
+        for name in sorted(filenames):
+            if name.endswith(_SKIP_SUFFIXES):
+                continue
+            found.append(Path(dirpath) / name)
+    return found
+
+
+class FileHasher:
+    """sha256 of files, memoised on (size, mtime, inode) so unchanged files are not re-read."""
+
+    def __init__(self, memo_path: Path | None = None) -> None:
+        self.memo_path = memo_path
+        self._memo: dict[str, list[Any]] = {}
+        self._dirty = False
+        if memo_path is not None and memo_path.exists():
+            try:
+                self._memo = json.loads(memo_path.read_text())
+            except (OSError, ValueError):
+                self._memo = {}
+
+    def file(self, path: Path) -> str:
+        """Content hash of one file, 'missing' when absent."""
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return "missing"
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
+        key = str(path.resolve())
+        cached = self._memo.get(key)
+        if cached is not None and cached[:3] == stamp:
+            return str(cached[3])
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        value = digest.hexdigest()
+        self._memo[key] = [*stamp, value]
+        self._dirty = True
+        return value
+
+    def tree(self, path: Path) -> str:
+        """Hash of a file or of every file under a directory (relative names included)."""
+        if path.is_file():
+            return self.file(path)
+        if not path.is_dir():
+            return "missing"
+        digest = hashlib.sha256()
+        for f in _iter_files(path):
+            digest.update(f.relative_to(path).as_posix().encode() + b"\0" + self.file(f).encode() + b"\n")
+        return digest.hexdigest()
+
+    def save(self) -> None:
+        """Persist the memo atomically if it changed."""
+        if self.memo_path is None or not self._dirty:
+            return
+        self.memo_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.memo_path.with_name(self.memo_path.name + f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(self._memo, sort_keys=True))
+        os.replace(tmp, self.memo_path)
+        self._dirty = False
+
+
+def package_versions() -> dict[str, str]:
+    """Installed distributions and the interpreter version: an upgrade anywhere invalidates the cache."""
+    from importlib import metadata
+
+    versions: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata.get("Name") if dist.metadata is not None else None
+        if name:
+            versions[name.lower().replace("_", "-")] = dist.version
+    versions["python"] = sys.version
+    return dict(sorted(versions.items()))
+
+
+def text_hash(value: Any) -> str:
+    """sha256 of a JSON-serialisable value in canonical form."""
+    blob = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def notebook_hash(path: Path) -> str:
+    """Hash of a notebook's code: cell types, tags and sources, never outputs or execution counts."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cells = []
+    for cell in nb.get("cells", []):
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(source)
+        tags = sorted(cell.get("metadata", {}).get("tags", []))
+        cells.append([cell.get("cell_type"), tags, source])
+    meta = nb.get("metadata", {}).get("cnfs", {})
+    return text_hash({"cells": cells, "cnfs": meta})
+
+
+def shared_components(
+    hasher: FileHasher,
+    inputs: Mapping[str, Path] | None = None,
+    versions: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Hash every shared input (lib, codebook, …) and the package versions, one entry per input."""
+    inputs = shared_inputs() if inputs is None else inputs
+    comps = {f"input:{name}": hasher.tree(Path(p)) for name, p in sorted(inputs.items())}
+    comps["packages"] = text_hash(package_versions() if versions is None else dict(versions))
+    comps["scheme"] = KEY_SCHEME
+    return comps
+
+
+def execution_components(
+    shared: Mapping[str, str],
+    notebook_digest: str,
+    parameters: Mapping[str, Any],
+    data_digest: str,
+) -> dict[str, str]:
+    """All components of one execution's key, kept separate so a re-run can say what changed."""
+    comps = dict(shared)
+    comps["notebook"] = notebook_digest
+    comps["parameters"] = text_hash(dict(parameters))
+    comps["data"] = data_digest
+    return comps
+
+
+def combine(components: Mapping[str, str]) -> str:
+    """The cache key: one hash over all components."""
+    return text_hash(dict(components))
+
+
+def changed(old: Mapping[str, str] | None, new: Mapping[str, str]) -> list[str]:
+    """Names of components that differ between two component maps."""
+    if not old:
+        return ["nouveau"]
+    names: Iterable[str] = sorted(set(old) | set(new))
+    return [n for n in names if old.get(n) != new.get(n)]
+
+
+def short(digest: str, n: int = 12) -> str:
+    """Abbreviated hash for display."""
+    return digest[:n]
+
+
+__all__: Sequence[str] = [
+    "FileHasher",
+    "changed",
+    "combine",
+    "execution_components",
+    "notebook_hash",
+    "package_versions",
+    "shared_components",
+    "shared_inputs",
+    "text_hash",
+]

@@ -1,0 +1,58 @@
+"""Per-execution manifests under outputs/.cache/: what was rendered, with which key, and how it went."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+CACHE_DIRNAME = ".cache"
+MANIFEST_DIRNAME = "manifests"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a file via a temporary sibling and os.replace, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def cache_dir(output_root: Path) -> Path:
+    """Folder of the render cache inside an outputs folder."""
+    return output_root / CACHE_DIRNAME
+
+
+def manifest_path(output_root: Path, ident: str) -> Path:
+    """Manifest file of one execution, ident being '<wave folder>/<notebook stem>'."""
+    return cache_dir(output_root) / MANIFEST_DIRNAME / f"{ident}.json"
+
+
+def load(output_root: Path, ident: str) -> dict[str, Any] | None:
+    """The manifest of one execution, or None if never rendered (or unreadable)."""
+    path = manifest_path(output_root, ident)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def save(output_root: Path, ident: str, data: dict[str, Any]) -> None:
+    """Store the manifest of one execution atomically."""
+    atomic_write_text(manifest_path(output_root, ident), json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False))
+
+
+def iter_all(output_root: Path) -> Iterator[dict[str, Any]]:
+    """Every stored manifest, in path order."""
+    root = cache_dir(output_root) / MANIFEST_DIRNAME
+    if not root.is_dir():
+        return
+    for path in sorted(root.glob("*/*.json")):
+        try:
+            yield json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue

@@ -1,0 +1,88 @@
+"""Text summaries of a render for the terminal: the plan, the final table, the failures."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from cnfs.render.plan import wave_label
+
+if TYPE_CHECKING:
+    from cnfs.render.runner import RenderReport
+
+STATE_LABELS = {
+    "cached": "à jour",
+    "ok": "exécuté",
+    "failed": "ÉCHEC",
+    "cancelled": "interrompu",
+}
+
+
+def _rel(path: Path) -> str:
+    """Path relative to the current directory when shorter."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _table(rows: list[list[str]], stream: TextIO) -> None:
+    """Print rows as an aligned text table, first row as header."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for n, row in enumerate(rows):
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip(), file=stream)
+        if n == 0:
+            print("  ".join("-" * w for w in widths), file=stream)
+
+
+def print_plan(report: "RenderReport", stream: TextIO) -> None:
+    """What a render would do (dry run): each job, whether it is up to date, and why not."""
+    rows = [["notebook", "vague", "état", "raison"]]
+    for o in report.outcomes:
+        state = "à jour" if o.state == "cached" else "à exécuter"
+        rows.append([o.job.notebook.stem, wave_label(o.job.wave), state, ", ".join(o.reasons)])
+    if len(rows) == 1:
+        print("Aucun notebook à rendre.", file=stream)
+        return
+    _table(rows, stream)
+
+
+def print_summary(report: "RenderReport", stream: TextIO) -> None:
+    """Final table (notebook, wave, state, duration), then each failure with its cell, error and notebook."""
+    rows = [["notebook", "vague", "état", "durée", "raison"]]
+    for o in report.outcomes:
+        dur = f"{o.duration:.1f} s" if o.state in ("ok", "failed") else ""
+        rows.append([o.job.notebook.stem, wave_label(o.job.wave), STATE_LABELS[o.state], dur,
+                     ", ".join(o.reasons) if o.state != "cached" else ""])
+    print(file=stream)
+    if len(rows) > 1:
+        _table(rows, stream)
+    else:
+        print("Aucun notebook à rendre.", file=stream)
+    counts = {s: sum(1 for o in report.outcomes if o.state == s) for s in STATE_LABELS}
+    print(
+        f"\n{counts['ok']} exécuté(s), {counts['cached']} à jour, {counts['failed']} en échec"
+        + (f", {counts['cancelled']} interrompu(s)" if counts["cancelled"] else "")
+        + f" — {report.elapsed:.1f} s. Index : {_rel(report.output_root / 'index.html')}",
+        file=stream,
+    )
+    for o in report.outcomes:
+        if o.state != "failed":
+            continue
+        err = o.error or {}
+        cell = err.get("cell_index")
+        where = f"cellule {cell}" if cell is not None else "hors cellule"
+        if err.get("execution_count") is not None:
+            where += f" (In [{err['execution_count']}])"
+        print(f"\n✗ {o.job.notebook.stem} — {wave_label(o.job.wave)} — {where}", file=stream)
+        print(f"  {err.get('ename', 'Erreur')}: {err.get('evalue', '')}", file=stream)
+        if err.get("source"):
+            for line in str(err["source"]).splitlines():
+                print(f"  | {line}", file=stream)
+        if o.failed_notebook is not None:
+            print(f"  notebook exécuté : {_rel(o.failed_notebook)}", file=stream)
+        old_html = o.job.wave_dir / f"{o.job.notebook.stem}.html"
+        if old_html.exists():
+            print(f"  rapport précédent conservé : {_rel(old_html)}", file=stream)
+    if report.exit_code == 130:
+        print("\nInterrompu : aucun fichier partiel laissé dans les sorties.", file=stream)

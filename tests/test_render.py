@@ -1,0 +1,343 @@
+"""Batch rendering (issue 4): layout, index, cache invalidation, failures, interrupts, options."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from cnfs.render import cli, fingerprint
+from cnfs.render.runner import RenderOptions, render
+
+FIXTURES = Path(__file__).parent / "fixtures" / "render" / "notebooks"
+
+
+class Project:
+    """A throw-away project: toy notebooks, a data file, shared inputs, an outputs folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.notebooks = root / "notebooks"
+        shutil.copytree(FIXTURES, self.notebooks)
+        self.data = root / "survey_synthetic.csv"
+        self.data.write_text("wave,x\n1,2\n2,3\n")
+        self.out = root / "outputs"
+        self.waves = ["1", "2"]
+        self.versions = {"pandas": "3.1.1", "numpy": "2.0"}
+        lib = root / "lib" / "cnfs"
+        lib.mkdir(parents=True)
+        (lib / "scoring.py").write_text("def score(x):\n    return x\n")
+        (root / "qualitative").mkdir()
+        (root / "qualitative" / "entretien_01.txt").write_text("verbatim\n")
+        for name in ("codebook.yaml", "published_figures.csv", "synthetic_assumptions.yaml"):
+            (root / name).write_text(f"# {name}\n")
+        self.inputs = {
+            "lib": root / "lib",
+            "codebook": root / "codebook.yaml",
+            "published": root / "published_figures.csv",
+            "assumptions": root / "synthetic_assumptions.yaml",
+            "qualitative": root / "qualitative",
+        }
+
+    def options(self, **kw) -> RenderOptions:
+        base = dict(output_dir=self.out, notebooks_dir=self.notebooks, jobs=2, progress=False,
+                    shared_inputs=self.inputs, package_versions=self.versions)
+        base.update(kw)
+        return RenderOptions(**base)
+
+    def render(self, **kw):
+        stream = io.StringIO()
+        report = render(self.options(**kw), available_waves=lambda p: list(self.waves),
+                        resolve_data_path=lambda p: p if p is not None else self.data, stream=stream)
+        report.text = stream.getvalue()
+        return report
+
+    def edit_cell(self, stem: str, index: int, source: str) -> None:
+        path = self.notebooks / f"{stem}.ipynb"
+        nb = json.loads(path.read_text())
+        nb["cells"][index]["source"] = source
+        path.write_text(json.dumps(nb))
+
+
+def states(report) -> dict[tuple[str, str], str]:
+    return {(o.job.notebook.stem, o.job.wave): o.state for o in report.outcomes}
+
+
+def to_run(report) -> set[tuple[str, str]]:
+    return {k for k, v in states(report).items() if v != "cached"}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return Project(tmp_path)
+
+
+def test_full_render_layout_index_html_and_noop(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A user kernelspec named like ours or python3 that would fail must not be used.
+    bogus = project.root / "jupyter" / "kernels"
+    for name in ("python3", "cnfs-project"):
+        (bogus / name).mkdir(parents=True)
+        (bogus / name / "kernel.json").write_text(json.dumps(
+            {"argv": ["/bin/false", "{connection_file}"], "display_name": "bogus", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(project.root / "jupyter"))
+
+    report = project.render()
+    assert report.exit_code == 0, report.text
+    expected = {(s, w) for s in ("01_alpha", "02_beta", "09_repro") for w in ("1", "2", "all")} | {("08_qual", "all")}
+    assert set(states(report)) == expected
+    assert set(states(report).values()) == {"ok"}
+
+    for folder in ("wave-1", "wave-2", "all"):
+        d = project.out / folder
+        for stem in ("01_alpha", "02_beta", "09_repro"):
+            assert (d / f"{stem}.html").is_file() and (d / f"{stem}.ipynb").is_file()
+        assert (d / "tables" / "alpha.csv").read_text().startswith("wave,n\n" + folder.replace("wave-", ""))
+        assert (d / "figures" / "beta.png").is_file()
+        assert (d / "tables" / "reproduction.csv").is_file()
+    assert (project.out / "all" / "08_qual.html").is_file()
+    assert not (project.out / "wave-1" / "08_qual.html").exists()
+    assert not list(project.out.glob(".staging*"))
+
+    # The kernel is the project's interpreter.
+    executed = json.loads((project.out / "wave-1" / "01_alpha.ipynb").read_text())
+    text = "".join("".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", []))
+    assert f"kernel: {sys.executable}\n" in text
+    # Parameters injected, with the wave folder (not the staging folder) shown.
+    injected = next(c for c in executed["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
+    assert str(project.out / "wave-1") in "".join(injected["source"])
+    assert ".staging" not in "".join(injected["source"])
+
+    page = (project.out / "wave-1" / "01_alpha.html").read_text()
+    assert "cnfs-banner" in page and "données synthétiques" in page.lower()
+    assert 'id="cnfs-show-code"' in page and "#cnfs-show-code:not(:checked) ~ main .jp-CodeCell" in page
+    assert "01_alpha.ipynb" in page and "wave-1" in page and fingerprint.FileHasher().file(project.data) in page
+    assert "<script src=" not in page  # readable offline: no CDN script needed
+
+    index = (project.out / "index.html").read_text()
+    for folder in ("wave-1", "wave-2", "all"):
+        assert f'href="{folder}/01_alpha.html"' in index
+    assert 'href="all/08_qual.html"' in index
+    assert index.count("2 figures reproduites sur 3") == 3
+    assert "réussi" in index and " s</td>" in index
+
+    # Nothing changed: nothing runs, and it is quick.
+    t = time.perf_counter()
+    again = project.render()
+    assert time.perf_counter() - t < 2.0
+    assert again.exit_code == 0 and set(states(again).values()) == {"cached"}
+
+
+def test_cache_invalidation_per_input(project: Project) -> None:
+    opts = dict(notebooks=["01", "08"], waves=["1", "all"])
+    assert project.render(**opts).exit_code == 0
+    everything = {("01_alpha", "1"), ("01_alpha", "all"), ("08_qual", "all")}
+
+    def dry() -> set[tuple[str, str]]:
+        return to_run(project.render(dry_run=True, **opts))
+
+    assert dry() == set()
+    # Saving outputs into the source notebook or touching the data without changing it: still cached.
+    nb_path = project.notebooks / "01_alpha.ipynb"
+    nb = json.loads(nb_path.read_text())
+    nb["cells"][2]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x\n"}]
+    nb["cells"][2]["execution_count"] = 7
+    nb_path.write_text(json.dumps(nb))
+    os.utime(project.data, None)
+    assert dry() == set()
+
+    original = {p: p.read_bytes() for p in [project.data, *[q for q in project.inputs.values() if q.is_file()]]}
+    lib_file = project.root / "lib" / "cnfs" / "scoring.py"
+    qual_file = project.root / "qualitative" / "entretien_01.txt"
+    edits = {
+        "data": lambda: project.data.write_text("wave,x\n1,2\n2,4\n"),
+        "lib": lambda: lib_file.write_text("def score(x):\n    return 2 * x\n"),
+        "lib-new-file": lambda: (project.root / "lib" / "cnfs" / "extra.py").write_text("X = 1\n"),
+        "codebook": lambda: project.inputs["codebook"].write_text("q1: changed\n"),
+        "published": lambda: project.inputs["published"].write_text("id,value\nF1,2\n"),
+        "assumptions": lambda: project.inputs["assumptions"].write_text("n: 99\n"),
+        "qualitative": lambda: qual_file.write_text("autre verbatim\n"),
+        "packages": lambda: project.versions.update(pandas="3.2.0"),
+    }
+    for kind, edit in edits.items():
+        snapshot = (lib_file.read_text(), qual_file.read_text(), dict(project.versions))
+        edit()
+        assert dry() == everything, kind
+        # Undo: back to the cached state.
+        for p, content in original.items():
+            p.write_bytes(content)
+        lib_file.write_text(snapshot[0])
+        qual_file.write_text(snapshot[1])
+        (project.root / "lib" / "cnfs" / "extra.py").unlink(missing_ok=True)
+        project.versions.clear()
+        project.versions.update(snapshot[2])
+        assert dry() == set(), f"undo {kind}"
+
+    # Another data file changes the injected parameters and the data: everything re-runs.
+    other = project.root / "export_reel.csv"
+    other.write_text(project.data.read_text())
+    assert to_run(project.render(dry_run=True, data=other, **opts)) == everything
+
+    # Editing one notebook re-runs that notebook for each wave, and nothing else (for real).
+    project.edit_cell("01_alpha", 2, "import pathlib\nprint('edited', wave)\n")
+    report = project.render(**opts)
+    assert report.exit_code == 0, report.text
+    assert {k for k, v in states(report).items() if v == "ok"} == {("01_alpha", "1"), ("01_alpha", "all")}
+    assert states(report)[("08_qual", "all")] == "cached"
+    # Files the notebook no longer writes are removed from its wave folder.
+    assert not (project.out / "wave-1" / "tables" / "alpha.csv").exists()
+
+
+def test_failure_is_isolated_and_old_report_kept(project: Project) -> None:
+    opts = dict(notebooks=["01", "02"], waves=["1"])
+    assert project.render(**opts).exit_code == 0
+    old_html = (project.out / "wave-1" / "02_beta.html").read_bytes()
+    old_fig = (project.out / "wave-1" / "figures" / "beta.png").read_bytes()
+
+    project.edit_cell("02_beta", 2, "import pathlib\nboom = {}\nprint(boom['manquant'])\n")
+    project.edit_cell("01_alpha", 2, "import sys, pathlib\nprint('still fine', wave)\n")
+    report = project.render(**opts)
+    assert report.exit_code == 1
+    assert states(report) == {("01_alpha", "1"): "ok", ("02_beta", "1"): "failed"}
+    assert "still fine" in (project.out / "wave-1" / "01_alpha.ipynb").read_text()
+    assert (project.out / "wave-1" / "02_beta.html").read_bytes() == old_html
+    assert (project.out / "wave-1" / "figures" / "beta.png").read_bytes() == old_fig
+    failed = project.out / "wave-1" / "02_beta.failed.ipynb"
+    assert failed.is_file() and "KeyError" in failed.read_text()
+    # The summary names notebook, wave, failing cell (index in the source notebook), error and executed notebook.
+    assert "✗ 02_beta — vague 1 — cellule 2" in report.text
+    assert "KeyError: 'manquant'" in report.text
+    assert "print(boom['manquant'])" in report.text
+    assert "02_beta.failed.ipynb" in report.text
+    index = (project.out / "index.html").read_text()
+    assert "échec" in index and "02_beta.failed.ipynb" in index and 'href="wave-1/02_beta.html"' in index
+    assert not list(project.out.glob(".staging*"))
+
+    # A failed execution is retried even if nothing changed; fixing it clears the failure.
+    assert to_run(project.render(dry_run=True, **opts)) == {("02_beta", "1")}
+    project.edit_cell("02_beta", 2, "print('fixed')\n")
+    fixed = project.render(**opts)
+    assert fixed.exit_code == 0 and states(fixed) == {("01_alpha", "1"): "cached", ("02_beta", "1"): "ok"}
+    assert not failed.exists()
+
+
+def test_interrupt_leaves_no_partial_file(project: Project) -> None:
+    assert project.render(notebooks=["01"], waves=["1"]).exit_code == 0
+    before = {p: p.read_bytes() for p in project.out.rglob("*") if p.is_file() and ".cache" not in p.parts}
+    project.edit_cell("01_alpha", 2, textwrap.dedent("""\
+        import pathlib, time
+        out = pathlib.Path(output_dir)
+        (out / "tables").mkdir(parents=True, exist_ok=True)
+        (out / "tables" / "alpha.csv").write_text("half")
+        (out / "started").write_text("yes")
+        time.sleep(60)
+        """))
+    script = project.root / "run.py"
+    script.write_text(textwrap.dedent(f"""\
+        import sys
+        from pathlib import Path
+        from cnfs.render.runner import RenderOptions, render
+        opts = RenderOptions(output_dir=Path({str(project.out)!r}), notebooks_dir=Path({str(project.notebooks)!r}),
+                             jobs=2, progress=False, notebooks=["01"], waves=["1", "2"],
+                             shared_inputs={{k: Path(v) for k, v in {dict((k, str(v)) for k, v in project.inputs.items())!r}.items()}},
+                             package_versions={project.versions!r})
+        report = render(opts, available_waves=lambda p: ["1", "2"], resolve_data_path=lambda p: Path({str(project.data)!r}))
+        sys.exit(report.exit_code)
+        """))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    deadline = time.time() + 30
+    while time.time() < deadline and not list(project.out.glob(".staging-*/*/*/started")):
+        time.sleep(0.1)
+    assert list(project.out.glob(".staging-*/*/*/started")), "execution never started"
+    os.killpg(proc.pid, signal.SIGINT)  # like Ctrl-C in a terminal: the whole process group
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130, out.decode()
+    after = {p: p.read_bytes() for p in project.out.rglob("*") if p.is_file() and ".cache" not in p.parts}
+    assert set(after) - set(before) <= {project.out / "index.html"}
+    for p, content in before.items():
+        if p.name != "index.html":
+            assert after[p] == content, p
+    assert not list(project.out.glob(".staging*"))
+    assert not list(project.out.rglob("*.tmp"))
+
+
+def test_options_subsets_force_jobs_and_new_wave(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = project.render(dry_run=True, notebooks=["1", "09_repro"], waves=["2", "all"])
+    assert set(states(plan)) == {("01_alpha", "2"), ("01_alpha", "all"), ("09_repro", "2"), ("09_repro", "all")}
+    assert not (project.out / "wave-2").exists()  # a dry run executes nothing
+
+    with pytest.raises(ValueError, match="3"):
+        project.render(dry_run=True, waves=["3"])
+    with pytest.raises(ValueError, match="42"):
+        project.render(dry_run=True, notebooks=["42"])
+
+    # A third wave in the data appears without any code change.
+    project.data.write_text("wave,x\n1,2\n2,3\n3,4\n")
+    project.waves = ["1", "2", "3"]
+    plan = project.render(dry_run=True, notebooks=["01"])
+    assert {w for (_, w) in states(plan)} == {"1", "2", "3", "all"}
+
+    first = project.render(notebooks=["08"], jobs=1)
+    assert states(first) == {("08_qual", "all"): "ok"}
+    assert states(project.render(notebooks=["08"], jobs=1)) == {("08_qual", "all"): "cached"}
+    assert states(project.render(notebooks=["08"], jobs=1, force=True)) == {("08_qual", "all"): "ok"}
+
+    # The command line maps onto the same options (loader functions patched in).
+    monkeypatch.setattr("cnfs.render.runner._default_waves", lambda p: ["1", "2"])
+    monkeypatch.setattr("cnfs.render.runner._default_resolve", lambda p: p if p is not None else project.data)
+    captured = {}
+    def fake_render(options):
+        captured["options"] = options
+
+        class R:
+            exit_code = 0
+        return R()
+
+    monkeypatch.setattr("cnfs.render.runner.render", fake_render)
+    argv = ["-n", "01", "02", "-w", "1", "--data", str(project.data), "-j", "3", "--force",
+            "-o", str(project.out), "--notebooks-dir", str(project.notebooks), "--no-progress"]
+    assert cli.main(argv) == 0
+    o = captured["options"]
+    assert (o.notebooks, o.waves, o.data, o.jobs, o.force, o.progress) == (["01", "02"], ["1"], project.data, 3, True, False)
+    assert cli.main(["-j", "0"]) == 2
+
+
+def test_cli_module_entry_point_help() -> None:
+    res = subprocess.run([sys.executable, "-m", "cnfs.render", "--help"], capture_output=True, text=True, timeout=30)
+    assert res.returncode == 0
+    for flag in ("--notebooks", "--waves", "--data", "--jobs", "--force", "--dry-run"):
+        assert flag in res.stdout
+
+
+def test_notebook_hash_ignores_outputs_and_file_hasher_memo(tmp_path: Path) -> None:
+    src = FIXTURES / "01_alpha.ipynb"
+    nb = json.loads(src.read_text())
+    base = fingerprint.notebook_hash(src)
+    nb["cells"][2]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x"}]
+    copy = tmp_path / "nb.ipynb"
+    copy.write_text(json.dumps(nb))
+    assert fingerprint.notebook_hash(copy) == base
+    nb["cells"][1]["metadata"]["tags"] = []  # losing the parameters tag changes the execution
+    copy.write_text(json.dumps(nb))
+    assert fingerprint.notebook_hash(copy) != base
+
+    f = tmp_path / "data.bin"
+    f.write_bytes(b"a" * 100)
+    memo = tmp_path / "memo.json"
+    h = fingerprint.FileHasher(memo)
+    first = h.file(f)
+    h.save()
+    assert json.loads(memo.read_text())[str(f.resolve())][3] == first
+    h2 = fingerprint.FileHasher(memo)
+    assert h2.file(f) == first and not h2._dirty  # served from the stat memo
+    f.write_bytes(b"b" * 100)
+    assert h2.file(f) != first
+    assert fingerprint.FileHasher().file(tmp_path / "absent") == "missing"
