@@ -88,6 +88,7 @@ class Report:
         default = paths.OUTPUTS / ("all" if self.wave == "all" else f"wave-{self.wave}")
         self.out = resolve_output_dir(output_dir) if output_dir else default
         self.prefix = f"{section:02d}_" if section is not None else ""
+        self._waves: Any = None
         set_theme()
 
     # ------------------------------------------------------------ files
@@ -144,8 +145,7 @@ class Report:
         table = reproduction_table(self.df, self.codebook, ids=list(ids), context=self._context())
         shown = display_table(table)
         styler = shown.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Statut"])
-        quotes = [f"« {q} »" for q in dict.fromkeys(table["quote"])]
-        return Result("Chiffres publiés et recalculés", table, shown, styler=styler, notes=quotes[:1])
+        return Result("Chiffres publiés et recalculés", table, shown, styler=styler)
 
     def _context(self) -> dict[str, Any]:
         from cnfs.synth import load_assumptions
@@ -268,34 +268,40 @@ class Report:
         ).rename(columns={"vague": "Vague", "premiere_reponse": "Première réponse", "derniere_reponse": "Dernière réponse", "part": "Part"}).set_index("Vague")
         return Result("Réponses complètes par vague", t, shown, base_caption("ensemble des répondants", int(t["n"].sum())))
 
+    def _wave_comparison(self) -> Any:
+        """compare_waves over every question of the full data, computed once per report."""
+        if self._waves is None:
+            from cnfs.contrasts import compare_waves
+
+            full = load_survey(self.data_path, "all").data
+            qids = [q.id for q in self.codebook.questions.values() if q.type != "text"]
+            self._waves = compare_waves(full, self.codebook, qids)
+        return self._waves
+
     def wave_homogeneity(self) -> Result:
         """Every question compared between waves: test, BH-adjusted p, effect size and its verdict."""
-        from cnfs.contrasts import compare_waves
         from cnfs.plots import plot_effects
 
-        full = load_survey(self.data_path, "all").data
-        qids = [q.id for q in self.codebook.questions.values() if q.type != "text"]
-        comp = compare_waves(full, self.codebook, qids)
+        comp = self._wave_comparison()
         tests = comp.tests
         self._write_table(tests, "homogeneite_vagues")
         png = self._write_figure(plot_effects(comp, title="Écarts entre les vagues : tailles d'effet par question"), "homogeneite_vagues")
         verdicts = tests["verdict"].value_counts()
         summary = pd.DataFrame({"Comparaisons": verdicts, "Part": (100 * verdicts / verdicts.sum()).map(lambda x: fmt_pct(x, 1))})
         sig = int(tests["significant"].sum())
+        worst = tests.loc[tests["effect_size"].abs().idxmax()]
+        label = worst["label"] if isinstance(worst["label"], str) else worst["question_label"]
         notes = [
             f"{len(tests)} comparaisons (une par question, une par option pour les choix multiples), "
             f"{sig} significative(s) au seuil de 5 % après correction de Benjamini-Hochberg. "
-            "Taille d'effet : V de Cramér (choix) ou différence standardisée de moyennes (échelles)."
+            "Taille d'effet : V de Cramér (choix) ou différence standardisée de moyennes (échelles).",
+            f"Plus grand écart : « {label} » ({worst['effect']} = {fmt_num(worst['effect_size'], 3)}, ampleur {worst['verdict']}).",
         ]
         return Result("Homogénéité des deux vagues", tests, summary, "", png, notes)
 
     def wave_differences(self, top: int = 10) -> Result:
         """The largest wave differences, to read beside the homogeneity summary."""
-        from cnfs.contrasts import compare_waves
-
-        full = load_survey(self.data_path, "all").data
-        qids = [q.id for q in self.codebook.questions.values() if q.type != "text"]
-        tests = compare_waves(full, self.codebook, qids).tests
+        tests = self._wave_comparison().tests
         largest = tests.reindex(tests["effect_size"].abs().sort_values(ascending=False).index).head(top)
         return Result(f"Les {top} plus grands écarts entre vagues", largest, _format_tests(largest))
 
