@@ -244,7 +244,7 @@ def compare_groups(
             [[int((codes[m] == o.code).sum()) for o in q.options] for m in in_level.values()],
             index=present, columns=q.codes,
         )
-        rows.append({**common, "option": pd.NA, "label": pd.NA,
+        rows.append({**common, "option": pd.NA, "label": q.item if q.group else pd.NA,
                      **contingency_test(counts, fisher_below=fisher_below, correction=correction),
                      "difference": np.nan})
     elif q.type == "multi":
