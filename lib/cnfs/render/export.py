@@ -136,11 +136,16 @@ def _exporter() -> Any:
 _EXPORTER: Any = None
 
 
-def export_html(nb: Any, dest: Path, context: Mapping[str, Any]) -> Path:
-    """Write the report HTML for an executed notebook to dest (in-process, no CLI start-up)."""
+def prepare() -> None:
+    """Build the exporter now (in the parent, so forked workers inherit it ready)."""
     global _EXPORTER
     if _EXPORTER is None:
         _EXPORTER = _exporter()
+
+
+def export_html(nb: Any, dest: Path, context: Mapping[str, Any]) -> Path:
+    """Write the report HTML for an executed notebook to dest (in-process, no CLI start-up)."""
+    prepare()
     title = notebook_title(nb, str(context.get("title") or dest.stem))
     md = _markdown_text(nb)
     resources = {

@@ -287,8 +287,14 @@ def _execute(jobs: list[Job], options: RenderOptions, output_root: Path, stream:
     outcomes: list[Outcome] = []
     bar = tqdm(total=len(jobs), desc="Rendu", unit="exéc.", file=stream,
                disable=(not options.progress) if options.progress is not None else None)
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=execute.init_worker)
+    # Import papermill/nbconvert and build the HTML exporter once, here, rather than once per worker.
+    import papermill  # noqa: F401
+
+    from cnfs.render import export
+    export.prepare()
+    # fork: workers start in milliseconds with cnfs already imported (Linux; elsewhere the platform default).
+    context = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=execute.init_worker)
     provenance = {f: _provenance(f) for f in {job.data_file for job in jobs}}
     try:
         pending = {}
