@@ -17,8 +17,9 @@ venv: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# make report [DATA=data/raw/export.csv] [JOBS=2] [ARGS="--force -n 3 -w 1"]
 report: $(STAMP)
-	$(BIN)/cnfs render
+	$(BIN)/cnfs render $(if $(DATA),--data $(DATA)) $(if $(JOBS),--jobs $(JOBS)) $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_render.py

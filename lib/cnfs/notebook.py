@@ -116,14 +116,13 @@ class Report:
         src = describe_source(self.survey)
         facts = pd.DataFrame(
             {
-                "Paramètre": ["Vague", "Fichier de données", "Empreinte SHA-256", "Données synthétiques", "Répondants (n)", "Dossier de sortie"],
+                "Paramètre": ["Vague", "Fichier de données", "Empreinte SHA-256", "Données synthétiques", "Répondants (n)"],
                 "Valeur": [
                     "toutes (vagues réunies)" if self.wave == "all" else self.wave,
                     src["fichier"],
                     src["sha256"],
                     "OUI" if src["synthetique"] else "non",
                     fmt_num(src["n"]),
-                    str(self.out),
                 ],
             }
         ).set_index("Paramètre")
