@@ -136,3 +136,16 @@ def test_cache_is_invalidated_when_the_file_changes(twin_path, tmp_path):
     raw.to_csv(path, index=False)
     second = load_survey(path).data
     assert first.loc[0, "age"] != second.loc[0, "age"]
+
+
+def test_a_copy_of_the_twin_without_its_sidecar_is_still_synthetic(twin_path, tmp_path):
+    copy = tmp_path / "export.csv"
+    shutil.copy(twin_path, copy)
+    survey = load_survey(copy, use_cache=False)
+    assert survey.is_synthetic and "SYNTHÉTIQUES" in survey.warning
+
+
+def test_a_real_looking_export_is_not_flagged_synthetic(raw, tmp_path):
+    raw["respondent_id"] = [f"R{i:05d}" for i in range(len(raw))]
+    survey = load_survey(_write(raw, tmp_path / "export.csv"), use_cache=False)
+    assert not survey.is_synthetic and survey.warning == ""

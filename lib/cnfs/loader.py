@@ -17,7 +17,7 @@ import pandas as pd
 
 from cnfs import paths
 from cnfs.codebook import MULTI_SEP, NUMERIC_TYPES, Codebook, Question, load_codebook
-from cnfs.provenance import SYNTHETIC_WARNING, read_provenance, sha256_file
+from cnfs.provenance import SYNTHETIC_WARNING, is_synthetic, read_provenance, sha256_file
 
 LOADER_VERSION = "1"
 MAX_ROWS_SHOWN = 5
@@ -291,7 +291,15 @@ def load_survey(
         if wave not in present:
             raise ValueError(f"{p}: wave {wave!r} is not in the data; waves present: {sorted(present)} or 'all'")
         df = df[df[codebook.wave_column] == wave].reset_index(drop=True)
-    return Survey(df, codebook, p, wave, read_provenance(p))
+    return Survey(df, codebook, p, wave, _provenance(p))
+
+
+def _provenance(path: Path) -> dict[str, Any]:
+    """What the file says about itself; a copy of the twin that lost its sidecar is still flagged synthetic."""
+    prov = read_provenance(path)
+    if not prov.get("synthetic") and is_synthetic(path):
+        prov = {**prov, "synthetic": True, "warning": SYNTHETIC_WARNING, "detected_by": "nom du fichier ou identifiants SYN-"}
+    return prov
 
 
 def available_waves(path: str | Path | None = None) -> list[str]:

@@ -44,8 +44,33 @@ def read_provenance(data_path: str | Path) -> dict[str, Any]:
     return {}
 
 
+SYNTHETIC_ID_PREFIX = "SYN-"
+
+
 def is_synthetic(data_path: str | Path) -> bool:
-    return bool(read_provenance(data_path).get("synthetic", False))
+    """Synthetic when its provenance says so, its name says so, or its ids are the twin's (a copy without sidecar)."""
+    p = Path(data_path)
+    if read_provenance(p).get("synthetic", False) or "synth" in p.name.lower():
+        return True
+    return _first_id(p).startswith(SYNTHETIC_ID_PREFIX)
+
+
+def _first_id(path: Path, column: str = "respondent_id") -> str:
+    """The first respondent id of a CSV or Parquet export ('' when unreadable), read cheaply."""
+    try:
+        if path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            col = pq.read_table(path, columns=[column]).column(0)
+            return str(col[0]) if len(col) else ""
+        import csv
+
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = csv.reader(f)
+            header = next(rows)
+            return next(rows)[header.index(column)]
+    except (OSError, ValueError, KeyError, StopIteration, IndexError):
+        return ""
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:

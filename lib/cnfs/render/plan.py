@@ -143,16 +143,10 @@ def select_waves(waves: Sequence[str], wanted: Iterable[str] | None) -> list[str
 
 
 def is_synthetic(data_file: Path, requested: Path | None) -> bool:
-    """Whether the data are the synthetic twin: no file requested, or a file named/flagged synthetic."""
-    if requested is None or "synth" in data_file.name.lower():
-        return True
-    for sidecar in (data_file.with_name(data_file.name + ".provenance.json"), data_file.with_suffix(".provenance.json")):
-        if sidecar.is_file():
-            try:
-                return bool(json.loads(sidecar.read_text()).get("synthetic", False))
-            except (OSError, ValueError):
-                return False
-    return False
+    """Whether the data are the synthetic twin: no file requested, or a file the provenance rules flag."""
+    from cnfs.provenance import is_synthetic as flagged
+
+    return requested is None or flagged(data_file)
 
 
 def build_jobs(
