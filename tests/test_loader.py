@@ -149,3 +149,14 @@ def test_a_real_looking_export_is_not_flagged_synthetic(raw, tmp_path):
     raw["respondent_id"] = [f"R{i:05d}" for i in range(len(raw))]
     survey = load_survey(_write(raw, tmp_path / "export.csv"), use_cache=False)
     assert not survey.is_synthetic and survey.warning == ""
+
+
+def test_cli_validate_reports_problems(raw, tmp_path, capsys):
+    from cnfs.cli import main
+
+    good = _write(raw, tmp_path / "good.csv")
+    assert main(["validate", good]) == 0
+    raw.loc[0, "education"] = "x"
+    bad = _write(raw, tmp_path / "bad.csv")
+    assert main(["validate", bad]) == 1
+    assert "bad.csv, column 'education', rows 1" in capsys.readouterr().err

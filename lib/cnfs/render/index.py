@@ -90,6 +90,11 @@ def build_index(output_root: Path, rows: Iterable[dict[str, Any]] | None = None)
         repro = reproduction_summary(wave_dir)
         if repro is not None:
             out.append(f'<p class="repro">{html.escape(repro.sentence())}</p>')
+            if wave != "all":
+                out.append(
+                    "<p><small>Les chiffres publiés portent sur les deux vagues réunies : sur une seule vague, "
+                    "un écart au chiffre publié est attendu.</small></p>"
+                )
         out.append("<table><thead><tr><th>Rapport</th><th>Statut</th><th>Durée</th><th>Exécuté le</th></tr></thead><tbody>")
         for e in wave_entries:
             stem = str(e.get("stem"))
