@@ -271,27 +271,28 @@ def reproduction_table(
     return pd.DataFrame(rows)
 
 
-def display_table(table: pd.DataFrame) -> pd.DataFrame:
-    """A reader's view in French: figure, published, computed (rounded), 95% CI, n, base, status."""
-    def fmt(x: Any) -> str:
-        if x is None or (isinstance(x, float) and math.isnan(x)):
-            return "–"
-        if isinstance(x, (int, np.integer)):
-            return f"{int(x)}"
-        if isinstance(x, float):
-            return f"{x:.2f}".replace(".", ",")
-        return str(x)
+def _fmt(x: Any) -> str:
+    """French display of a computed value: whole numbers without decimals, others with two."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if isinstance(x, (int, np.integer)) or (isinstance(x, float) and x.is_integer()):
+        return f"{int(x)}"
+    if isinstance(x, float):
+        return f"{x:.2f}".replace(".", ",")
+    return str(x)
 
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """A reader's view in French: figure, published, computed, 95% CI, n, base, criterion, status."""
+    units = table["unit"].where(~table["unit"].isin(["date", "booléen"]), "")
+    has_ci = table["ci_low"].notna() & table["ci_high"].notna()
     out = pd.DataFrame(
         {
             "Chiffre": table["id"],
-            "Publié": table["published"].astype(str).str.replace(".", ",", regex=False) + " " + table["unit"],
-            "Calculé": table["computed"].map(fmt),
-            "IC 95 %": [
-                f"[{fmt(a)} ; {fmt(b)}]" if a is not None and not (isinstance(a, float) and math.isnan(a)) else "–"
-                for a, b in zip(table["ci_low"], table["ci_high"])
-            ],
-            "n": table["n"].map(fmt),
+            "Publié": (table["published"].astype(str).str.replace(".", ",", regex=False) + " " + units).str.strip(),
+            "Calculé": table["computed"].map(_fmt),
+            "IC 95 %": [f"[{a:.2f} ; {b:.2f}]".replace(".", ",") if ok else "–" for a, b, ok in zip(table["ci_low"], table["ci_high"], has_ci)],
+            "n": table["n"].map(_fmt),
             "Base": table["base"],
             "Critère": table["criterion"],
             "Statut": table["status"],
