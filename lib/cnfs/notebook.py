@@ -255,7 +255,7 @@ class Report:
     # ------------------------------------------------------------ methodology
     def response_counts(self) -> Result:
         """Complete answers per wave with the first and last answer dates (all waves, whatever the parameter)."""
-        full = load_survey(self.data_path, "all").data
+        full = self._all_waves()
         w, d = self.codebook.wave_column, self.codebook.date_column
         g = full.groupby(w, observed=True)
         t = pd.DataFrame({"n": g.size(), "premiere_reponse": g[d].min().dt.date, "derniere_reponse": g[d].max().dt.date})
@@ -267,12 +267,16 @@ class Report:
         ).rename(columns={"vague": "Vague", "premiere_reponse": "Première réponse", "derniere_reponse": "Dernière réponse", "part": "Part"}).set_index("Vague")
         return Result("Réponses complètes par vague", t, shown, base_caption("ensemble des répondants", int(t["n"].sum())))
 
+    def _all_waves(self) -> pd.DataFrame:
+        """The data of every wave (the report's own data when its wave is already "all")."""
+        return self.df if self.wave == "all" else load_survey(self.data_path, "all").data
+
     def _wave_comparison(self) -> Any:
         """compare_waves over every question of the full data, computed once per report."""
         if self._waves is None:
             from cnfs.contrasts import compare_waves
 
-            full = load_survey(self.data_path, "all").data
+            full = self._all_waves()
             qids = [q.id for q in self.codebook.questions.values() if q.type != "text"]
             self._waves = compare_waves(full, self.codebook, qids)
         return self._waves

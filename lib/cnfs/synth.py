@@ -238,38 +238,32 @@ def _single_stratified(st, q, rows, marginal, stratified, weights, fixed, a) -> 
         return out
 
     margin = apportion(len(rows), q.codes, [(t.options, t.value, t.decimals) for t in marginal], weights, fixed, what)
-    # Each subgroup publishes one option's share: search the feasible counts jointly so that
-    # what the margin leaves for the remaining respondents stays possible.
+    # Each subgroup publishes the share of one option of a two-option question: search the
+    # feasible subgroup counts jointly so that what the margin leaves for the others is possible.
     fs = list(groups)
-    for f in fs:
-        if len(groups[f]) != 1 or len(groups[f][0].options) != 1:
-            raise CalibrationError(f"{what}: with a published margin, one single-option share per subgroup is supported")
+    if len(q.codes) != 2 or any(len(groups[f]) != 1 or len(groups[f][0].options) != 1 for f in fs):
+        raise CalibrationError(f"{what}: a published margin with subgroups needs a two-option question and one share per subgroup")
+    options = {groups[f][0].options[0] for f in fs}
+    if len(options) != 1:
+        raise CalibrationError(f"{what}: the subgroups must publish the share of the same option")
+    o = options.pop()
+    other = [c for c in q.codes if c != o][0]
     idxs = [rows[masks[f].to_numpy()] for f in fs]
     cands = [feasible_counts(len(i), groups[f][0].value, groups[f][0].decimals) for f, i in zip(fs, idxs)]
     best = None
     for combo in itertools.product(*cands):
-        per_opt: dict[str, int] = {}
-        for f, k in zip(fs, combo):
-            o = groups[f][0].options[0]
-            per_opt[o] = per_opt.get(o, 0) + k
-        left = {o: margin[o] - per_opt.get(o, 0) for o in q.codes}
-        if any(v < 0 for v in left.values()) or sum(left.values()) != len(rest) + sum(
-            len(i) - k for i, k in zip(idxs, combo)
-        ):
+        rest_o = margin[o] - sum(combo)
+        if not 0 <= rest_o <= len(rest):
             continue
         dev = sum(abs(k - groups[f][0].value * len(i) / 100) for f, i, k in zip(fs, idxs, combo))
         if best is None or dev < best[0]:
-            best = (dev, combo, left)
+            best = (dev, combo, rest_o)
     if best is None:
         raise CalibrationError(f"{what}: no subgroup counts are compatible with the published margin")
-    _, combo, left = best
-    if len(q.codes) != 2:
-        raise CalibrationError(f"{what}: margin plus subgroups is supported for two-option questions")
-    for f, idx, k in zip(fs, idxs, combo):
-        o = groups[f][0].options[0]
-        other = [c for c in q.codes if c != o][0]
+    _, combo, rest_o = best
+    for idx, k in zip(idxs, combo):
         out.loc[idx] = _assign_balanced(st, idx, {o: k, other: len(idx) - k})
-        left[other] -= len(idx) - k
+    left = {o: rest_o, other: len(rest) - rest_o}
     if len(rest):
         out.loc[rest] = _assign_balanced(st, rest, left)
     return out
