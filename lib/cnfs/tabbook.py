@@ -403,3 +403,67 @@ def tabbook(
     out["weighting"] = weights or "none"
     out["count"] = out["count"].astype("Int64")
     return out[COLUMNS]
+
+
+# -- weighting and disclosure control --------------------------------------------------------------
+WEIGHTINGS = ("none", "raking")
+WEIGHT_COLUMN = "poids_calage"
+
+
+def population_available() -> bool:
+    """Whether a population file is there to rake to (then tab books come weighted and unweighted)."""
+    from cnfs.population import POPULATION
+
+    return Path(POPULATION).is_file()
+
+
+def with_raking_weights(df: pd.DataFrame, codebook: Codebook, wave: str, column: str = WEIGHT_COLUMN) -> pd.DataFrame:
+    """A copy of ``df`` with raking weights (``cnfs.design``, to the wave's population margins) as ``column``."""
+    from cnfs.design import make_design
+
+    design = make_design(df, codebook, weighting="raking", wave=wave)
+    return df.assign(**{column: design.weights})
+
+
+def weighting_label(weighting: str, codebook: Codebook | None = None, wave: str = "all") -> str:
+    """French description of the weighting of a tab book."""
+    if weighting == "none":
+        return "sans pondération (comme l'article)"
+    return "pondéré par calage (raking) sur les marges de la population des conseillers (data/population.yaml)"
+
+
+def disclose(tab: pd.DataFrame, min_count: int | None = None, codebook: Codebook | None = None) -> pd.DataFrame:
+    """The tab book under the project's disclosure control (``cnfs.disclosure``), withheld cells blanked.
+
+    Each set of rows of one question, statistic, banner and column is one table for the rule: counts of
+    1 to min_count − 1 and results on fewer than min_count respondents are withheld (value, count, letters),
+    with a second count of a single choice's column when the base would give the first back.
+    """
+    from cnfs import disclosure
+
+    pol = disclosure.policy(codebook, min_count)
+    work = tab.assign(n=tab["base_n"],
+                      percent=tab["value"].where(tab["stat"] == "percent"),
+                      mean=tab["value"].where(tab["stat"] == "mean"))
+    safe = disclosure.suppress(work, min_count=pol.min_count, fragile_base=pol.fragile_base, count="count",
+                               base="n", by=["question", "stat", "banner", "column"])
+    out = tab.copy()
+    hidden = safe["suppressed"].to_numpy(dtype=bool)
+    small = (tab["base_n"] > 0) & (tab["base_n"] < pol.min_count)
+    out["value"] = out["value"].where(~hidden)
+    out["count"] = out["count"].where(~hidden)
+    out["sig"] = out["sig"].where(~hidden, "")
+    for col in ("base_n", "base_weighted", "base_effective"):
+        out[col] = out[col].where(~small)
+    out["base_n"] = out["base_n"].astype("Int64")
+    gone = tab.loc[small, ["question", "banner", "letter"]].drop_duplicates()
+    if len(gone):  # no letter may point at a column too small to be shown
+        drop = gone.groupby(["question", "banner"])["letter"].agg("".join)
+        key = pd.MultiIndex.from_frame(out[["question", "banner"]])
+        strip = pd.Series(drop.reindex(key).fillna("").to_numpy(), index=out.index)
+        out["sig"] = [s if not d else "".join(ch for ch in s if ch not in d) for s, d in zip(out["sig"], strip)]
+    out["suppressed"] = hidden
+    out["suppression"] = safe["suppression"].to_numpy()
+    out["fragile"] = safe["fragile"].to_numpy(dtype=bool)
+    out.attrs["disclosure_note"] = pol.note()
+    return out
