@@ -209,3 +209,70 @@ def test_every_question_of_the_codebook_is_in_the_twin_tab_book(survey):
     pct = t[(t.stat == "percent") & (t.type == "single") & (t.base_n > 0)]
     sums = pct.groupby(["question", "banner", "column"])["value"].sum()
     assert np.allclose(sums, 100)  # single-choice columns add up to 100 % of those asked
+
+
+# -- disclosure control and publication ------------------------------------------------------------
+def test_small_counts_stay_suppressed_everywhere(frame, tb, tmp_path):
+    from openpyxl import load_workbook
+
+    from cnfs.tabbook import SUPPRESSED_MARK, disclose, display_table, html_page, sheet_table, write_spreadsheet
+
+    safe = disclose(tb, min_count=10, codebook=CB)
+    counts = pd.to_numeric(tb["count"], errors="coerce")
+    small = (counts > 0) & (counts < 10)
+    assert small.any()
+    assert safe.loc[small, "suppressed"].all() and safe.loc[small, "value"].isna().all()
+    assert (safe.loc[small, "sig"] == "").all() and safe.loc[small, "count"].isna().all()
+    # a single choice's column never has exactly one withheld option (the base would give it back)
+    single = safe[(safe.type == "single") & (safe.stat == "percent")]
+    per_col = single.groupby(["question", "banner", "column"])["suppressed"].sum()
+    assert not (per_col == 1).any()
+    # the same cells are withheld in the French table, the spreadsheet and the HTML page
+    one = safe[safe.question == "yn"]
+    hidden = one[one.suppressed].iloc[0]
+    shown = display_table(one)
+    assert SUPPRESSED_MARK in shown.to_string()
+    assert str(hidden["value"]) == "nan"
+    path = write_spreadsheet(safe, tmp_path / "t.xlsx", title="Essai", wave="all", weighting="none", synthetic=True)
+    wb = load_workbook(path)
+    values = [c.value for ws in wb.worksheets[3:] for row in ws.iter_rows(min_row=4) for c in row]
+    n_hidden_cells = sum(int(safe[(safe.banner.isin(["total", b]))]["suppressed"].sum()) for b in ["grp", "wave"]) 
+    assert values.count(SUPPRESSED_MARK) >= n_hidden_cells
+    page = html_page(safe, title="Essai", notes=["n"], synthetic=True)
+    assert page.count(SUPPRESSED_MARK) >= int(safe["suppressed"].sum())
+    assert "R1" not in page  # no respondent id
+    assert sheet_table(safe, "grp").shape[0] == len(safe[(safe.banner == "total")])
+
+
+def test_spreadsheet_follows_the_publication_rules(frame, tb, tmp_path):
+    from openpyxl import load_workbook
+
+    from cnfs.tabbook import disclose, write_spreadsheet
+
+    safe = disclose(tb, min_count=5, codebook=CB)
+    path = write_spreadsheet(safe, tmp_path / "book.xlsx", title="Tableaux croisés — essai", wave="all",
+                             weighting="none", synthetic=True)
+    wb = load_workbook(path)
+    assert wb.sheetnames[:3] == ["Couverture", "Sommaire", "Notes"]
+    cover = " ".join(str(c.value) for c in wb["Couverture"]["A"] if c.value)
+    assert "synthétiques" in cover.lower() and "Pondération" in cover and "Source" in cover
+    tables = wb.worksheets[3:]
+    assert [ws.title for ws in tables] == ["T1_Groupe", "T2_Vague"]
+    contents = [r[0] for r in wb["Sommaire"].iter_rows(min_row=3, values_only=True)]
+    assert contents == [ws.title for ws in tables]
+    for ws in tables:
+        assert not ws.merged_cells.ranges
+        header = [c.value for c in ws[3]]
+        assert header[:5] == ["Question (code)", "Question", "Réponse (code)", "Réponse", "Statistique"]
+        rows = list(ws.iter_rows(min_row=4, values_only=True))
+        assert rows and all(any(v is not None for v in r) for r in rows)  # no blank row inside
+        col = header.index("Groupe A (A) : valeur") if "Groupe A (A) : valeur" in header else header.index("Ensemble : valeur")
+        nums = [r[col] for r in rows if r[col] not in (None, "[c]")]
+        assert nums and all(isinstance(v, (int, float)) for v in nums)  # numbers stored as numbers
+    first = tables[0]
+    header = [c.value for c in first[3]]
+    row = next(r for r in first.iter_rows(min_row=4, values_only=True) if r[0] == "yn" and r[2] == "oui")
+    expected = _cell(tb, "yn", "oui", "grp", "Groupe A")
+    assert row[header.index("Groupe A (A) : valeur")] == pytest.approx(expected["value"], abs=1e-4)
+    assert row[header.index("Groupe A (A) : lettres")] == expected["sig"]
+    assert row[header.index("Groupe A (A) : base (n)")] == 40

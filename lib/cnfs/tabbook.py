@@ -432,6 +432,41 @@ def weighting_label(weighting: str, codebook: Codebook | None = None, wave: str 
     return "pondéré par calage (raking) sur les marges de la population des conseillers (data/population.yaml)"
 
 
+class _FallbackDisclosure:
+    """Primary suppression (counts 1 to k − 1, bases under k) and secondary suppression in sets adding up to their base."""
+
+    @dataclass(frozen=True)
+    class Policy:
+        min_count: int = 10
+        fragile_base: int = 30
+
+        def note(self) -> str:
+            return (f"Secret statistique : les effectifs de 1 à {self.min_count - 1} répondants et les résultats "
+                    f"calculés sur moins de {self.min_count} répondants sont masqués ([c]), ainsi qu'un second "
+                    "effectif lorsque le total permettrait de les retrouver.")
+
+    def policy(self, codebook: Any, min_count: int | None) -> "_FallbackDisclosure.Policy":
+        meta = dict((getattr(codebook, "meta", None) or {}).get("disclosure", {}) or {})
+        return self.Policy(int(min_count if min_count is not None else meta.get("min_count", 10)))
+
+    def suppress(self, t: pd.DataFrame, *, min_count: int, fragile_base: int, count: str, base: str, by: list[str]) -> pd.DataFrame:
+        n = pd.to_numeric(t[base], errors="coerce")
+        c = pd.to_numeric(t[count], errors="coerce")
+        reason = pd.Series("", index=t.index, dtype=object)
+        reason[((n > 0) & (n < min_count)) | ((c > 0) & (c < min_count))] = "primaire"
+        key = t[by].astype(str).agg("|".join, axis=1)
+        nhidden = (reason != "").groupby(key).transform("sum")
+        for _, idx in t[nhidden == 1].groupby(key[nhidden == 1], sort=False).groups.items():
+            cc = c.loc[idx]
+            if cc.notna().all() and n.loc[idx].nunique() == 1 and cc.sum() == n.loc[idx].iloc[0]:
+                hidden = reason.loc[idx] != ""
+                if hidden.sum() == 1 and cc[hidden].iloc[0] > 0:
+                    cand = cc[(~hidden) & (cc > 0)]
+                    if len(cand):
+                        reason.loc[cand.idxmin()] = "secondaire"
+        return t.assign(suppressed=reason != "", suppression=reason, fragile=(n < fragile_base) & (reason == ""))
+
+
 def disclose(tab: pd.DataFrame, min_count: int | None = None, codebook: Codebook | None = None) -> pd.DataFrame:
     """The tab book under the project's disclosure control (``cnfs.disclosure``), withheld cells blanked.
 
@@ -439,7 +474,10 @@ def disclose(tab: pd.DataFrame, min_count: int | None = None, codebook: Codebook
     1 to min_count − 1 and results on fewer than min_count respondents are withheld (value, count, letters),
     with a second count of a single choice's column when the base would give the first back.
     """
-    from cnfs import disclosure
+    try:
+        from cnfs import disclosure
+    except ImportError:  # until the project's disclosure module lands: the same rule, kept minimal
+        disclosure = _FallbackDisclosure()  # type: ignore[assignment]
 
     pol = disclosure.policy(codebook, min_count)
     work = tab.assign(n=tab["base_n"],
@@ -449,6 +487,12 @@ def disclose(tab: pd.DataFrame, min_count: int | None = None, codebook: Codebook
                                base="n", by=["question", "stat", "banner", "column"])
     out = tab.copy()
     hidden = safe["suppressed"].to_numpy(dtype=bool)
+    # the mean position of an ordered choice would narrow down its withheld counts: withheld with them
+    cell = tab["question"] + "|" + tab["banner"] + "|" + tab["column"]
+    any_hidden = pd.Series(hidden, index=tab.index).groupby(cell).transform("any").to_numpy(dtype=bool)
+    hidden = hidden | (any_hidden & (tab["option"] == "rank").to_numpy())
+    reason = safe["suppression"].to_numpy(dtype=object).copy()
+    reason[hidden & (reason == "")] = "secondaire"
     small = (tab["base_n"] > 0) & (tab["base_n"] < pol.min_count)
     out["value"] = out["value"].where(~hidden)
     out["count"] = out["count"].where(~hidden)
@@ -463,7 +507,185 @@ def disclose(tab: pd.DataFrame, min_count: int | None = None, codebook: Codebook
         strip = pd.Series(drop.reindex(key).fillna("").to_numpy(), index=out.index)
         out["sig"] = [s if not d else "".join(ch for ch in s if ch not in d) for s, d in zip(out["sig"], strip)]
     out["suppressed"] = hidden
-    out["suppression"] = safe["suppression"].to_numpy()
+    out["suppression"] = reason
     out["fragile"] = safe["fragile"].to_numpy(dtype=bool)
     out.attrs["disclosure_note"] = pol.note()
     return out
+
+
+# -- presentation ----------------------------------------------------------------------------------
+SUPPRESSED_MARK = "[c]"
+
+
+def _cell_text(value: Any, stat: str, sig: str, suppressed: bool) -> str:
+    from cnfs.formatting import fmt_num, fmt_pct
+
+    if suppressed:
+        return SUPPRESSED_MARK
+    text = fmt_pct(value, 1) if stat == "percent" else fmt_num(value, 2)
+    return f"{text} {sig}".strip() if sig else text
+
+
+def column_headers(tab: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """(banner, column) -> header text: "Ensemble", then each column with its letter, "Structure publique (A)"."""
+    heads = tab[["banner", "column", "letter"]].drop_duplicates()
+    return {(b, c): (f"{c} ({l})" if l else c) for b, c, l in heads.itertuples(index=False)}
+
+
+def display_table(tab: pd.DataFrame) -> pd.DataFrame:
+    """French table of one question: rows are options (and the bases), columns (banner, column with its letter)."""
+    from cnfs.formatting import fmt_num
+
+    heads = column_headers(tab)
+    hidden = tab["suppressed"] if "suppressed" in tab else pd.Series(False, index=tab.index)
+    t = tab.assign(header=[(bl, heads[(b, c)]) for b, bl, c in zip(tab["banner"], tab["banner_label"], tab["column"])],
+                   text=[_cell_text(v, s, g, bool(x)) for v, s, g, x in zip(tab["value"], tab["stat"], tab["sig"], hidden)])
+    order = list(dict.fromkeys(t["header"]))
+    rows = list(dict.fromkeys(t["label"]))
+    cells = {(r, h): x for r, h, x in zip(t["label"], t["header"], t["text"])}
+    wide = pd.DataFrame([[cells.get((r, h), "") for h in order] for r in rows], index=rows,
+                        columns=pd.MultiIndex.from_tuples(order))
+    first = t.drop_duplicates("header")
+    n = dict(zip(first["header"], first["base_n"]))
+    neff = dict(zip(first["header"], first["base_effective"]))
+    wide.loc["Base (n)"] = [fmt_num(n[h]) if pd.notna(n[h]) else SUPPRESSED_MARK for h in order]
+    if (tab["weighting"] != "none").any():
+        wide.loc["Base effective (Kish)"] = [fmt_num(neff[h], 1) if pd.notna(neff[h]) else SUPPRESSED_MARK for h in order]
+    wide.index.name = "Réponse"
+    return wide
+
+
+def sheet_table(tab: pd.DataFrame, banner: str) -> pd.DataFrame:
+    """One banner variable as a publication table: one header row, one row per question × option, numbers as numbers.
+
+    Columns: question id and wording, option, statistic, then for the total and each column of the banner
+    its value, its unweighted base, (its effective base when weighted) and its significance letters.
+    """
+    part = tab[tab["banner"].isin([TOTAL_ID, banner])]
+    heads = column_headers(part)
+    weighted = (part["weighting"] != "none").any()
+    keys = ["question", "question_label", "option", "label", "stat"]
+    out = part[keys].drop_duplicates().reset_index(drop=True)
+    out["stat"] = out["stat"].map({"percent": "Pourcentage", "mean": "Moyenne"})
+    for (b, c), head in heads.items():
+        sub = part[(part["banner"] == b) & (part["column"] == c)].reset_index(drop=True)
+        hidden = sub["suppressed"] if "suppressed" in sub else pd.Series(False, index=sub.index)
+        out[f"{head} : valeur"] = sub["value"].astype(float).round(4).astype(object).where(~hidden, SUPPRESSED_MARK)
+        out[f"{head} : base (n)"] = sub["base_n"].astype(object).where(sub["base_n"].notna() | (sub["base_weighted"] == 0), SUPPRESSED_MARK)
+        if weighted:
+            out[f"{head} : base effective"] = sub["base_effective"].astype(float).round(1)
+        if b != TOTAL_ID:
+            out[f"{head} : lettres"] = sub["sig"]
+    return out.rename(columns={"question": "Question (code)", "question_label": "Question", "option": "Réponse (code)",
+                               "label": "Réponse", "stat": "Statistique"})
+
+
+def write_spreadsheet(tab: pd.DataFrame, path: str | Path, *, title: str, wave: str, weighting: str,
+                      synthetic: bool) -> Path:
+    """The tab book as an .xlsx: cover, contents, notes, then one sheet per banner variable (written atomically)."""
+    from cnfs.tabbook_xlsx import write_workbook
+
+    banners = [b for b in dict.fromkeys(tab["banner"]) if b != TOTAL_ID] or [TOTAL_ID]
+    labels = dict(zip(tab["banner"], tab["banner_label"]))
+    tables = [(labels[b], sheet_table(tab, b)) for b in banners]
+    notes = list(TEST_NOTES) + [weighting_label(weighting)]
+    if "suppressed" in tab:
+        notes.append(str(tab.attrs.get("disclosure_note", "")))
+    return write_workbook(Path(path), title=title, wave=wave, weighting=weighting_label(weighting), synthetic=synthetic,
+                          tables=tables, notes=[n for n in notes if n])
+
+
+# -- a tab book per wave folder --------------------------------------------------------------------
+TABBOOK_STEM = "tableaux_croises"
+
+
+def tabbook_files(wave_dir: Path) -> list[tuple[str, Path]]:
+    """(French label, path) of the tab book files present in a wave folder, for the index."""
+    out = []
+    for weighting, label in (("none", "tableaux croisés"), ("raking", "tableaux croisés pondérés")):
+        stem = TABBOOK_STEM if weighting == "none" else f"{TABBOOK_STEM}_ponderes"
+        for ext in ("html", "xlsx"):
+            p = wave_dir / f"{stem}.{ext}"
+            if p.is_file():
+                out.append((f"{label} ({'page' if ext == 'html' else 'tableur'})", p))
+    return out
+
+
+def html_page(tab: pd.DataFrame, *, title: str, notes: Sequence[str], synthetic: bool) -> str:
+    """A self-contained French HTML page: one table per question, the total and every banner side by side."""
+    import html as h
+
+    from cnfs.provenance import SYNTHETIC_WARNING
+
+    parts = ['<!DOCTYPE html>', '<html lang="fr"><head><meta charset="utf-8">', f"<title>{h.escape(title)}</title>",
+             "<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#1d1d1d}table{border-collapse:collapse;"
+             "margin:.5rem 0 2rem;font-size:.85rem}th,td{padding:.2rem .5rem;border-bottom:1px solid #ddd;text-align:right}"
+             "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.banner{background:#fdecea;"
+             "border:2px solid #b00020;color:#b00020;padding:.6rem;font-weight:600}nav a{margin-right:.6rem}</style>",
+             "</head><body>", f"<h1>{h.escape(title)}</h1>"]
+    if synthetic:
+        parts.append(f'<p class="banner">⚠ {h.escape(SYNTHETIC_WARNING)}</p>')
+    parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{h.escape(n)}</li>" for n in notes if n) + "</ul>")
+    qids = list(dict.fromkeys(tab["question"]))
+    parts.append("<h2>Questions</h2><nav>" + "".join(
+        f'<a href="#{h.escape(q)}">{h.escape(q)}</a>' for q in qids) + "</nav>")
+    for qid, part in tab.groupby("question", sort=False):
+        first = part.iloc[0]
+        parts.append(f'<h3 id="{h.escape(qid)}">{h.escape(str(first["question_label"]))}</h3>')
+        parts.append(f"<p>{h.escape(str(first['wording']))}<br><small>Base : {h.escape(str(first['base']))}</small></p>")
+        parts.append(display_table(part).to_html(border=0, escape=True))
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_wave_tabbook(wave_dir: str | Path, wave: str = "all", data_path: str | None = None,
+                       min_count: int | None = None) -> list[Path]:
+    """Tab book of a wave folder: spreadsheet, HTML page and tidy CSV, unweighted and (population file present) raked.
+
+    Every file is written atomically; disclosure control applies to all of them.
+    """
+    from cnfs.loader import load_survey
+    from cnfs.provenance import atomic_write_text
+
+    wave_dir = Path(wave_dir)
+    survey = load_survey(data_path, wave)
+    df, codebook = survey
+    banners = load_banners(codebook)
+    written: list[Path] = []
+    weightings = ["none", "raking"] if population_available() else ["none"]
+    for weighting in weightings:
+        data = df if weighting == "none" else with_raking_weights(df, codebook, wave)
+        tab = disclose(tabbook(data, codebook, banners, weights=None if weighting == "none" else WEIGHT_COLUMN),
+                       min_count, codebook)
+        stem = TABBOOK_STEM if weighting == "none" else f"{TABBOOK_STEM}_ponderes"
+        wave_text = "toutes vagues" if wave == "all" else f"vague {wave}"
+        title = f"Tableaux croisés — {wave_text}" + (" — pondérés" if weighting != "none" else "")
+        notes = [weighting_label(weighting), *TEST_NOTES, str(tab.attrs.get("disclosure_note", ""))]
+        written.append(write_spreadsheet(tab, wave_dir / f"{stem}.xlsx", title=title, wave=wave, weighting=weighting,
+                                         synthetic=survey.is_synthetic))
+        page = wave_dir / f"{stem}.html"
+        atomic_write_text(page, html_page(tab, title=title, notes=notes, synthetic=survey.is_synthetic))
+        csv = wave_dir / f"{stem}.csv"
+        atomic_write_text(csv, tab.drop(columns=["wording"]).to_csv(index=False, lineterminator="\n"))
+        written += [page, csv]
+    return written
+
+
+def render_tabbooks(jobs: Sequence[Any], ran: set[str], stream: Any) -> bool:
+    """``cnfs render``'s step: the tab book of every wave folder whose reports ran or that has none; False on failure."""
+    ok = True
+    waves: dict[str, Any] = {}
+    for job in jobs:
+        waves.setdefault(job.wave, job)
+    for wave, job in waves.items():
+        stale = any(j.ident in ran for j in jobs if j.wave == wave)
+        if not stale and (Path(job.wave_dir) / f"{TABBOOK_STEM}.xlsx").is_file():
+            continue
+        try:
+            written = write_wave_tabbook(job.wave_dir, wave, job.parameters.get("data_path"))
+            print(f"Tableaux croisés : {len(written)} fichiers dans {Path(job.wave_dir).name}/", file=stream)
+        except (OSError, ValueError, KeyError, TypeError, ImportError) as e:
+            print(f"Tableaux croisés de {Path(job.wave_dir).name}/ : échec ({type(e).__name__} : {e}) ; "
+                  "les fichiers précédents sont conservés.", file=stream)
+            ok = False
+    return ok
