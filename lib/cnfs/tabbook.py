@@ -543,14 +543,16 @@ def display_table(tab: pd.DataFrame) -> pd.DataFrame:
     order = list(dict.fromkeys(t["header"]))
     rows = list(dict.fromkeys(t["label"]))
     cells = {(r, h): x for r, h, x in zip(t["label"], t["header"], t["text"])}
-    wide = pd.DataFrame([[cells.get((r, h), "") for h in order] for r in rows], index=rows,
-                        columns=pd.MultiIndex.from_tuples(order))
+    body = [[cells.get((r, h), "") for h in order] for r in rows]
     first = t.drop_duplicates("header")
     n = dict(zip(first["header"], first["base_n"]))
     neff = dict(zip(first["header"], first["base_effective"]))
-    wide.loc["Base (n)"] = [fmt_num(n[h]) if pd.notna(n[h]) else SUPPRESSED_MARK for h in order]
+    body.append([fmt_num(n[h]) if pd.notna(n[h]) else SUPPRESSED_MARK for h in order])
+    rows.append("Base (n)")
     if (tab["weighting"] != "none").any():
-        wide.loc["Base effective (Kish)"] = [fmt_num(neff[h], 1) if pd.notna(neff[h]) else SUPPRESSED_MARK for h in order]
+        body.append([fmt_num(neff[h], 1) if pd.notna(neff[h]) else SUPPRESSED_MARK for h in order])
+        rows.append("Base effective (Kish)")
+    wide = pd.DataFrame(body, index=rows, columns=pd.MultiIndex.from_tuples(order))
     wide.index.name = "Réponse"
     return wide
 
