@@ -214,3 +214,22 @@ def test_one_condition_type_on_codes_labels_and_ranges():
     assert Condition("a", min=9).mask(DF).tolist() == [True, True, False, True, True, False]
     assert mask_all(DF, [pub, Condition("a", max=9)], CB).tolist() == [False, True, True, True, False, False]
     assert CB["kinds"].universe == Condition("sector", codes=("pub",))
+
+
+def test_population_size_is_used_only_when_published():
+    from types import SimpleNamespace
+
+    from cnfs.compare import POPULATION_MISSING, population_context
+
+    def pop(status):
+        size = SimpleNamespace(value=2682.0, status=status, source="register")
+        return SimpleNamespace(wave=lambda w: SimpleNamespace(size=size))
+
+    assert population_context(pop("published")) == {POPULATION_SIZE: 2682.0}
+    ctx = population_context(pop("assumption"))
+    assert POPULATION_SIZE not in ctx and "non publié" in ctx[POPULATION_MISSING]
+    r = {**row("coverage", "meta:respondent_id", value="40", comparison="between", lower="35", upper="40"), "id": "COV"}
+    t = reproduction_table(DF, CB, published=pd.DataFrame([r]), context=ctx)
+    assert t["status"].iloc[0] == NOT_COMPUTABLE and t["reason"].iloc[0] == ctx[POPULATION_MISSING]
+    # the project's own population file gives the pooled size as an assumption derived from the article
+    assert POPULATION_SIZE not in population_context()

@@ -53,14 +53,29 @@ class Computed:
     missing: str = ""
 
 
-def population_context() -> dict[str, Any]:
-    """The context of the figures that need more than the survey: the population size, when sourced.
+def population_context(population: Any = None, wave: str = "all") -> dict[str, Any]:
+    """The context of the figures that need more than the survey: the population size, when published.
 
-    Hook for the population file (``data/population.yaml``): return ``{POPULATION_SIZE: N}`` with N the
-    sourced number of advisors in post at wave 2. Until a sourced N exists this is empty and the
-    coverage figure is "non calculable" (never computed from an invented number).
+    Read from the population file (``cnfs.population``, ``data/population.yaml``) for the population
+    the wave's sample is drawn from. Only a size whose status is ``published`` is used: a size derived
+    from the article's own "près de 40 %" would make the coverage figure true by construction, so
+    then the coverage is "non calculable" and ``POPULATION_MISSING`` says why.
     """
-    return {}
+    from cnfs.population import PopulationError, load_population
+
+    try:
+        pop = population if population is not None else load_population()
+        size = pop.wave(wave).size
+    except (PopulationError, KeyError, OSError) as e:
+        return {POPULATION_MISSING: f"non calculable : effectif de la population non fourni ({e})"}
+    if size.status != "published":
+        return {POPULATION_MISSING: "non calculable : effectif de la population non publié (le fichier de population "
+                f"n'en donne qu'une hypothèse, {size.value:g}, source « {size.source} »)"}
+    return {POPULATION_SIZE: float(size.value)}
+
+
+#: Context key saying why the population size is missing (shown as the coverage figure's status).
+POPULATION_MISSING = "population_missing"
 
 
 # ---------------------------------------------------------------- statistics via cnfs.scoring
@@ -171,7 +186,8 @@ def _meta_figure(question: str, stat: str, spec: FigureSpec, df: pd.DataFrame, c
     if stat == "coverage":
         pop = context.get(POPULATION_SIZE)
         if not pop:
-            return Computed(None, len(sub), missing="non calculable : effectif de la population non fourni")
+            why = context.get(POPULATION_MISSING, "non calculable : effectif de la population non fourni")
+            return Computed(None, len(sub), missing=why)
         return Computed(100 * len(sub) / float(pop), len(sub))
     raise ValueError(f"{question}: unknown statistic {stat!r}")
 
