@@ -62,7 +62,7 @@ class Explorer:
         from cnfs.outputs import resolve_output_dir
 
         base = resolve_output_dir(output_dir) if output_dir else tb.paths.OUTPUTS / ("all" if self.wave == "all" else f"wave-{self.wave}")
-        self.out = Path(base) / "exploration"
+        self.out = Path(base)
         self._weighted: dict[str, pd.DataFrame] = {}
         qs = tb.tab_questions(self.codebook)
         default_q = next((q.id for q in qs if q.type == "single" and q.universe is None), qs[0].id)
@@ -225,7 +225,7 @@ class Explorer:
         from cnfs.outputs import write_table
 
         view = self.last or self.view()
-        stem = f"{view.question}_par_{view.banner}_{'vague-' + view.wave if view.wave != 'all' else 'toutes-vagues'}_{view.weighting}"
+        stem = f"exploration_{view.question}_par_{view.banner}_{'vague-' + view.wave if view.wave != 'all' else 'toutes-vagues'}_{view.weighting}"
         paths = [write_table(view.tidy.drop(columns=["wording"]), self.out, stem)]
         paths.append(tb.write_spreadsheet(view.tidy, self.out / "tables" / f"{stem}.xlsx", title=view.table.title,
                                           wave=view.wave, weighting=view.weighting, synthetic=self.survey.is_synthetic))

@@ -647,7 +647,7 @@ def write_wave_tabbook(wave_dir: str | Path, wave: str = "all", data_path: str |
     Every file is written atomically; disclosure control applies to all of them.
     """
     from cnfs.loader import load_survey
-    from cnfs.provenance import atomic_write_text
+    from cnfs.atomic import write_text as atomic_write_text
 
     wave_dir = Path(wave_dir)
     survey = load_survey(data_path, wave)

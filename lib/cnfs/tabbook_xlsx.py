@@ -5,8 +5,6 @@ statistics in spreadsheets asks: a cover sheet, a contents sheet, a notes sheet,
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -89,13 +87,8 @@ def write_workbook(path: Path, *, title: str, wave: str, weighting: str, synthet
         ws.freeze_panes = "A4"
         _autosize(ws, [max(len(str(c)), 12) for c in table.columns])
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    from cnfs.atomic import replacing
+
+    with replacing(path) as f:
+        wb.save(f)
     return path
