@@ -196,22 +196,21 @@ class Explorer:
 
     def _test(self, df: pd.DataFrame, banners: list[tb.Banner]) -> Result:
         """The global test of the question across the breakdown's columns (unweighted, as in the section notebooks)."""
-        from cnfs.contrasts import TEST_LABELS, compare_groups
+        from cnfs.contrasts import EFFECT_LABELS, TEST_LABELS, compare_groups
 
         qid = self.current["question"]
         q = self.codebook[qid]
         if not banners:
             return Result("Test", pd.DataFrame(), None, "Choisissez une ventilation pour obtenir un test.")
         by = tb.banner_series(df, self.codebook, banners[0])
-        method = "mannwhitney" if q.type in tb.ORDINAL_TYPES else "welch"
-        comp = compare_groups(df, self.codebook, qid, by, method=method)
+        comp = compare_groups(df, self.codebook, qid, by)  # the section notebooks' choice of test (rank for scales)
         t = comp.tests
         shown = pd.DataFrame({
             "Modalité / item": t["label"].fillna(t["question_label"]) if "label" in t else t["question_label"],
             "Groupes comparés": t["groups"], "Effectifs": t["n_by"],
             "Test": t["test"].map(lambda s: TEST_LABELS.get(s, s)), "p": t["p_value"].map(fmt_p),
             "p ajusté (BH)": t["p_adjusted"].map(fmt_p),
-            "Taille d'effet": [f"{e} = {fmt_num(v, 3)}" for e, v in zip(t["effect"], t["effect_size"])],
+            "Taille d'effet": [f"{EFFECT_LABELS.get(e, e)} = {fmt_num(v, 3)}" for e, v in zip(t["effect"], t["effect_size"])],
         })
         notes = ["Test global entre les colonnes, sur les données non pondérées ; les lettres du tableau "
                  "donnent les comparaisons deux à deux."]
