@@ -10,16 +10,25 @@ CACHE_DIRNAME = ".cache"
 MANIFEST_DIRNAME = "manifests"
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a file via a temporary sibling and os.replace, so readers never see half a file."""
+def write_temp(path: Path, text: str) -> Path:
+    """Write text to a temporary sibling of path and return it; nothing is left behind if that fails."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a file via a temporary sibling and os.replace, so readers never see half a file."""
+    tmp = write_temp(path, text)
+    try:
         os.replace(tmp, path)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        tmp.unlink(missing_ok=True)
 
 
 def cache_dir(output_root: Path) -> Path:
@@ -41,9 +50,18 @@ def load(output_root: Path, ident: str) -> dict[str, Any] | None:
         return None
 
 
+def _dump(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False)
+
+
 def save(output_root: Path, ident: str, data: dict[str, Any]) -> None:
     """Store the manifest of one execution atomically."""
-    atomic_write_text(manifest_path(output_root, ident), json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False))
+    atomic_write_text(manifest_path(output_root, ident), _dump(data))
+
+
+def prepare(output_root: Path, ident: str, data: dict[str, Any]) -> Path:
+    """Write a manifest to a temporary file, to be put in place by os.replace once its outputs are."""
+    return write_temp(manifest_path(output_root, ident), _dump(data))
 
 
 def iter_all(output_root: Path) -> Iterator[dict[str, Any]]:
