@@ -2,33 +2,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, Iterator
 
+from cnfs.atomic import write_text as atomic_write_text  # the project's one atomic writer
+
 CACHE_DIRNAME = ".cache"
 MANIFEST_DIRNAME = "manifests"
-
-
-def write_temp(path: Path, text: str) -> Path:
-    """Write text to a temporary sibling of path and return it; nothing is left behind if that fails."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return tmp
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a file via a temporary sibling and os.replace, so readers never see half a file."""
-    tmp = write_temp(path, text)
-    try:
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def cache_dir(output_root: Path) -> Path:
@@ -50,18 +30,14 @@ def load(output_root: Path, ident: str) -> dict[str, Any] | None:
         return None
 
 
-def _dump(data: dict[str, Any]) -> str:
+def dump(data: dict[str, Any]) -> str:
+    """A manifest as stored: indented, sorted JSON."""
     return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False)
 
 
 def save(output_root: Path, ident: str, data: dict[str, Any]) -> None:
     """Store the manifest of one execution atomically."""
-    atomic_write_text(manifest_path(output_root, ident), _dump(data))
-
-
-def prepare(output_root: Path, ident: str, data: dict[str, Any]) -> Path:
-    """Write a manifest to a temporary file, to be put in place by os.replace once its outputs are."""
-    return write_temp(manifest_path(output_root, ident), _dump(data))
+    atomic_write_text(manifest_path(output_root, ident), dump(data))
 
 
 def iter_all(output_root: Path) -> Iterator[dict[str, Any]]:

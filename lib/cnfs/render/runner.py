@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence, TextIO
 
+from cnfs import atomic
 from cnfs.render import fingerprint, manifest, summary
 from cnfs.render.plan import (
     Job,
@@ -253,18 +254,21 @@ def _publish(job: Job, result: dict[str, Any], output_root: Path) -> Outcome:
         entry.update(status="ok", key=job.key, components=job.components, files=files,
                      last_attempt=attempt, last_ok=attempt)
         try:
-            # Everything that needs disk space comes before the first move: if the disk is full or
-            # the folder read-only, the previous report stays whole.
-            pending = manifest.prepare(output_root, job.ident, entry)
-            for rel in {str(Path(f).parent) for f in files} | {"."}:
-                (job.wave_dir / rel).mkdir(parents=True, exist_ok=True)
+            # Everything that needs disk space comes before the first move (the manifest's bytes are
+            # flushed, its folders made): if the disk is full or the folder read-only, the previous
+            # report stays whole. The manifest replaces the old one last, once the files are in place.
+            with atomic.replacing(manifest.manifest_path(output_root, job.ident)) as fh:
+                fh.write(manifest.dump(entry).encode("utf-8"))
+                fh.flush()
+                for rel in {str(Path(f).parent) for f in files} | {"."}:
+                    (job.wave_dir / rel).mkdir(parents=True, exist_ok=True)
+                with _no_interrupt():
+                    for rel in [*files, f"{stem}.ipynb", f"{stem}.html"]:
+                        os.replace(stage / rel, job.wave_dir / rel)
         except OSError as exc:
             result = _io_failure(result, exc)
         else:
             with _no_interrupt():
-                for rel in [*files, f"{stem}.ipynb", f"{stem}.html"]:
-                    os.replace(stage / rel, job.wave_dir / rel)
-                os.replace(pending, manifest.manifest_path(output_root, job.ident))
                 for rel in set(old.get("files", [])) - set(files):
                     if not _claimed_elsewhere(output_root, job, rel):
                         (job.wave_dir / rel).unlink(missing_ok=True)
