@@ -676,11 +676,12 @@ def write_wave_tabbook(wave_dir: str | Path, wave: str = "all", data_path: str |
 def render_tabbooks(jobs: Sequence[Any], ran: set[str], stream: Any) -> bool:
     """``cnfs render``'s step: the tab book of every wave folder whose reports ran or that has none; False on failure."""
     ok = True
-    waves: dict[str, Any] = {}
+    folders: dict[str, Any] = {}
     for job in jobs:
-        waves.setdefault(job.wave, job)
-    for wave, job in waves.items():
-        stale = any(j.ident in ran for j in jobs if j.wave == wave)
+        folders.setdefault(str(job.wave_dir), job)
+    for folder, job in folders.items():
+        wave = job.wave
+        stale = any(j.ident in ran for j in jobs if str(j.wave_dir) == folder)
         if not stale and (Path(job.wave_dir) / f"{TABBOOK_STEM}.xlsx").is_file():
             continue
         try:
