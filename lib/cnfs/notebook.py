@@ -379,11 +379,29 @@ class Report:
         summary = summary_by_section(table)
         self._write_table(summary.reset_index(), "reproduction_par_section")
         title = headline(table)
-        shown = display_table(table)
+        shown = self._with_weighted(table, display_table(table))
         styler = shown.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Statut"])
-        res = Result(title, table, shown, styler=styler, notes=[] if self.wave == "all" else [WAVE_NOTE])
+        res = Result(title, table, shown, styler=styler, notes=([] if self.wave == "all" else [WAVE_NOTE]) + self._weighted_note())
         res.summary = summary  # type: ignore[attr-defined]
         return res
+
+    def _with_weighted(self, table: pd.DataFrame, shown: pd.DataFrame) -> pd.DataFrame:
+        """The reader's table with the weighted estimate beside the unweighted one (the article's), when weighting."""
+        if self.design is None:
+            return shown
+        from cnfs.design import weighted_figure
+
+        values = [weighted_figure(r, self.df, self.codebook, self.design) for _, r in table.iterrows()]
+        table["weighted"] = values
+        shown = shown.copy()
+        shown.insert(list(shown.columns).index("Calculé") + 1, "Pondéré", [fmt_num(v, 2) if v == v else "–" for v in values])
+        return shown
+
+    def _weighted_note(self) -> list[str]:
+        if self.design is None:
+            return []
+        return [f"« Calculé » : non pondéré, comme l'article (c'est lui qui est jugé) ; « Pondéré » : {self.design.label}, "
+                "parts et moyennes seulement, chaque sous-groupe étant un domaine de l'ensemble du plan."]
 
     def check_reproduced(self, result: Result) -> str:
         """On the synthetic twin with all waves, fail loudly if any published figure is not reproduced."""

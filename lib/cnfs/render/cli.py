@@ -26,6 +26,8 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output-dir", type=Path, metavar="DOSSIER", help="dossier des sorties (défaut : outputs/)")
     parser.add_argument("--notebooks-dir", type=Path, metavar="DOSSIER", help="dossier des notebooks (défaut : notebooks/)")
     parser.add_argument("--timeout", type=float, metavar="SECONDES", help="durée maximale d'une cellule")
+    parser.add_argument("--weighting", choices=["none", "raking"], default="none",
+                        help="raking : rapports pondérés (calage sur data/population.yaml) dans outputs/<vague>-pondere/")
     parser.add_argument("--dry-run", action="store_true", help="afficher ce qui serait exécuté, et pourquoi, sans rien exécuter")
     progress = parser.add_mutually_exclusive_group()
     progress.add_argument("--progress", dest="progress", action="store_true", default=None,
@@ -53,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         dry_run=args.dry_run,
         progress=args.progress,
+        weighting=args.weighting,
     )
     return guarded(lambda: render(options).exit_code)
 
