@@ -652,7 +652,7 @@ def write_wave_tabbook(wave_dir: str | Path, wave: str = "all", data_path: str |
     wave_dir = Path(wave_dir)
     survey = load_survey(data_path, wave)
     df, codebook = survey
-    banners = load_banners(codebook)
+    banners = [b for b in load_banners(codebook) if wave == "all" or b.derived != "wave"]  # one wave: no wave columns
     written: list[Path] = []
     weightings = ["none", "raking"] if population_available() else ["none"]
     for weighting in weightings:
