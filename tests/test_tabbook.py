@@ -283,7 +283,8 @@ def test_render_step_writes_the_wave_tab_book_and_the_index_links_it(twin_path, 
     from types import SimpleNamespace
 
     from cnfs.render.index import build_index
-    from cnfs.tabbook import TABBOOK_STEM, population_available, render_tabbooks
+    from cnfs.tabbook import population_available
+    from cnfs.tabbook_files import TABBOOK_STEM, render_tabbooks
 
     wave_dir = tmp_path / "wave-1"
     job = SimpleNamespace(wave="1", wave_dir=wave_dir, parameters={"data_path": None}, ident="wave-1/02_profil")
@@ -301,3 +302,15 @@ def test_render_step_writes_the_wave_tab_book_and_the_index_links_it(twin_path, 
     before = (wave_dir / f"{TABBOOK_STEM}.xlsx").stat().st_mtime_ns
     assert render_tabbooks([job], set(), log)  # nothing re-ran: the tab book is left as it is
     assert (wave_dir / f"{TABBOOK_STEM}.xlsx").stat().st_mtime_ns == before
+
+
+def test_no_letter_points_at_a_withheld_cell(tb):
+    from cnfs.tabbook import disclose
+
+    safe = disclose(tb, min_count=10, codebook=CB)
+    assert ((tb["sig"] != safe["sig"]) & ~safe["suppressed"]).any()  # the frame has letters to strip
+    for _, row in safe[safe.sig != ""].iterrows():
+        same = safe[(safe.question == row.question) & (safe.stat == row.stat) & (safe.option == row.option)
+                    & (safe.banner == row.banner)]
+        pointed = same[same.letter.isin(list(row.sig))]
+        assert not pointed["suppressed"].any() and pointed["base_n"].notna().all()
