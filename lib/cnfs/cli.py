@@ -1,4 +1,4 @@
-"""Command line: ``cnfs synth | validate | figures | import | mapping draft | cache clear | render``.
+"""Command line: ``cnfs synth | validate | figures | import | mapping draft | cache clear | render`` (and ``weights``, ``estimate``).
 
 Every subcommand runs through ``_run``: a user's mistake (``InputError``: missing or unreadable file,
 bad format, data not conforming to the codebook…) prints one message naming the file and what to do,
@@ -139,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("cache", help="cache des données lues : cnfs cache clear | info")
     p.add_argument("action", choices=["clear", "info"])
     p.set_defaults(func=_cache)
+    from cnfs.cli_design import register as register_design
+
+    register_design(sub)
     p = sub.add_parser("render", help="exécuter et rendre les carnets en HTML (voir cnfs render --help)", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=_render)
