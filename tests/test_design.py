@@ -135,3 +135,52 @@ def test_empty_cell_is_a_clear_error(sample):
     sub = df[~df["sector"].astype(str).isin(["autre", "Autre"])]
     with pytest.raises(RakingError, match="sector=autre"):
         rake(sub, cb, pop)
+
+
+# -- the scoring helpers' weighted variants give the R-checked design estimates ---------------------
+def test_weighted_scoring_helpers_equal_design_estimates(sample, r_estimates):
+    from cnfs import scoring
+
+    df, cb = sample
+    design = _design("rake2_fpc", df, cb)
+    ref = r_estimates[r_estimates["case"] == "rake2_fpc"].set_index(["quantity", "option"])
+    t = scoring.shares(df, cb, "kinds", design=design)
+    np.testing.assert_allclose(t["percent"], 100 * ref.loc["kinds_among_asked", "estimate"].to_numpy(), rtol=TOL)
+    np.testing.assert_allclose(t["se"], 100 * ref.loc["kinds_among_asked", "se"].to_numpy(), rtol=TOL)
+    np.testing.assert_allclose(t["ci_low"], 100 * ref.loc["kinds_among_asked", "ci_low"].to_numpy(), rtol=TOL)
+    assert list(t["n"]) == [int(df["filter"].astype(str).isin(["oui", "Oui"]).sum())] * 2
+    assert set(t["weights"]) == {design.label}
+    by_size = scoring.shares(df, cb, "pick", by=df["size"].rename("taille"), design=design)
+    grande = by_size[by_size["taille"].astype(str) == "Grande"]
+    # domain "grande" of the whole design (the R reference also filters on filter == oui, so recompute here)
+    direct = dz.estimate(df, cb, "pick", design, domain=df["size"].astype(str) == "Grande")
+    np.testing.assert_allclose(grande["percent"], 100 * direct["estimate"], rtol=1e-12)
+    s = scoring.scale_summary(df, cb, "score", design=design)
+    assert s["mean"].iloc[0] == pytest.approx(ref.loc[("score", "score"), "estimate"], rel=TOL)
+    assert s["deff"].iloc[0] == pytest.approx(ref.loc[("score", "score"), "deff"], rel=TOL)
+    prive = scoring.scale_summary(df, cb, "score", by=df["sector"].rename("secteur"), design=design)
+    got = prive[prive["secteur"].astype(str) == "Privé"].iloc[0]
+    assert got["mean"] == pytest.approx(ref.loc[("score_prive", "score"), "estimate"], rel=TOL)
+    assert got["se"] == pytest.approx(ref.loc[("score_prive", "score"), "se"], rel=TOL)
+    dist = scoring.distribution(df, cb, "score", design=design)
+    assert dist["percent"].sum() == pytest.approx(100)
+    assert dist["percent"].iloc[9] == pytest.approx(
+        100 * np.sum(design.weights * (df["score"].astype(float) == 10)) / design.weights.sum(), rel=1e-12)
+
+
+def test_weighted_quantile_by_hand():
+    from cnfs.scoring import weighted_quantile
+
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    assert weighted_quantile(x, np.array([1.0, 1.0, 1.0, 1.0]), 0.5) == 2.0   # cumulative 0.5 reached at 2
+    assert weighted_quantile(x, np.array([1.0, 1.0, 1.0, 5.0]), 0.5) == 4.0
+    assert weighted_quantile(x, np.array([4.0, 1.0, 1.0, 1.0]), 0.5) == 1.0
+
+
+def test_unweighted_results_unchanged_without_design(sample):
+    from cnfs import scoring
+
+    df, cb = sample
+    plain = scoring.shares(df, cb, "pick")
+    assert "se" not in plain.columns and "weights" not in plain.columns
+    assert plain["percent"].iloc[0] == pytest.approx(100 * (df["pick"].astype(str) == "A").mean())

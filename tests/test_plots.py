@@ -110,7 +110,8 @@ def test_plot_comparison_states_the_test(df, cb):
     comp = contrasts.compare_groups(df, cb, "i1", "sector")
     fig = plots.plot_comparison(comp)
     all_text = texts(fig)
-    assert "Test t de Welch" in all_text and "d de Cohen" in all_text
+    # a 1–10 scale: rank test and rank-based effect size by default (issue 10)
+    assert "Test de Mann-Whitney" in all_text and "corrélation bisériale des rangs" in all_text
     assert base_caption("ensemble des répondants", 10) in all_text
 
 
