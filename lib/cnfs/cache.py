@@ -72,7 +72,7 @@ def put(key: str, df: pd.DataFrame, meta: dict[str, Any]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from cnfs.provenance import atomic_write_bytes
+    from cnfs.atomic import write_bytes as atomic_write_bytes
 
     try:
         table = pa.Table.from_pandas(df, preserve_index=False)

@@ -17,7 +17,8 @@ from cnfs import readers
 from cnfs.codebook import Codebook, load_codebook
 from cnfs.errors import InputError, Problem, SurveyValidationError
 from cnfs.mapping import Mapping, load_mapping
-from cnfs.provenance import SYNTHETIC_WARNING, atomic_write_bytes, ids_look_synthetic, read_provenance
+from cnfs.atomic import write_bytes as atomic_write_bytes
+from cnfs.provenance import SYNTHETIC_WARNING, ids_look_synthetic, read_provenance
 
 
 def import_exports(

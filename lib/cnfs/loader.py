@@ -10,7 +10,6 @@ once. The input file is only ever read; the parsed form is cached by content has
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -86,16 +85,7 @@ def _asked(raw: pd.DataFrame, q: Question, codebook: Codebook) -> pd.Series:
     """Rows to whom the question was put: its universe and its waves."""
     m = raw[codebook.wave_column].isin(list(q.waves)).fillna(False)
     if q.universe is not None:
-        u = q.universe
-        src = raw[u.question] if u.question in raw else pd.Series(pd.NA, index=raw.index, dtype="string")
-        if u.codes:
-            m &= src.isin(list(u.codes)).fillna(False)
-        else:
-            num = pd.to_numeric(src, errors="coerce")
-            if u.min is not None:
-                m &= (num >= u.min).fillna(False)
-            if u.max is not None:
-                m &= (num <= u.max).fillna(False)
+        m &= q.universe.mask(raw) if q.universe.question in raw else False
     return m.astype(bool)
 
 
@@ -352,7 +342,3 @@ def describe_source(survey: Survey) -> dict[str, Any]:
         "vague": survey.wave,
         "n": len(survey.data),
     }
-
-
-def provenance_json(survey: Survey) -> str:
-    return json.dumps(describe_source(survey), ensure_ascii=False, indent=2)

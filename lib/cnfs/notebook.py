@@ -20,17 +20,13 @@ from cnfs.formatting import base_caption, fmt_num, fmt_p, fmt_pct
 from cnfs.loader import Survey, describe_source, load_survey
 from cnfs.outputs import resolve_output_dir, write_figure, write_table
 from cnfs.provenance import SYNTHETIC_WARNING
+from cnfs.status import STYLE
 
 WAVE_NOTE = (
     "Les chiffres publiés portent sur les deux vagues réunies : sur une seule vague, un écart au chiffre "
     "publié est attendu et ne signale pas une erreur."
 )
-STATUS_STYLE = {
-    "reproduit": "background-color:#d9f0d3",
-    "non reproduit": "background-color:#f4cccc",
-    "contexte": "color:#666",
-    "hors enquête quantitative": "color:#666",
-}
+STATUS_STYLE = STYLE  # one status vocabulary (cnfs.status)
 
 
 def _subgroup_site_mode(df: pd.DataFrame) -> pd.Series:
@@ -147,17 +143,17 @@ class Report:
         return Result("Chiffres publiés et recalculés", table, shown, styler=styler)
 
     def _context(self) -> dict[str, Any]:
-        from cnfs.synth import load_assumptions
+        from cnfs.compare import population_context
 
-        return {"advisors_in_post": load_assumptions().advisors_in_post}
+        return population_context()
 
     def section_figures(self) -> Result:
         """Every figure of this notebook's section, with the count reproduced; written as CSV."""
-        from cnfs.compare import REPRODUCED, display_table, reproduction_table
+        from cnfs.compare import RECOMPUTED, REPRODUCED, display_table, reproduction_table
 
         table = reproduction_table(self.df, self.codebook, section=self.section, context=self._context())
         self._write_table(table.drop(columns=["quote"]), "chiffres_publies")
-        comp = table[~table["status"].isin(["contexte"])]
+        comp = table[table["status"].isin(RECOMPUTED)]
         ok = int((comp["status"] == REPRODUCED).sum())
         shown = display_table(table)
         styler = shown.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Statut"])
@@ -311,19 +307,13 @@ class Report:
     # ------------------------------------------------------------ reproduction (notebook 09)
     def reproduction(self) -> Result:
         """Every published figure, survey and qualitative: published, computed, interval, status."""
-        from cnfs.compare import ELSEWHERE, display_table, reproduction_table, summary_by_section
-        from cnfs.qualitative import compare_with_published, computed_figures, load_qualitative
+        from cnfs.compare import display_table, full_reproduction_table, headline, summary_by_section
 
-        table = reproduction_table(self.df, self.codebook, context=self._context())
-        qual = compare_with_published(computed_figures(load_qualitative())).set_index("id")
-        is_qual = table["status"] == ELSEWHERE
-        table.loc[is_qual, "computed"] = table.loc[is_qual, "id"].map(qual["computed"])
-        table.loc[is_qual, "status"] = table.loc[is_qual, "id"].map(qual["status"])
+        table = full_reproduction_table(self.df, self.codebook, context=self._context())
         self._write_table(table.drop(columns=["quote"]), "reproduction")
         summary = summary_by_section(table)
         self._write_table(summary.reset_index(), "reproduction_par_section")
-        total = summary.loc["total"]
-        title = f"{total['reproduits']} chiffres publiés reproduits sur {total['calculables']} calculables ({total['contexte']} de contexte)"
+        title = headline(table)
         shown = display_table(table)
         styler = shown.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Statut"])
         res = Result(title, table, shown, styler=styler, notes=[] if self.wave == "all" else [WAVE_NOTE])

@@ -5,6 +5,8 @@ import html
 from pathlib import Path
 from typing import Any, Mapping
 
+from cnfs.provenance import SYNTHETIC_WARNING
+
 TEMPLATE_NAME = "cnfs_report.html.j2"
 
 # Extends nbconvert's lab template: no CDN script unless the page needs it, a header before <main>.
@@ -50,21 +52,6 @@ CSS = """
 @media print { .cnfs-actions { display: none; } }
 """
 
-SYNTHETIC_WARNING = (
-    "Données synthétiques : ce rapport est calculé sur un jumeau synthétique de l'enquête. "
-    "Les chiffres ne décrivent aucune personne réelle et ne doivent pas être cités comme résultats."
-)
-
-
-def synthetic_warning() -> str:
-    """The project's synthetic-data warning (cnfs.provenance), or ours if unavailable."""
-    try:
-        from cnfs.provenance import SYNTHETIC_WARNING as text
-    except ImportError:
-        return SYNTHETIC_WARNING
-    return str(text)
-
-
 def notebook_title(nb: Any, fallback: str) -> str:
     """First markdown heading of the notebook, else the fallback."""
     for cell in nb.cells:
@@ -87,7 +74,7 @@ def header_html(title: str, context: Mapping[str, Any]) -> str:
     params: Mapping[str, Any] = context.get("parameters", {})
     parts = ['<header class="cnfs-header">', f"<h1>{html.escape(title)}</h1>"]
     if context.get("synthetic"):
-        parts.append(f'<div class="cnfs-banner" role="alert">⚠ {html.escape(synthetic_warning())}</div>')
+        parts.append(f'<div class="cnfs-banner" role="alert">⚠ {html.escape(SYNTHETIC_WARNING)}</div>')
     parts.append('<table class="cnfs-meta"><tbody>')
     parts.append("<tr><th colspan=2>Paramètres</th></tr>")
     for name, value in params.items():
