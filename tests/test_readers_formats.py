@@ -12,9 +12,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 import twin_exports as tx  # noqa: E402
 
 from cnfs.codebook import load_codebook  # noqa: E402
-from cnfs.compare import reproduction_table  # noqa: E402
+from cnfs.compare import population_context, reproduction_table  # noqa: E402
 from cnfs.loader import load_survey  # noqa: E402
-from cnfs.synth import load_assumptions  # noqa: E402
 
 COMPUTED = ["id", "n", "computed", "ci_low", "ci_high", "status"]
 FORMATS = ["csv.gz", "zip", "excel-cp1252", "utf8-bom-semicolon", "tab", "pipe", "r-write.csv", "xlsx", "sav", "dta", "parquet"]
@@ -50,7 +49,7 @@ def exports(raw, tmp_path_factory) -> dict[str, Path]:
 
 def _figures(df: pd.DataFrame) -> pd.DataFrame:
     cb = load_codebook()
-    return reproduction_table(df, cb, context={"advisors_in_post": load_assumptions().advisors_in_post})[COMPUTED]
+    return reproduction_table(df, cb, context=population_context())[COMPUTED]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
