@@ -149,15 +149,13 @@ class Report:
 
     def section_figures(self) -> Result:
         """Every figure of this notebook's section, with the count reproduced; written as CSV."""
-        from cnfs.compare import RECOMPUTED, REPRODUCED, display_table, reproduction_table
+        from cnfs.compare import display_table, headline, reproduction_table
 
         table = reproduction_table(self.df, self.codebook, section=self.section, context=self._context())
         self._write_table(table.drop(columns=["quote"]), "chiffres_publies")
-        comp = table[table["status"].isin(RECOMPUTED)]
-        ok = int((comp["status"] == REPRODUCED).sum())
         shown = display_table(table)
         styler = shown.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Statut"])
-        title = f"Section {self.section} : {ok} chiffre(s) reproduit(s) sur {len(comp)} calculable(s)"
+        title = f"Section {self.section} — {headline(table)}"
         notes = [] if self.wave == "all" else [WAVE_NOTE]
         return Result(title, table, shown, styler=styler, notes=notes)
 
