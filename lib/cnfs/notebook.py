@@ -73,10 +73,13 @@ class Result:
 class Report:
     """The notebook's view of one survey file and wave, writing its tables and figures under ``output_dir``."""
 
-    def __init__(self, wave: str = "all", data_path: str | None = None, output_dir: str | None = None, section: int | None = None):
+    def __init__(self, wave: str = "all", data_path: str | None = None, output_dir: str | None = None, section: int | None = None,
+                 weighting: str = "none"):
         from cnfs.plots import set_theme
 
         self.wave = str(wave)
+        self.weighting = weighting  # "none" (the article) or "raking" (cnfs.design: weighted tables with their deff)
+        self._design: Any = None
         self.data_path = data_path
         self.survey: Survey = load_survey(data_path, self.wave)
         self.df, self.codebook = self.survey
@@ -101,6 +104,26 @@ class Report:
         plt.close(fig)
         return buf.getvalue()
 
+    @property
+    def design(self) -> Any:
+        """The survey design of weighted tables (None when ``weighting == "none"``): raked to the wave's margins, with FPC."""
+        if self.weighting == "none":
+            return None
+        if self._design is None:
+            from cnfs.design import make_design
+
+            # with the FPC, so that the design effect compares with a simple random sample from the same N (R's deff)
+            self._design = make_design(self.df, self.codebook, weighting=self.weighting, fpc=True, wave=self.wave)
+        return self._design
+
+    def _weight_notes(self, t: pd.DataFrame) -> list[str]:
+        if "weights" not in t:
+            return []
+        from cnfs.design import INTERVAL_METHOD
+
+        return [f"Estimations pondérées ({t['weights'].iloc[0]}) ; {INTERVAL_METHOD} ; « Effet de plan » : "
+                "variance rapportée à celle d'un sondage aléatoire simple de même taille (n et effectifs non pondérés)."]
+
     def _by(self, by: str | None) -> str | pd.Series | None:
         if by in DERIVED_SUBGROUPS:
             return DERIVED_SUBGROUPS[by](self.df)
@@ -112,13 +135,14 @@ class Report:
         src = describe_source(self.survey)
         facts = pd.DataFrame(
             {
-                "Paramètre": ["Vague", "Fichier de données", "Empreinte SHA-256", "Données synthétiques", "Répondants (n)"],
+                "Paramètre": ["Vague", "Fichier de données", "Empreinte SHA-256", "Données synthétiques", "Répondants (n)", "Pondération"],
                 "Valeur": [
                     "toutes (vagues réunies)" if self.wave == "all" else self.wave,
                     src["fichier"],
                     src["sha256"],
                     "OUI" if src["synthetique"] else "non",
                     fmt_num(src["n"]),
+                    "aucune (comme l'article)" if self.weighting == "none" else self.design.label,
                 ],
             }
         ).set_index("Paramètre")
@@ -170,12 +194,12 @@ class Report:
             from cnfs.contrasts import restrict_levels
 
             by_s = restrict_levels(self.df, by_s, levels)
-        t = shares(self.df, self.codebook, qid, by=by_s)
+        t = shares(self.df, self.codebook, qid, by=by_s, design=self.design)
         name = qid if by is None else f"{qid}_par_{by}"
         self._write_table(t, name)
         shown = _format_shares(t)
         png = self._write_figure(plot_shares(t, legend_title=self._by_title(by)), name) if chart else None
-        notes = []
+        notes = self._weight_notes(t)
         if "mean_items" in t:
             notes.append(f"Nombre moyen d'items cochés : {fmt_num(t['mean_items'].iloc[0], 2)} (choix multiples : les pourcentages sont des parts de répondants et dépassent 100 % au total).")
         return Result(self.codebook[qid].wording, t, shown, _caption(t), png, notes)
@@ -187,14 +211,14 @@ class Report:
 
         items = self.codebook.items(group)
         t = pd.concat(
-            [shares(self.df, self.codebook, q.id).assign(item=q.label) for q in items], ignore_index=True
+            [shares(self.df, self.codebook, q.id, design=self.design).assign(item=q.label) for q in items], ignore_index=True
         )
         self._write_table(t, group)
         shown = t.pivot_table(index="item", columns="label", values="percent", sort=False, observed=True)
         shown = shown.reindex(index=[q.label for q in items], columns=[o.label for o in items[0].options])
         shown = shown.map(lambda x: fmt_pct(x, 1))
         png = self._write_figure(plot_share_heatmap(t, title=self.codebook.groups[group].short), group)
-        return Result(self.codebook.groups[group].wording, t, shown, _caption(t), png)
+        return Result(self.codebook.groups[group].wording, t, shown, _caption(t), png, self._weight_notes(t))
 
     def scores(self, items: str | Sequence[str], chart: bool = True) -> Result:
         """Mean, sd, median, top-box and t interval of a battery (group id) or of listed items, ranked."""
@@ -202,25 +226,25 @@ class Report:
         from cnfs.scoring import battery_summary, scale_summary
 
         if isinstance(items, str) and items in self.codebook.groups:
-            t = battery_summary(self.df, self.codebook, items)
+            t = battery_summary(self.df, self.codebook, items, design=self.design)
             title, name = self.codebook.groups[items].wording, items
         else:
             ids = [items] if isinstance(items, str) else list(items)
-            t = scale_summary(self.df, self.codebook, ids)
+            t = scale_summary(self.df, self.codebook, ids, design=self.design)
             title, name = self.codebook[ids[0]].wording, "_".join(ids[:2])
         self._write_table(t, name)
         png = self._write_figure(plot_scores(t), name) if chart else None
-        return Result(title, t, _format_scores(t), _caption(t), png)
+        return Result(title, t, _format_scores(t), _caption(t), png, self._weight_notes(t))
 
     def distribution(self, qid: str) -> Result:
         """How the answers to one numeric item are spread."""
         from cnfs.plots import plot_distribution
         from cnfs.scoring import distribution
 
-        t = distribution(self.df, self.codebook, qid)
+        t = distribution(self.df, self.codebook, qid, design=self.design)
         self._write_table(t, f"{qid}_distribution")
         png = self._write_figure(plot_distribution(t), f"{qid}_distribution")
-        return Result(f"Distribution : {self.codebook[qid].label}", t, None, _caption(t), png)
+        return Result(f"Distribution : {self.codebook[qid].label}", t, None, _caption(t), png, self._weight_notes(t))
 
     def contrast(self, qid: str, by: str, levels: Sequence[str] | None = None) -> Result:
         """A subgroup comparison: the table by group, the test, the effect size and its verdict."""
@@ -247,6 +271,49 @@ class Report:
         return {"site_mode": "le nombre de sites (mono-site / multi-sites)", "wave": "la vague"}.get(by, by)
 
     # ------------------------------------------------------------ methodology
+    def representativeness(self) -> Result:
+        """Sample against the population's margins per wave (data/population.yaml), with a goodness-of-fit test."""
+        from cnfs.population import load_population
+        from cnfs.representativeness import plot_representativeness, sample_vs_population
+
+        waves = [w for w in self.codebook.waves] + ["all"]
+        population = load_population(codebook=self.codebook)
+        t, tests = sample_vs_population(self._all_waves(), self.codebook, population, waves)
+        self._write_table(t, "representativite")
+        self._write_table(tests, "representativite_test")
+        shown = pd.DataFrame({
+            "Vague": t["wave"].map(lambda w: "toutes" if w == "all" else w), "Modalité": t["label"],
+            "Échantillon": t["sample_percent"].map(lambda x: fmt_pct(x, 1)), "n": t["sample_n"].map(fmt_num),
+            "Population": t["population_percent"].map(lambda x: fmt_pct(x, 1)),
+            "Écart (points)": t["difference"].map(lambda x: fmt_num(x, 1)), "Statut de la marge": t["population_status"],
+        }).set_index(["Vague", "Modalité"])
+        png = self._write_figure(plot_representativeness(t, self.codebook), "representativite")
+        notes = [
+            f"Vague {'toutes' if r.wave == 'all' else r.wave} : n = {fmt_num(r.n)} sur N = {fmt_num(r.population_size)} "
+            f"(taux de sondage {fmt_pct(100 * r.sampling_fraction, 1)}), khi-deux d'ajustement = {fmt_num(r.statistic, 1)}, "
+            f"{fmt_p(r.p_value)}{' (Monte Carlo)' if r.test == 'chi2_mc' else ''}"
+            for r in tests.itertuples()
+        ]
+        return Result("Échantillon et population : statut de la structure d'accueil", t, shown,
+                      "Population : data/population.yaml (source, date et statut de chaque valeur).", png, notes)
+
+    def wave_equivalence(self) -> Result:
+        """Homogeneity judged by equivalence (TOST, margins in data/analysis_assumptions.yaml), per question."""
+        from cnfs.equivalence import equivalence_margins, equivalence_summary, wave_equivalence
+
+        full = self._all_waves()
+        qids = [q.id for q in self.codebook.questions.values() if q.type != "text"]
+        t = wave_equivalence(full, self.codebook, qids)
+        self._write_table(t, "equivalence_vagues")
+        m = equivalence_margins()
+        summary = equivalence_summary(t)
+        notes = [f"Équivalence : intervalle de confiance à {fmt_pct(100 * (1 - 2 * m['alpha']), 0)} de l'écart (vague 2 − vague 1) "
+                 f"contenu dans ± {fmt_num(m['proportion_points'], 0)} points pour une part, ± {fmt_num(m['standardized_mean'], 1)} "
+                 "écart-type commun pour une moyenne (deux tests unilatéraux, TOST) ; une question est équivalente si toutes "
+                 "ses modalités le sont. Marges : data/analysis_assumptions.yaml."]
+        return Result("Homogénéité des vagues jugée par équivalence", t, summary,
+                      base_caption("répondants interrogés sur chaque question", len(full)), None, notes)
+
     def response_counts(self) -> Result:
         """Complete answers per wave with the first and last answer dates (all waves, whatever the parameter)."""
         full = self._all_waves()
@@ -353,7 +420,7 @@ def _ci(lo: Any, hi: Any, pct: bool) -> str:
 
 
 def _format_shares(t: pd.DataFrame) -> pd.DataFrame:
-    by = [c for c in t.columns if c not in {"question", "question_label", "option", "label", "count", "n", "percent", "ci_low", "ci_high", "rank", "base", "mean_items"}]
+    by = [c for c in t.columns if c not in {"question", "question_label", "option", "label", "count", "n", "percent", "ci_low", "ci_high", "rank", "base", "mean_items", "se", "deff", "weights"}]
     out = pd.DataFrame(
         {
             **{c: t[c].astype(str) for c in by},
@@ -362,13 +429,14 @@ def _format_shares(t: pd.DataFrame) -> pd.DataFrame:
             "IC 95 %": [_ci(a, b, True) for a, b in zip(t["ci_low"], t["ci_high"])],
             "Effectif": t["count"].map(fmt_num),
             "n": t["n"].map(fmt_num),
+            **({"Effet de plan": t["deff"].map(lambda x: fmt_num(x, 2))} if "deff" in t else {}),
         }
     )
     return out.set_index(by + ["Réponse"]) if by else out.set_index("Réponse")
 
 
 def _format_scores(t: pd.DataFrame) -> pd.DataFrame:
-    by = [c for c in t.columns if c not in {"question", "question_label", "label", "n", "mean", "sd", "median", "top_box", "top_box_threshold", "ci_low", "ci_high", "rank", "sd_rank", "base"}]
+    by = [c for c in t.columns if c not in {"question", "question_label", "label", "n", "mean", "sd", "median", "top_box", "top_box_threshold", "ci_low", "ci_high", "rank", "sd_rank", "base", "se", "deff", "weights"}]
     out = pd.DataFrame(
         {
             **{c: t[c].astype(str) for c in by},
@@ -381,6 +449,7 @@ def _format_scores(t: pd.DataFrame) -> pd.DataFrame:
             "Rang": t["rank"].map(fmt_num),
             "Rang écart type": t["sd_rank"].map(fmt_num),
             "n": t["n"].map(fmt_num),
+            **({"Effet de plan": t["deff"].map(lambda x: fmt_num(x, 2))} if "deff" in t else {}),
         }
     )
     return out.set_index(by + ["Item"]) if by else out.set_index("Item")
