@@ -106,3 +106,22 @@ def test_training_paths_are_the_four_of_the_programme():
     assert q.codes == ["P1", "P2", "P3", "P4"]
     assert [o.label for o in q.options] == ["Parcours 1 (105 h)", "Parcours 2 (280 h)", "Parcours 3 (350 h)", "Parcours 4 (420 h)"]
     assert not any(o.inferred for o in q.options)
+
+
+def test_the_figure_language_read_by_hand():
+    """parse_spec is read by both the checker and the generator: its meaning is pinned here by hand."""
+    import math
+
+    from cnfs.codebook import Condition
+
+    s = parse_spec("x+y | sector=pub & a>=9 vs sector=pri")
+    assert s.options == ("x", "y") and s.value_range is None
+    assert s.filters == (Condition("sector", codes=("pub",)), Condition("a", min=9.0))
+    assert s.versus == (Condition("sector", codes=("pri",)),)
+    assert parse_spec("2..5").value_range == (2.0, 5.0)
+    assert parse_spec(">=2").value_range == (2.0, math.inf)
+    assert parse_spec("<=1 | wave=1").value_range == (-math.inf, 1.0)
+    assert parse_spec("among: a+b").among == ("a", "b")
+    assert parse_spec("").options == () and parse_spec("| a<=3").filters == (Condition("a", max=3.0),)
+    with pytest.raises(ValueError, match="cannot read the subgroup condition"):
+        parse_spec("x | sector pub")

@@ -37,6 +37,8 @@ from cnfs.status import (  # noqa: F401  (re-exported: the statuses and the stri
 
 #: Context key holding the number of advisors in post (sortis de formation) at wave 2, from a sourced file.
 POPULATION_SIZE = "population_size"
+#: Context key saying why the population size is missing (shown as the coverage figure's status).
+POPULATION_MISSING = "population_missing"
 
 
 @dataclass(frozen=True)
@@ -73,9 +75,6 @@ def population_context(population: Any = None, wave: str = "all") -> dict[str, A
                 f"n'en donne qu'une hypothèse, {size.value:g}, source « {size.source} »)"}
     return {POPULATION_SIZE: float(size.value)}
 
-
-#: Context key saying why the population size is missing (shown as the coverage figure's status).
-POPULATION_MISSING = "population_missing"
 
 
 # ---------------------------------------------------------------- statistics via cnfs.scoring
