@@ -54,6 +54,19 @@ def test_choices_from_codes_or_labels_ignoring_case_accents_spaces(cb):
     assert _choices(pd.Series(["Licence"], dtype="string"), q, {"Licence": "bac3plus"}).tolist() == ["bac3plus"]
 
 
+def test_yes_no_questions_accept_ticks(cb):
+    q = cb["start_difficulty"]
+    assert q.codes == ["oui", "non"]
+    s = pd.Series(["Y", "N", "1", "0", "Oui", "non", "True"], dtype="string")
+    assert _choices(s, q, {}).tolist() == ["oui", "non", "oui", "non", "oui", "non", "oui"]
+
+
+def test_excel_sep_line_names_the_delimiter(raw, tmp_path):
+    ref = load_survey(_write(raw, tmp_path / "ref.csv"), use_cache=False).data
+    (tmp_path / "sep.csv").write_text("sep=;\n" + raw.to_csv(index=False, sep=";"), encoding="utf-8")
+    pd.testing.assert_frame_equal(load_survey(tmp_path / "sep.csv", use_cache=False).data, ref)
+
+
 def test_decimals_from_limesurvey_and_excel():
     s = pd.Series(["50.0000000000", "12,0", "12,5", "7", "-3.50", "abc", None], dtype="string")
     assert _numbers(s).tolist() == ["50", "12", "12.5", "7", "-3.5", "abc", pd.NA]

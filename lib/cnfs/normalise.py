@@ -23,8 +23,9 @@ from cnfs.errors import InputError, Problem
 from cnfs.mapping import NO_MAPPING, Mapping
 
 MISSING_TOKENS = {"NA", "#N/A", "N/A"}
-TICKED = {"y", "yes", "oui", "1", "x", "true", "vrai", "coche"}
-UNTICKED = {"n", "no", "non", "0", "false", "faux", ""}
+TICKED = {"y", "yes", "oui", "1", "x", "true", "vrai", "coche", "selectionne"}
+UNTICKED = {"n", "no", "non", "0", "false", "faux", "", "noncoche", "pascoche", "nonselectionne"}
+YES_NO = {"oui", "non"}
 #: LimeSurvey system columns: what each holds (a target column, or None to ignore it).
 LIMESURVEY = {"id": "id", "submitdate": "date", "lastpage": None, "startlanguage": None, "seed": None,
               "startdate": None, "datestamp": None, "ipaddr": None, "refurl": None, "token": None}
@@ -208,6 +209,8 @@ def _choices(s: pd.Series, q: Question, recode: dict[str, str]) -> pd.Series:
         for k in (value_key(o.label), value_key(o.code)):
             table[k] = o.code if table.get(k, o.code) == o.code else "\0ambiguous"
     table = {k: v for k, v in table.items() if v != "\0ambiguous"}
+    if set(q.codes) == YES_NO:  # a yes/no question exported as Y/N, 1/0, True/False
+        table = {**{k: "oui" for k in TICKED}, **{k: "non" for k in UNTICKED if k}, **table}
     recode_keys = {value_key(k): v for k, v in recode.items()}
 
     def one(x: Any) -> Any:

@@ -12,6 +12,7 @@ import datetime as dt
 import gzip
 import io
 import math
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -252,7 +253,11 @@ def parse_csv_text(path: Path, text: str, options: dict[str, Any]) -> Table:
         raise InputError(path, "fichier vide (aucune ligne)", "exportez à nouveau le questionnaire")
     if _control_share(text) > 0.01:
         raise InputError(path, f"contenu illisible : {_DESCRIBE['binary']}", f"formats acceptés : {ACCEPTED}")
-    delim = sniff_delimiter(text)
+    first, _, rest = text.partition("\n")
+    hinted = re.fullmatch(r'"?sep=(.)"?\r?', first.strip("\ufeff"))
+    if hinted:  # Excel's "sep=;" first line names the delimiter
+        text = rest
+    delim = hinted.group(1) if hinted else sniff_delimiter(text)
     try:
         cells = pd.read_csv(io.StringIO(text), sep=delim, header=None, dtype=str, keep_default_na=False,
                             skip_blank_lines=True, engine="c")
