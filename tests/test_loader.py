@@ -58,7 +58,7 @@ def test_missing_column_is_a_problem_and_unknown_columns_a_warning(raw, tmp_path
     bad = raw.drop(columns=["age"]).assign(shoe_size="42")
     e = _problems(_write(bad, tmp_path / "cols.csv"))
     msg = str(e)
-    assert "cols.csv, column 'age': expected this column (from the codebook); found no such column" in msg
+    assert "cols.csv, colonne 'age' : attendu cette colonne (du codebook) ; trouvé colonne absente" in msg
     assert "shoe_size" not in msg
     survey = load_survey(_write(raw.assign(shoe_size="42"), tmp_path / "extra.csv"), use_cache=False)
     assert survey.warnings == [f"{tmp_path / 'extra.csv'} : colonnes absentes du codebook, ignorées : 'shoe_size'"]
@@ -68,16 +68,16 @@ def test_missing_column_is_a_problem_and_unknown_columns_a_warning(raw, tmp_path
 def test_code_outside_options(raw, tmp_path):
     raw.loc[[4, 9], "education"] = "doctorat"
     msg = str(_problems(_write(raw, tmp_path / "codes.csv")))
-    assert ("codes.csv, column 'education', rows 5, 10: expected an option code or label among bac_ou_moins (Bac ou inférieur), "
-            "bac2 (Bac +2), bac3plus (Bac +3 et supérieur); found values 'doctorat'") in msg
+    assert ("codes.csv, colonne 'education', lignes 5, 10 : attendu un code ou un libellé d'option parmi bac_ou_moins (Bac ou inférieur), "
+            "bac2 (Bac +2), bac3plus (Bac +3 et supérieur) ; trouvé valeurs 'doctorat'") in msg
 
 
 def test_scale_out_of_range_and_not_integer(raw, tmp_path):
     raw.loc[0, "interest_social"] = "11"
     raw.loc[1, "training_satisfaction"] = "55.5"
     msg = str(_problems(_write(raw, tmp_path / "scale.csv")))
-    assert "column 'interest_social', rows 1: expected a value from 1 to 10; found values '11'" in msg
-    assert "column 'training_satisfaction', rows 2: expected a whole number; found values '55.5'" in msg
+    assert "colonne 'interest_social', lignes 1 : attendu une valeur de 1 à 10 ; trouvé valeurs '11'" in msg
+    assert "colonne 'training_satisfaction', lignes 2 : attendu un nombre entier ; trouvé valeurs '55.5'" in msg
 
 
 def test_answer_outside_the_universe_and_missing_mandatory_answer(raw, tmp_path):
@@ -86,8 +86,8 @@ def test_answer_outside_the_universe_and_missing_mandatory_answer(raw, tmp_path)
     raw.loc[private, "civil_category"] = "B"
     raw.loc[public, "civil_category"] = ""
     msg = str(_problems(_write(raw, tmp_path / "universe.csv")))
-    assert f"column 'civil_category', rows {private + 1}: expected no answer outside the universe" in msg
-    assert f"column 'civil_category', rows {public + 1}: expected an answer (mandatory question" in msg
+    assert f"colonne 'civil_category', lignes {private + 1} : attendu aucune réponse hors du champ de la question" in msg
+    assert f"colonne 'civil_category', lignes {public + 1} : attendu une réponse (question obligatoire" in msg
 
 
 def test_duplicate_ids_and_unknown_wave(raw, tmp_path):
@@ -96,8 +96,8 @@ def test_duplicate_ids_and_unknown_wave(raw, tmp_path):
     msg = str(_problems(_write(raw, tmp_path / "ids.csv")))
     raw.loc[3, "wave"] = raw.loc[2, "wave"]
     msg = str(_problems(_write(raw, tmp_path / "ids.csv")))
-    assert "column 'respondent_id', rows 3, 4: expected unique respondent ids within a wave" in msg
-    assert "column 'wave', rows 8: expected a wave among ['1', '2']" in msg
+    assert "colonne 'respondent_id', lignes 3, 4 : attendu des identifiants uniques dans une vague" in msg
+    assert "colonne 'wave', lignes 8 : attendu une vague parmi ['1', '2']" in msg
 
 
 def test_every_problem_reported_at_once(raw, tmp_path):
@@ -114,7 +114,7 @@ def test_every_problem_reported_at_once(raw, tmp_path):
 def test_long_row_lists_are_shortened(raw, tmp_path):
     raw.loc[:, "age"] = "5"
     msg = str(_problems(_write(raw, tmp_path / "age.csv")))
-    assert "rows 1, 2, 3, 4, 5 and 1066 more" in msg
+    assert "lignes 1, 2, 3, 4, 5 et 1066 autres" in msg
 
 
 def test_input_is_never_modified(raw, tmp_path):
@@ -149,7 +149,7 @@ def test_cache_is_keyed_on_content_not_on_size_and_mtime(twin_path, tmp_path, mo
     raw.loc[0, "age"] = "5"  # invalid now, same size and mtime again
     raw.to_csv(path, index=False, lineterminator="\n")
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
-    with pytest.raises(SurveyValidationError, match="column 'age', rows 1"):
+    with pytest.raises(SurveyValidationError, match="colonne 'age', lignes 1"):
         load_survey(path)
 
 
@@ -177,4 +177,4 @@ def test_cli_validate_reports_problems(raw, tmp_path, capsys):
     raw.loc[0, "education"] = "x"
     bad = _write(raw, tmp_path / "bad.csv")
     assert main(["validate", bad]) == 2
-    assert "bad.csv, column 'education', rows 1" in capsys.readouterr().err
+    assert "bad.csv, colonne 'education', lignes 1" in capsys.readouterr().err

@@ -134,7 +134,7 @@ def test_problems_against_the_codebook_exit_2_and_name_file_column_rows(tmp_path
     path = tmp_path / "faux.csv"
     raw.to_csv(path, index=False)
     assert main(["validate", str(path)]) == 2
-    assert f"{path}, column 'education', rows 4: expected an option code or label among" in capsys.readouterr().err
+    assert f"{path}, colonne 'education', lignes 4 : attendu un code ou un libellé d'option parmi" in capsys.readouterr().err
 
 
 def test_bad_mapping_file_is_named(tmp_path, capsys, small_csv):

@@ -111,7 +111,7 @@ def test_wave_from_argument_mapping_or_dates(raw, tmp_path):
     (tmp_path / "m.yaml").write_text('wave: "2"\n', encoding="utf-8")
     assert load_survey(path, mapping=tmp_path / "m.yaml", use_cache=False).provenance["load"]["wave_from"] == "mapping"
     problems = _problems(path, wave="1")  # claimed wave 1, dated in wave 2's period
-    assert [p.column for p in problems] == ["submitted_at"] and "wave 1's period 2021-11-16..2021-12-19" in problems[0].expected
+    assert [p.column for p in problems] == ["submitted_at"] and "période de la vague 1, du 2021-11-16 au 2021-12-19" in problems[0].expected
 
 
 def test_dates_outside_their_wave_are_refused_within_the_tolerance(raw, tmp_path, cb):
@@ -127,7 +127,7 @@ def test_incomplete_responses_refused_with_their_count_or_excluded(raw, tmp_path
     raw.loc[[5, 40], "age"] = ""  # an unfinished response also lacks answers: not reported again
     path = _write(raw, tmp_path / "incomplete.csv")
     problems = _problems(path)
-    assert len(problems) == 1 and problems[0].rows == (6, 41) and "2 incomplete response(s)" in problems[0].found
+    assert len(problems) == 1 and problems[0].rows == (6, 41) and "2 réponse(s) incomplète(s)" in problems[0].found
     survey = load_survey(path, exclude_incomplete=True, use_cache=False)
     assert len(survey.data) == len(raw) - 2 and survey.excluded_incomplete == 2
     facts = sample_facts(survey).set_index("fait")["valeur"]

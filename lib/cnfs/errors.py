@@ -35,13 +35,13 @@ class Problem:
     found: str = ""
 
     def __str__(self) -> str:
-        where = f"{self.file}, column {self.column!r}"
+        where = f"{self.file}, colonne {self.column!r}"
         if self.rows:
             shown = ", ".join(str(r) for r in self.rows[:MAX_ROWS_SHOWN])
-            more = f" and {len(self.rows) - MAX_ROWS_SHOWN} more" if len(self.rows) > MAX_ROWS_SHOWN else ""
-            where += f", rows {shown}{more}"
-        found = f"; found {self.found}" if self.found else ""
-        return f"{where}: expected {self.expected}{found}"
+            more = f" et {len(self.rows) - MAX_ROWS_SHOWN} autres" if len(self.rows) > MAX_ROWS_SHOWN else ""
+            where += f", lignes {shown}{more}"
+        found = f" ; trouvé {self.found}" if self.found else ""
+        return f"{where} : attendu {self.expected}{found}"
 
 
 class SurveyValidationError(InputError):
@@ -52,8 +52,8 @@ class SurveyValidationError(InputError):
         lines = "\n".join(f"  - {p}" for p in problems)
         ValueError.__init__(
             self,
-            f"{path}: {len(problems)} problem(s) against the codebook "
-            f"(rows are 1-based data rows, header excluded):\n{lines}",
+            f"{path} : {len(problems)} problème(s) au regard du codebook "
+            f"(lignes de données numérotées à partir de 1, en-tête non compté) :\n{lines}",
         )
         self.path = str(path)
         self.message = str(self)

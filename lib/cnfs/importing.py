@@ -82,7 +82,7 @@ def _duplicates_across_files(df: pd.DataFrame, codebook: Codebook) -> list[Probl
         return []
     files = ", ".join(sorted(set(df.loc[dup, "_source"])))
     ids = ", ".join(sorted(set(df.loc[dup, idc].astype(str)))[:5])
-    return [Problem(files, idc, (), "unique respondent ids within a wave across the imported files", f"duplicates {ids}")]
+    return [Problem(files, idc, (), "des identifiants uniques dans une vague, d'un fichier importé à l'autre", f"doublons {ids}")]
 
 
 def _write(df: pd.DataFrame, codebook: Codebook, out: Path, prov: dict[str, Any]) -> None:

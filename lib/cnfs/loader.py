@@ -98,22 +98,22 @@ def validate(raw: pd.DataFrame, codebook: Codebook, source: str = "survey") -> l
     out: list[Problem] = []
     for c in codebook.data_columns():
         if c not in raw.columns:
-            out.append(Problem(source, c, (), "this column (from the codebook)", "no such column"))
+            out.append(Problem(source, c, (), "cette colonne (du codebook)", "colonne absente"))
     idc, wc, dc = codebook.id_column, codebook.wave_column, codebook.date_column
     bad_wave = pd.Series(False, index=raw.index)
     if idc in raw:
         ids = raw[idc]
-        out += _check(source, idc, ids.isna(), "a respondent id in every row", "empty ids")
+        out += _check(source, idc, ids.isna(), "un identifiant de répondant à chaque ligne", "identifiants vides")
         key = [idc, wc] if wc in raw else [idc]
         dup = raw.duplicated(subset=key, keep=False) & ids.notna()
-        out += _check(source, idc, dup, "unique respondent ids within a wave (the same id in two waves is one advisor answering twice)",
-                      "duplicates " + ", ".join(sorted(set(ids[dup].astype(str)))[:5]))
+        out += _check(source, idc, dup, "des identifiants uniques dans une vague (le même identifiant dans deux vagues est un conseiller qui a répondu deux fois)",
+                      "doublons " + ", ".join(sorted(set(ids[dup].astype(str)))[:5]))
     if wc in raw:
         bad_wave = ~raw[wc].isin(codebook.waves).fillna(False)
-        out += _check(source, wc, bad_wave, f"a wave among {codebook.waves} (add new waves to the codebook's meta.waves)", _values(raw[wc], bad_wave))
+        out += _check(source, wc, bad_wave, f"une vague parmi {codebook.waves} (une nouvelle vague s'ajoute à meta.waves du codebook)", _values(raw[wc], bad_wave))
     if dc in raw:
         parsed = pd.to_datetime(raw[dc], errors="coerce", format="ISO8601")
-        out += _check(source, dc, parsed.isna(), "a date (YYYY-MM-DD, with or without a time, or dd/mm/yyyy)", _values(raw[dc], parsed.isna()))
+        out += _check(source, dc, parsed.isna(), "une date (AAAA-MM-JJ, avec ou sans heure, ou jj/mm/aaaa)", _values(raw[dc], parsed.isna()))
         if wc in raw:
             out += _check_periods(raw, parsed, bad_wave, codebook, source)
     if wc not in raw:
@@ -147,7 +147,7 @@ def _check_periods(raw: pd.DataFrame, parsed: pd.Series, bad_wave: pd.Series, co
         outside = rows & ((parsed < lo) | (parsed > hi))
         p = periods[w]
         out += _check(source, codebook.date_column, outside,
-                      f"a submission date within wave {w}'s period {p['start']}..{p['end']} (± {tol} days; meta.wave_periods)",
+                      f"une date de soumission dans la période de la vague {w}, du {p['start']} au {p['end']} (± {tol} jours ; meta.wave_periods)",
                       _values(raw[codebook.date_column], outside))
     return out
 
@@ -158,8 +158,8 @@ def _check(source: str, column: str, mask: pd.Series, expected: str, found: str)
 
 
 def _values(s: pd.Series, mask: pd.Series) -> str:
-    vals = sorted(set(s[mask.fillna(False).to_numpy(dtype=bool)].fillna("<empty>").astype(str)))
-    return "values " + ", ".join(repr(v) for v in vals[:5])
+    vals = sorted(set(s[mask.fillna(False).to_numpy(dtype=bool)].fillna("<vide>").astype(str)))
+    return "valeurs " + ", ".join(repr(v) for v in vals[:5])
 
 
 def _check_question(raw: pd.DataFrame, q: Question, codebook: Codebook, source: str, skip: pd.Series) -> tuple[list[Problem], pd.Series]:
@@ -178,32 +178,32 @@ def _check_question(raw: pd.DataFrame, q: Question, codebook: Codebook, source: 
 
     for col in q.columns:
         s = raw[col]
-        check(col, s.notna() & ~asked, f"no answer outside the universe ({who})", "an answer")
+        check(col, s.notna() & ~asked, f"aucune réponse hors du champ de la question ({who})", "une réponse")
         if q.type != "multi":
-            check(col, s.isna() & asked, f"an answer (mandatory question, asked of: {who})", "an empty cell")
+            check(col, s.isna() & asked, f"une réponse (question obligatoire pour : {who})", "une cellule vide")
         present = s.notna()
         if q.type == "single":
             bad = present & ~s.isin(q.codes).fillna(False)
             labels = ", ".join(f"{o.code} ({o.label})" for o in q.options)
-            check(col, bad, f"an option code or label among {labels}", _values(s, bad))
+            check(col, bad, f"un code ou un libellé d'option parmi {labels}", _values(s, bad))
         elif q.type == "multi":
             bad = present & ~s.isin(["0", "1"]).fillna(False)
-            check(col, bad, "a tick (1, Y, Oui, x, True) or none (0, N, Non, empty)", _values(s, bad))
-            check(col, s.isna() & asked, f"0 or 1 (mandatory question, asked of: {who})", "an empty cell")
+            check(col, bad, "une coche (1, Y, Oui, x, True) ou son absence (0, N, Non, vide)", _values(s, bad))
+            check(col, s.isna() & asked, f"coché ou non (question obligatoire pour : {who})", "une cellule vide")
         elif q.type in NUMERIC_TYPES:
             num = pd.to_numeric(s, errors="coerce")
             not_int = present & (num.isna() | (num % 1 != 0))
-            check(col, not_int, "a whole number", _values(s, not_int))
+            check(col, not_int, "un nombre entier", _values(s, not_int))
             lo, hi = q.bounds  # type: ignore[misc]
             out_of = present & ~not_int & ((num < lo) | (num > hi))
-            check(col, out_of, f"a value from {lo} to {hi}", _values(s, out_of))
+            check(col, out_of, f"une valeur de {lo} à {hi}", _values(s, out_of))
     if q.type == "multi":
         ticks = raw[q.columns].apply(pd.to_numeric, errors="coerce")
         none = asked & (ticks.fillna(0).sum(axis=1) == 0) & ticks.notna().all(axis=1)
-        check(f"{q.id}{MULTI_SEP}*", none, "at least one option ticked (mandatory question)", "no tick")
+        check(f"{q.id}{MULTI_SEP}*", none, "au moins une option cochée (question obligatoire)", "aucune coche")
     if q.sum_max_with and q.sum_max_with in raw:
         total = pd.to_numeric(raw[q.id], errors="coerce") + pd.to_numeric(raw[q.sum_max_with], errors="coerce")
-        check(q.id, total > 100, f"{q.id} + {q.sum_max_with} at most 100", _values(total.astype("string"), total > 100))
+        check(q.id, total > 100, f"{q.id} + {q.sum_max_with} au plus 100", _values(total.astype("string"), total > 100))
     return out, wrong
 
 

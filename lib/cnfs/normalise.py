@@ -308,8 +308,8 @@ def normalise(
             continue
         if m.target in out:
             first = next(x.column for x in matches if x.target == m.target)
-            problems.append(Problem(source, m.column, (), f"one column per codebook column; {first!r} already holds {m.target!r}",
-                                    "a second column (rename one, or list it under ignore: in the mapping)"))
+            problems.append(Problem(source, m.column, (), f"une seule colonne par colonne du codebook ; {first!r} correspond déjà à {m.target!r}",
+                                    "une deuxième colonne (renommez-en une, ou mettez-la sous ignore: dans la correspondance)"))
             continue
         out[m.target] = df.iloc[:, i].astype("string")
     coded = pd.DataFrame(out, index=df.index)
@@ -329,8 +329,8 @@ def normalise(
             flagged = flagged[~incomplete]
             dropped["incomplete"] = int(incomplete.sum())
         elif incomplete.any():
-            problems.append(Problem(source, dc, _rows(incomplete), "a submission date in every row (complete responses only)",
-                                    f"{int(incomplete.sum())} incomplete response(s) without one; exclude them with "
+            problems.append(Problem(source, dc, _rows(incomplete), "une date de soumission à chaque ligne (réponses complètes seulement)",
+                                    f"{int(incomplete.sum())} réponse(s) incomplète(s) sans date ; écartez-les avec "
                                     "--exclude-incomplete (load_survey(..., exclude_incomplete=True))"))
             flagged |= incomplete
     wave_from = "column"
@@ -345,8 +345,8 @@ def normalise(
             coded[wc], wave_from = wave_from_dates(coded[dc], codebook), "date"
             none = coded[wc].isna() & coded[dc].notna() & ~flagged
             periods = {w: f"{p['start']}..{p['end']}" for w, p in (codebook.meta.get("wave_periods") or {}).items()}
-            problems += _problem(source, dc, none, f"a date within a wave's period {periods} to tell the wave (no wave column); "
-                                 "or give the wave with --wave / wave: in the mapping", _shown(coded[dc], none))
+            problems += _problem(source, dc, none, f"une date dans la période d'une vague {periods} pour en déduire la vague (pas de colonne wave) ; "
+                                 "ou la vague donnée par --wave ou par wave: dans la correspondance", _shown(coded[dc], none))
             flagged |= none
         if wc in coded:
             coded[wc] = coded[wc].astype("string")
@@ -361,8 +361,8 @@ def _problem(source: str, column: str, mask: pd.Series, expected: str, found: st
 
 
 def _shown(s: pd.Series, mask: pd.Series) -> str:
-    vals = sorted(set(s[mask.fillna(False).to_numpy(dtype=bool)].fillna("<empty>").astype(str)))
-    return "values " + ", ".join(repr(v) for v in vals[:5])
+    vals = sorted(set(s[mask.fillna(False).to_numpy(dtype=bool)].fillna("<vide>").astype(str)))
+    return "valeurs " + ", ".join(repr(v) for v in vals[:5])
 
 
 def _values(coded: pd.DataFrame, codebook: Codebook, mapping: Mapping) -> None:
