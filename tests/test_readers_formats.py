@@ -16,7 +16,8 @@ from cnfs.compare import population_context, reproduction_table  # noqa: E402
 from cnfs.loader import load_survey  # noqa: E402
 
 COMPUTED = ["id", "n", "computed", "ci_low", "ci_high", "status"]
-FORMATS = ["csv.gz", "zip", "excel-cp1252", "utf8-bom-semicolon", "tab", "pipe", "r-write.csv", "xlsx", "sav", "dta", "parquet"]
+FORMATS = ["csv.gz", "zip", "excel-cp1252", "utf8-bom-semicolon", "tab", "pipe", "r-write.csv", "xlsx", "sav", "zsav", "dta",
+           "dta-pandas", "parquet"]
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +43,9 @@ def exports(raw, tmp_path_factory) -> dict[str, Path]:
     files = tx.csv_variants(raw, cb, d)
     files["xlsx"] = tx.xlsx(raw, cb, d / "export.xlsx")
     files["sav"] = tx.spss(raw, cb, d / "export.sav")
+    files["zsav"] = tx.spss(raw, cb, d / "export.zsav")
     files["dta"] = tx.stata(raw, cb, d / "export.dta")
+    files["dta-pandas"] = tx.stata_pandas(raw, cb, d / "export_pandas.dta")
     files["parquet"] = tx.parquet_natural(raw, cb, d / "export.parquet")
     return files
 
@@ -99,3 +102,29 @@ def test_limesurvey_exports_import_into_one_parquet_with_provenance(raw, referen
     pd.testing.assert_frame_equal(survey.data.drop(columns="submitted_at"), ref_data.drop(columns="submitted_at"))
     pd.testing.assert_frame_equal(_figures(survey.data), ref_figures)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f.name for f in files] + ["out"])
+
+
+def test_import_refuses_the_same_id_twice_in_a_wave_across_files(raw, tmp_path):
+    from cnfs.errors import SurveyValidationError
+    from cnfs.importing import import_exports
+
+    w1 = raw[raw["wave"] == "1"]
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    w1.iloc[:30].to_csv(a, index=False)
+    w1.iloc[25:60].to_csv(b, index=False)
+    with pytest.raises(SurveyValidationError) as e:
+        import_exports([a, b], tmp_path / "out.parquet")
+    assert f"{a}, {b}" in str(e.value) and "d'un fichier importé à l'autre" in str(e.value)
+    assert not (tmp_path / "out.parquet").exists()
+
+
+def test_import_output_is_a_new_parquet(raw, tmp_path):
+    from cnfs.errors import InputError
+    from cnfs.importing import import_exports
+
+    src = tmp_path / "a.parquet"
+    raw.iloc[:20].to_parquet(src)
+    with pytest.raises(InputError, match="la sortie écraserait un des fichiers importés"):
+        import_exports([src], src)
+    with pytest.raises(InputError, match="la sortie de cnfs import est un fichier .parquet"):
+        import_exports([src], tmp_path / "out.csv")

@@ -111,11 +111,20 @@ def _numeric_with_labels(raw: pd.DataFrame, cb: Codebook, rename) -> tuple[pd.Da
 
 
 def spss(raw: pd.DataFrame, cb: Codebook, path: Path) -> Path:
-    """SPSS .sav: numeric codes 1..k with the option labels as value labels, dates as dates."""
+    """SPSS .sav (or compressed .zsav): numeric codes 1..k with the option labels as value labels, dates as dates."""
     import pyreadstat
 
     df, labels, _ = _numeric_with_labels(raw, cb, lambda c: c)
-    pyreadstat.write_sav(df, str(path), variable_value_labels=labels)
+    pyreadstat.write_sav(df, str(path), variable_value_labels=labels, compress=path.suffix == ".zsav")
+    return path
+
+
+def stata_pandas(raw: pd.DataFrame, cb: Codebook, path: Path) -> Path:
+    """Stata .dta written by pandas (format 118), value labels on the choices, options named qSQ001…"""
+    multi = _multi_columns(cb)
+    rename = lambda c: f"{multi[c][0]}SQ{multi[c][1]:03d}" if c in multi else c  # noqa: E731
+    df, labels, _ = _numeric_with_labels(raw, cb, rename)
+    df.to_stata(path, write_index=False, version=118, value_labels={c: {float(k): v for k, v in m.items()} for c, m in labels.items()})
     return path
 
 
