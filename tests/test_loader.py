@@ -7,7 +7,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from cnfs.errors import InputError
+from cnfs.errors import ExportWarning, InputError
 from cnfs.loader import SurveyValidationError, available_waves, load_survey, read_raw
 from cnfs.provenance import is_synthetic, sha256_file
 
@@ -60,7 +60,8 @@ def test_missing_column_is_a_problem_and_unknown_columns_a_warning(raw, tmp_path
     msg = str(e)
     assert "cols.csv, colonne 'age' : attendu cette colonne (du codebook) ; trouvé colonne absente" in msg
     assert "shoe_size" not in msg
-    survey = load_survey(_write(raw.assign(shoe_size="42"), tmp_path / "extra.csv"), use_cache=False)
+    with pytest.warns(ExportWarning, match="colonnes absentes du codebook, ignorées : 'shoe_size'"):
+        survey = load_survey(_write(raw.assign(shoe_size="42"), tmp_path / "extra.csv"), use_cache=False)
     assert survey.warnings == [f"{tmp_path / 'extra.csv'} : colonnes absentes du codebook, ignorées : 'shoe_size'"]
     assert "shoe_size" not in survey.data
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+import warnings
 from typing import Callable
 
-from cnfs.errors import InputError
+from cnfs.errors import ExportWarning, InputError
 
 USER_ERROR = 2
 
@@ -150,7 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace, debug: bool) -> int:
     """Run a subcommand: a user's mistake becomes one message naming the file and exit status 2."""
     try:
-        return int(func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExportWarning)  # the commands print them as one line each
+            return int(func(args) or 0)
     except InputError as e:
         if debug:
             traceback.print_exc()

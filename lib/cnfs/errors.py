@@ -21,6 +21,10 @@ class InputError(ValueError):
         super().__init__(f"{where}{message}{tail}")
 
 
+class ExportWarning(UserWarning):
+    """Something in an export was left aside (columns not in the codebook): said, not fatal."""
+
+
 MAX_ROWS_SHOWN = 5
 
 

@@ -10,6 +10,7 @@ once. The input file is only ever read; the parsed form is cached by content has
 from __future__ import annotations
 
 import hashlib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -18,7 +19,7 @@ import pandas as pd
 
 from cnfs import cache, readers
 from cnfs.codebook import MULTI_SEP, NUMERIC_TYPES, Codebook, Question, load_codebook
-from cnfs.errors import MAX_ROWS_SHOWN, InputError, Problem, SurveyValidationError
+from cnfs.errors import MAX_ROWS_SHOWN, ExportWarning, InputError, Problem, SurveyValidationError
 from cnfs.mapping import Mapping, load_mapping
 from cnfs.normalise import Normalised, normalise, wave_periods
 from cnfs.provenance import SYNTHETIC_WARNING, ids_look_synthetic, read_provenance, sha256_file
@@ -309,6 +310,8 @@ def load_survey(
         if wave not in present:
             raise InputError(p, f"la vague {wave!r} n'est pas dans les données ; vagues présentes : {sorted(present)}", "ou wave='all'")
         df = df[df[codebook.wave_column] == wave].reset_index(drop=True)
+    for w in record.get("warnings", []):
+        warnings.warn(w, ExportWarning, stacklevel=2)
     return Survey(df, codebook, p, wave, _provenance(p, df, codebook, record))
 
 
