@@ -361,20 +361,31 @@ class Report:
         verdicts = tests["verdict"].value_counts()
         summary = pd.DataFrame({"Comparaisons": verdicts, "Part": (100 * verdicts / verdicts.sum()).map(lambda x: fmt_pct(x, 1))})
         sig = int(tests["significant"].sum())
-        worst = tests.loc[tests["effect_size"].abs().idxmax()]
-        label = worst["label"] if isinstance(worst["label"], str) else worst["question_label"]
+        from cnfs.contrasts import EFFECT_LABELS
+
         notes = [
             f"{len(tests)} comparaisons (une par question, une par option pour les choix multiples), "
-            f"{sig} significative(s) au seuil de 5 % après correction de Benjamini-Hochberg. "
-            "Taille d'effet : V de Cramér (choix) ou différence standardisée de moyennes (échelles).",
-            f"Plus grand écart : « {label} » ({worst['effect']} = {fmt_num(worst['effect_size'], 3)}, ampleur {worst['verdict']}).",
+            f"{sig} significative(s) au seuil de 5 % après correction de Benjamini-Hochberg ({comp.family}). "
+            "Taille d'effet : V de Cramér pour les choix (seuils selon la taille du tableau), corrélation bisériale "
+            "des rangs pour les échelles et les modalités ordonnées (test de tendance entre vagues), d de Cohen pour "
+            "les nombres ; chaque mesure a son échelle, les plus grands écarts sont donnés mesure par mesure.",
         ]
+        for effect, part in tests.dropna(subset=["effect_size"]).groupby("effect", sort=False):
+            worst = part.loc[part["effect_size"].abs().idxmax()]
+            label = worst["label"] if isinstance(worst["label"], str) else worst["question_label"]
+            notes.append(f"Plus grand écart ({EFFECT_LABELS.get(effect, effect)}) : « {label} » "
+                         f"({fmt_num(worst['effect_size'], 3)}, ampleur {worst['verdict']}).")
         return Result("Homogénéité des deux vagues", tests, summary, "", png, notes)
 
     def wave_differences(self, top: int = 10) -> Result:
         """The largest wave differences, to read beside the homogeneity summary."""
         tests = self._wave_comparison().tests
-        largest = tests.reindex(tests["effect_size"].abs().sort_values(ascending=False).index).head(top)
+        # effect sizes of different metrics are not on one scale: rank by verdict, then by adjusted p
+        from cnfs.contrasts import VERDICTS
+
+        severity = tests["verdict"].map({v: i for i, v in enumerate(VERDICTS)}).fillna(-1)
+        order = pd.DataFrame({"s": -severity, "p": tests["p_adjusted"].fillna(1.0)}).sort_values(["s", "p"], kind="stable").index
+        largest = tests.reindex(order).head(top)
         return Result(f"Les {top} plus grands écarts entre vagues", largest, _format_tests(largest))
 
     # ------------------------------------------------------------ reproduction (notebook 09)
@@ -387,11 +398,29 @@ class Report:
         summary = summary_by_section(table)
         self._write_table(summary.reset_index(), "reproduction_par_section")
         title = headline(table)
-        shown = display_table(table)
+        shown = self._with_weighted(table, display_table(table))
         styler = shown.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Statut"])
-        res = Result(title, table, shown, styler=styler, notes=[] if self.wave == "all" else [WAVE_NOTE])
+        res = Result(title, table, shown, styler=styler, notes=([] if self.wave == "all" else [WAVE_NOTE]) + self._weighted_note())
         res.summary = summary  # type: ignore[attr-defined]
         return res
+
+    def _with_weighted(self, table: pd.DataFrame, shown: pd.DataFrame) -> pd.DataFrame:
+        """The reader's table with the weighted estimate beside the unweighted one (the article's), when weighting."""
+        if self.design is None:
+            return shown
+        from cnfs.design import weighted_figure
+
+        values = [weighted_figure(r, self.df, self.codebook, self.design) for _, r in table.iterrows()]
+        table["weighted"] = values
+        shown = shown.copy()
+        shown.insert(list(shown.columns).index("Calculé") + 1, "Pondéré", [fmt_num(v, 2) if v == v else "–" for v in values])
+        return shown
+
+    def _weighted_note(self) -> list[str]:
+        if self.design is None:
+            return []
+        return [f"« Calculé » : non pondéré, comme l'article (c'est lui qui est jugé) ; « Pondéré » : {self.design.label}, "
+                "parts et moyennes seulement, chaque sous-groupe étant un domaine de l'ensemble du plan."]
 
     def check_reproduced(self, result: Result) -> str:
         """On the synthetic twin with all waves, fail loudly if any published figure is not reproduced."""

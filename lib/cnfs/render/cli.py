@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Callable
 
 DESCRIPTION = (
     "Exécute chaque notebook numéroté pour chaque vague (papermill) et exporte des rapports HTML "
@@ -25,6 +26,8 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output-dir", type=Path, metavar="DOSSIER", help="dossier des sorties (défaut : outputs/)")
     parser.add_argument("--notebooks-dir", type=Path, metavar="DOSSIER", help="dossier des notebooks (défaut : notebooks/)")
     parser.add_argument("--timeout", type=float, metavar="SECONDES", help="durée maximale d'une cellule")
+    parser.add_argument("--weighting", choices=["none", "raking"], default="none",
+                        help="raking : rapports pondérés (calage sur data/population.yaml) dans outputs/<vague>-pondere/")
     parser.add_argument("--dry-run", action="store_true", help="afficher ce qui serait exécuté, et pourquoi, sans rien exécuter")
     progress = parser.add_mutually_exclusive_group()
     progress.add_argument("--progress", dest="progress", action="store_true", default=None,
@@ -52,12 +55,32 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         dry_run=args.dry_run,
         progress=args.progress,
+        weighting=args.weighting,
     )
+    return guarded(lambda: render(options).exit_code)
+
+
+def guarded(call: Callable[[], int]) -> int:
+    """Run a render and turn what stops it before its summary into a French message and an exit status."""
+    from cnfs.render.runner import EXIT_BUSY, EXIT_IO, EXIT_USAGE, RenderBusy, exit_status
+    from cnfs.render.summary import interrupted_message
+
     try:
-        return render(options).exit_code
+        return call()
+    except RenderBusy as exc:
+        print(f"cnfs render : {exc} ; réessayez quand il sera terminé.", file=sys.stderr)
+        return EXIT_BUSY
+    except KeyboardInterrupt as exc:  # stopped before any execution started
+        print(interrupted_message(exit_status(exc)), file=sys.stderr)
+        return exit_status(exc)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"cnfs render : {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:  # full disk, read-only or unwritable outputs folder
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"cnfs render : écriture impossible{where} : {exc.strerror or exc}. "
+              "Les sorties précédentes sont intactes.", file=sys.stderr)
+        return EXIT_IO
 
 
 def main(argv: list[str] | None = None) -> int:

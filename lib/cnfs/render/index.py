@@ -10,7 +10,7 @@ from typing import Any, Iterable
 from cnfs.provenance import SYNTHETIC_WARNING
 from cnfs.status import RECOMPUTED, REPRODUCED, TRANSCRIBED, TRANSCRIPTION
 from cnfs.render import manifest
-from cnfs.render.plan import wave_label, wave_sort_key
+from cnfs.render.plan import WEIGHTED_SUFFIX, wave_label, wave_sort_key
 
 REPRODUCTION_TABLE = Path("tables") / "reproduction.csv"
 
@@ -71,7 +71,7 @@ def build_index(output_root: Path, rows: Iterable[dict[str, Any]] | None = None)
     entries = list(manifest.iter_all(output_root) if rows is None else rows)
     by_wave: dict[str, list[dict[str, Any]]] = {}
     for e in entries:
-        by_wave.setdefault(str(e.get("wave")), []).append(e)
+        by_wave.setdefault(str(e.get("wave_folder", e.get("wave"))), []).append(e)
     synthetic = any(e.get("synthetic") for e in entries)
     out = [
         "<!DOCTYPE html>",
@@ -92,11 +92,13 @@ def build_index(output_root: Path, rows: Iterable[dict[str, Any]] | None = None)
         )
     if not entries:
         out.append("<p>Aucun rapport n'a encore été produit.</p>")
-    for wave in sorted(by_wave, key=wave_sort_key):
-        wave_entries = sorted(by_wave[wave], key=lambda e: str(e.get("stem")))
-        folder = Path(str(wave_entries[0].get("wave_folder", wave)))
+    for key in sorted(by_wave, key=lambda k: (wave_sort_key(str(by_wave[k][0].get("wave"))), k)):
+        wave_entries = sorted(by_wave[key], key=lambda e: str(e.get("stem")))
+        wave = str(wave_entries[0].get("wave"))
+        folder = Path(key)
         wave_dir = output_root / folder
-        out.append(f"<h2>{html.escape(wave_label(wave).capitalize())} <small>({html.escape(folder.as_posix())}/)</small></h2>")
+        weighted = " — pondéré (calage sur data/population.yaml)" if key.endswith(WEIGHTED_SUFFIX) else ""
+        out.append(f"<h2>{html.escape(wave_label(wave).capitalize() + weighted)} <small>({html.escape(folder.as_posix())}/)</small></h2>")
         repro = reproduction_summary(wave_dir)
         if repro is not None:
             out.append(f'<p class="repro">{html.escape(repro.sentence())}</p>')
