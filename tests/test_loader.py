@@ -43,7 +43,7 @@ def test_wave_selection(survey):
     two = load_survey(wave=2)
     assert len(one.data) + len(two.data) == len(survey.data)
     assert set(one.data["wave"].astype(str)) == {"1"}
-    with pytest.raises(ValueError, match="la vague '3' n'est pas dans les données"):
+    with pytest.raises(ValueError, match="wave '3' absente des données ; vagues présentes"):
         load_survey(wave="3")
     assert available_waves() == ["1", "2"]
 

@@ -17,7 +17,7 @@ class InputError(ValueError):
         self.message = message
         self.hint = hint
         where = f"{self.path} : " if self.path else ""
-        tail = f"\n  → {hint}" if hint else ""
+        tail = f" — {hint}" if hint else ""
         super().__init__(f"{where}{message}{tail}")
 
 

@@ -308,7 +308,7 @@ def load_survey(
     if wave != "all":
         present = [str(w) for w in df[codebook.wave_column].dropna().unique()]
         if wave not in present:
-            raise InputError(p, f"la vague {wave!r} n'est pas dans les données ; vagues présentes : {sorted(present)}", "ou wave='all'")
+            raise InputError(p, f"wave {wave!r} absente des données ; vagues présentes : {sorted(present)}", "ou wave='all'")
         df = df[df[codebook.wave_column] == wave].reset_index(drop=True)
     for w in record.get("warnings", []):
         warnings.warn(w, ExportWarning, stacklevel=2)
