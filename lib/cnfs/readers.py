@@ -74,7 +74,10 @@ def format_of(path: str | Path) -> str:
     suffix = p.suffix.lower()
     if suffix not in FORMATS:
         shown = suffix or "(sans extension)"
-        raise InputError(p, f"format non pris en charge : {shown}", f"formats acceptés : {ACCEPTED}")
+        hint = f"formats acceptés : {ACCEPTED}"
+        if suffix in (".xls", ".ods", ".numbers"):
+            hint = "ouvrez-le dans un tableur et enregistrez-le en .xlsx ou en CSV ; " + hint
+        raise InputError(p, f"format non pris en charge : {shown}", hint)
     return FORMATS[suffix]
 
 
