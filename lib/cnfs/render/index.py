@@ -99,6 +99,12 @@ def build_index(output_root: Path, rows: Iterable[dict[str, Any]] | None = None)
         wave_dir = output_root / folder
         weighted = " — pondéré (calage sur data/population.yaml)" if key.endswith(WEIGHTED_SUFFIX) else ""
         out.append(f"<h2>{html.escape(wave_label(wave).capitalize() + weighted)} <small>({html.escape(folder.as_posix())}/)</small></h2>")
+        from cnfs.tabbook import tabbook_files
+
+        books = tabbook_files(wave_dir)
+        if books:
+            out.append("<p>Tableaux croisés (toutes les questions selon les variables de ventilation) : " + " · ".join(
+                f'<a href="{html.escape(folder.as_posix())}/{html.escape(p.name)}">{html.escape(label)}</a>' for label, p in books) + "</p>")
         repro = reproduction_summary(wave_dir)
         if repro is not None:
             out.append(f'<p class="repro">{html.escape(repro.sentence())}</p>')
