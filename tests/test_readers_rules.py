@@ -217,6 +217,17 @@ def test_cache_is_bounded_cleared_and_the_only_copy(raw, tmp_path, monkeypatch, 
     assert "Cache vidé : 2 fichier(s)" in capsys.readouterr().out and cache.entries() == []
 
 
+def test_cache_serves_a_file_whose_wave_comes_from_its_dates(raw, tmp_path, monkeypatch):
+    import cnfs.loader as loader
+
+    path = _write(raw.drop(columns="wave"), tmp_path / "sans_vague.csv")
+    first = load_survey(path)
+    calls = []
+    monkeypatch.setattr(loader, "prepare", lambda *a, **k: calls.append(a) or pytest.fail("parsed again"))
+    pd.testing.assert_frame_equal(load_survey(path).data, first.data)
+    assert calls == []
+
+
 def test_synthetic_comes_from_provenance_not_the_name(raw, tmp_path):
     import json
 

@@ -272,7 +272,7 @@ def _load_typed(p: Path, codebook: Codebook, mapping: Mapping, wave: str | None,
             sheet, exclude_incomplete, LOADER_VERSION, pd.__version__)
     if use_cache:
         hit = cache.get(cache.make_key(*base, None))
-        if hit and hit[1].get("wave_from") in ("column", "mapping"):
+        if hit and (wave is None or hit[1].get("wave_from") in ("column", "mapping")):
             return hit
         if wave is not None:
             hit = cache.get(cache.make_key(*base, wave))
