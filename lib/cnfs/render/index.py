@@ -99,7 +99,7 @@ def build_index(output_root: Path, rows: Iterable[dict[str, Any]] | None = None)
         wave_dir = output_root / folder
         weighted = " — pondéré (calage sur data/population.yaml)" if key.endswith(WEIGHTED_SUFFIX) else ""
         out.append(f"<h2>{html.escape(wave_label(wave).capitalize() + weighted)} <small>({html.escape(folder.as_posix())}/)</small></h2>")
-        from cnfs.tabbook import tabbook_files
+        from cnfs.tabbook_files import tabbook_files
 
         books = tabbook_files(wave_dir)
         if books:
