@@ -109,10 +109,12 @@ def test_contrast_shows_words_and_keeps_codes_in_csv(tmp_path):
 
 def test_header_states_four_facts_and_no_machine_path(report):
     h = report.header()
-    html = h._repr_html_()
+    html = h._repr_mimebundle_()["text/html"]
     for fact in ("Vague", "Données", "Répondants", "Date", "Détails techniques"):
         assert fact in html
     assert str(paths.ROOT) not in html and str(paths.ROOT) not in repr(h)
+    facts = h._repr_mimebundle_()["application/vnd.cnfs.header+json"]  # what the HTML report's header shows
+    assert facts["Répondants"] == str(len(report.df)) and facts["Vague"] == "1"
 
 
 def test_chart_written_once_and_embedded_as_is(report):

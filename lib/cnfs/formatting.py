@@ -279,10 +279,12 @@ def display_path(path: Any) -> str:
 
     if path is None or path == "":
         return MISSING
-    p = Path(str(path))
+    import os
+
+    p = Path(os.path.abspath(str(path)))
     try:
-        return p.resolve().relative_to(paths.ROOT).as_posix()
-    except (ValueError, OSError):
+        return p.relative_to(paths.ROOT).as_posix()
+    except ValueError:
         return p.name
 
 

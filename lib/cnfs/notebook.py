@@ -47,7 +47,8 @@ STATUS_STYLE = {
     "contexte": "color:#666",
     "hors enquête quantitative": "color:#666",
 }
-META_DIR = "meta"  # tables/meta/<name>.json: title, base, n and notes of each CSV, for the spreadsheet
+META_DIR = "meta"
+HEADER_MIME = "application/vnd.cnfs.header+json"  # read by cnfs.render.export for the report header  # tables/meta/<name>.json: title, base, n and notes of each CSV, for the spreadsheet
 
 
 def output_folder(wave: str) -> Path:
@@ -107,9 +108,11 @@ class _Header:
 
     html_text: str
     text: str
+    facts: dict[str, Any] = field(default_factory=dict)
 
-    def _repr_html_(self) -> str:
-        return f'<div class="cnfs-nb-header">{self.html_text}</div>'
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {"text/html": f'<div class="cnfs-nb-header">{self.html_text}</div>', "text/plain": self.text,
+                HEADER_MIME: self.facts}
 
     def __repr__(self) -> str:
         return self.text
@@ -149,9 +152,7 @@ class Report:
         """tables/<name>.csv and, beside it, tables/meta/<name>.json (title, base, notes) for the spreadsheet."""
         stem = f"{self.prefix}{name}"
         path = write_table(df, self.out, stem)
-        notes = list(notes)
-        if disclosure.suppressed_cells(df):
-            notes.append(self.policy.note())
+        notes = list(dict.fromkeys([*notes, *([self.policy.note()] if disclosure.suppressed_cells(df) else [])]))
         meta = {"name": stem, "title": title or name, "caption": caption, "notes": notes, "wave": self.wave,
                 "section": self.section, "n": int(df["n"].max()) if "n" in df and df["n"].notna().any() else None}
         atomic_write_text(path.parent / META_DIR / f"{stem}.json", json.dumps(meta, ensure_ascii=False, indent=1))
@@ -201,7 +202,7 @@ class Report:
         rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in details if v is not None)
         parts.append(f"<details><summary>Détails techniques</summary><table>{rows}</table></details>")
         text = "\n".join(([SYNTHETIC_WARNING] if self.survey.is_synthetic else []) + [colon(k, str(v)) for k, v in facts])
-        return _Header("\n".join(parts), text)
+        return _Header("\n".join(parts), text, {k: str(v) for k, v in facts})
 
     # ------------------------------------------------------------ published figures
     def figures(self, *ids: str) -> Result:

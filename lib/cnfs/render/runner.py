@@ -45,6 +45,7 @@ class RenderOptions:
     progress: bool | None = None
     shared_inputs: Mapping[str, Path] | None = None
     package_versions: Mapping[str, str] | None = None
+    min_count: int | None = None  # disclosure threshold injected into the notebooks (None: the codebook's)
 
 
 @dataclass
@@ -177,6 +178,9 @@ def plan(
     notebooks = select_notebooks(discover_notebooks(notebooks_dir), options.notebooks)
     chosen = select_waves(all_waves(waves), options.waves)
     jobs = build_jobs(notebooks, chosen, output_root, data_file, requested)
+    if options.min_count is not None:
+        for job in jobs:
+            job.parameters["min_count"] = int(options.min_count)
     for job in jobs:
         job.components = fingerprint.execution_components(
             shared, fingerprint.notebook_hash(job.notebook.path), job.parameters, data_digest
