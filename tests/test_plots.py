@@ -111,7 +111,9 @@ def test_plot_comparison_states_the_test(df, cb):
     comp = contrasts.compare_groups(df, cb, "i1", "sector")
     fig = plots.plot_comparison(comp)
     all_text = texts(fig)
-    assert "Test de Welch" in all_text and "d de Cohen" in all_text and "welch_t" not in all_text
+    # a 1–10 scale: rank test and rank-based effect size by default (issue 10); words, not codes
+    assert "Test de Mann-Whitney" in all_text and "corrélation bisériale des rangs" in all_text
+    assert "mannwhitney" not in all_text and "rank_biserial" not in all_text
     assert base_caption("ensemble des répondants", 10).replace(NBSP, " ") in all_text
 
 

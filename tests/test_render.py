@@ -344,3 +344,41 @@ def test_notebook_hash_ignores_outputs_and_file_hasher_memo(tmp_path: Path) -> N
     f.write_bytes(b"b" * 100)
     assert h2.file(f) != first
     assert fingerprint.FileHasher().file(tmp_path / "absent") == "missing"
+
+
+def _render_imports() -> dict[str, set[str]]:
+    """Modules of cnfs.render each render module imports (anywhere in the file, TYPE_CHECKING included)."""
+    import ast
+
+    pkg = Path(fingerprint.__file__).parent
+    graph: dict[str, set[str]] = {}
+    for path in pkg.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        deps: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "cnfs.render":
+                deps |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("cnfs.render."):
+                deps.add(node.module.split(".")[2])
+        graph[path.stem] = deps - {path.stem}
+    return graph
+
+
+def test_render_modules_have_no_import_cycle_nor_silenced_errors() -> None:
+    import ast
+
+    graph = _render_imports()
+
+    def reaches(start: str, target: str, seen: set[str]) -> bool:
+        for dep in graph.get(start, ()):
+            if dep == target or (dep not in seen and reaches(dep, target, seen | {dep})):
+                return True
+        return False
+
+    assert [m for m in graph if reaches(m, m, {m})] == []
+    pkg = Path(fingerprint.__file__).parent
+    for path in pkg.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ExceptHandler) and isinstance(node.type, ast.Name) and node.type.id in (
+                    "Exception", "BaseException") and all(isinstance(s, ast.Pass) for s in node.body):
+                raise AssertionError(f"{path.name}:{node.lineno}: except {node.type.id}: pass")

@@ -1,4 +1,4 @@
-"""Command line: ``cnfs synth``, ``cnfs validate FILE``, ``cnfs figures``, ``cnfs render``."""
+"""Command line: ``cnfs synth``, ``cnfs validate FILE``, ``cnfs figures``, ``cnfs render`` (and ``cnfs weights``, ``cnfs estimate``)."""
 from __future__ import annotations
 
 import argparse
@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--path", default=None)
     p.add_argument("--wave", default="all")
     p.set_defaults(func=_figures)
+    from cnfs.cli_design import register as register_design
+
+    register_design(sub)
     sub.add_parser("render", help="exécuter et rendre les carnets en HTML (voir cnfs render --help)")
     args = parser.parse_args(argv)
     return int(args.func(args))

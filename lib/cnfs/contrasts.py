@@ -4,14 +4,21 @@ Tests (scipy / statsmodels, never re-implemented):
 
 - single-choice: chi-square of independence on groups × options (``scipy.stats.chi2_contingency``, Yates
   correction on 2×2 as scipy does by default), Fisher exact test instead for a 2×2 table with an expected
-  count below 5; effect size Cramér's V (``scipy.stats.contingency.association``, uncorrected chi-square);
-- multi-select: the same, option by option, on groups × (ticked, not ticked);
-- numeric: Welch t test for two groups (``ttest_ind(equal_var=False)``) or Welch ANOVA for more
-  (``statsmodels.stats.oneway.anova_oneway``); with ``method="mannwhitney"``, Mann–Whitney U
-  (two groups) or Kruskal–Wallis (more); effect size Cohen's d (two groups, pooled SD) or eta squared.
+  count below 5, and for a larger table with an expected count below 5 a Monte Carlo p-value on tables
+  with the same margins (seeded, as R's ``chisq.test(simulate.p.value = TRUE)``); effect size Cramér's V
+  (uncorrected chi-square), its verdict with thresholds 0.1 / 0.3 / 0.5 divided by √(min(r, c) − 1)
+  (Cohen's w conventions carried to V, so they depend on the table's size);
+- ordered single-choice: a rank-based test on the options' order (Mann–Whitney / Kruskal–Wallis; between
+  waves the linear-by-linear trend test) with a rank-based effect size; the chi-square is a secondary line;
+- multi-select: the chi-square / Fisher test, option by option, on groups × (ticked, not ticked);
+- 1–10 scales and 0–100 sliders (ordinal, ceiling effects): Mann–Whitney U (two groups) or Kruskal–Wallis,
+  effect size the rank-biserial correlation (two groups) or epsilon squared; the Welch t test / ANOVA with
+  Cohen's d / eta squared is kept as a secondary line (``Comparison.secondary``);
+- other numbers: Welch t test (``ttest_ind(equal_var=False)``) or Welch ANOVA, Cohen's d or eta squared.
 
 ``difference`` is second group minus first (percentage points for shares, raw units for means) when
-exactly two groups are compared. p-values are adjusted with Benjamini–Hochberg (``multipletests``).
+exactly two groups are compared. p-values are adjusted with Benjamini–Hochberg (``multipletests``) over
+the main tests of one comparison (``Comparison.family`` says which); secondary lines are not adjusted.
 """
 from __future__ import annotations
 
@@ -29,11 +36,19 @@ from cnfs.codebook import NUMERIC_TYPES, Codebook
 from cnfs.scoring import By, asked, by_series, group_levels, option_codes, scale_summary, shares
 
 #: Thresholds of |effect| from which the verdict is "faible", "moyen", "fort" (below the first: "négligeable").
+#: Cramér's V: for a 2-column (or 2-row) table; divided by √(min(r, c) − 1) otherwise (``cramers_v_thresholds``).
 MAGNITUDE_THRESHOLDS: dict[str, tuple[float, float, float]] = {
     "cramers_v": (0.1, 0.3, 0.5),
     "cohens_d": (0.2, 0.5, 0.8),
     "eta_squared": (0.01, 0.06, 0.14),
+    "rank_biserial": (0.1, 0.3, 0.5),
+    "epsilon_squared": (0.01, 0.06, 0.14),
 }
+#: Question types compared with rank-based tests by default (ordinal answers with ceiling effects).
+ORDINAL_TYPES = ("scale10", "slider100")
+#: Monte Carlo p-values of r×c tables with small expected counts: number of simulated tables and seed.
+MONTE_CARLO_REPLICATES = 20000
+MONTE_CARLO_SEED = 20211116
 VERDICTS = ("négligeable", "faible", "moyen", "fort")
 NOT_COMPUTABLE = "non calculable"
 
@@ -41,22 +56,34 @@ NOT_COMPUTABLE = "non calculable"
 TEST_LABELS = {
     "chi2": "khi-deux", "fisher": "test exact de Fisher", "welch_t": "test t de Welch",
     "welch_anova": "ANOVA de Welch", "mannwhitney": "test de Mann-Whitney", "kruskal": "test de Kruskal-Wallis",
+    "chi2_mc": f"khi-deux, p-value par Monte Carlo ({MONTE_CARLO_REPLICATES:,} tables de mêmes marges, graine fixée)".replace(",", " "),
+    "trend": "test de tendance linéaire (association linéaire par linéaire)",
     "none": "aucun test",
 }
-EFFECT_LABELS = {"cramers_v": "V de Cramér", "cohens_d": "d de Cohen", "eta_squared": "η²"}
+EFFECT_LABELS = {"cramers_v": "V de Cramér", "cohens_d": "d de Cohen", "eta_squared": "η²",
+                 "rank_biserial": "corrélation bisériale des rangs", "epsilon_squared": "ε² (rangs)"}
 
 TEST_COLUMNS = [
     "question", "question_label", "option", "label", "by", "groups", "n", "n_by", "test", "statistic", "dof",
-    "p_value", "p_adjusted", "effect", "effect_size", "verdict", "difference", "base",
+    "p_value", "p_adjusted", "effect", "effect_size", "effect_df", "verdict", "difference", "base",
 ]
 
 
 # -- effect sizes and adjustments -----------------------------------------------------------------
-def size_verdict(value: float, effect: str) -> str:
-    """French verdict on an effect size: "négligeable", "faible", "moyen" or "fort" (by |value|)."""
+def cramers_v_thresholds(df_star: float = 1) -> tuple[float, float, float]:
+    """Small / medium / large thresholds of Cramér's V for a table with min(r, c) − 1 = ``df_star``."""
+    k = max(float(df_star), 1.0) if df_star == df_star else 1.0
+    return tuple(t / np.sqrt(k) for t in MAGNITUDE_THRESHOLDS["cramers_v"])  # type: ignore[return-value]
+
+
+def size_verdict(value: float, effect: str, df_star: float = 1) -> str:
+    """French verdict on an effect size: "négligeable", "faible", "moyen" or "fort" (by |value|).
+
+    Cramér's V uses thresholds that depend on the table (``df_star`` = min(r, c) − 1).
+    """
     if value is None or value != value:
         return NOT_COMPUTABLE
-    small, medium, large = MAGNITUDE_THRESHOLDS[effect]
+    small, medium, large = cramers_v_thresholds(df_star) if effect == "cramers_v" else MAGNITUDE_THRESHOLDS[effect]
     v = abs(float(value))
     return VERDICTS[int(v >= small) + int(v >= medium) + int(v >= large)]
 
@@ -103,6 +130,21 @@ def eta_squared(samples: Sequence[Sequence[float]]) -> float:
     return between / total
 
 
+def rank_biserial(x: Sequence[float], y: Sequence[float]) -> float:
+    """Rank-biserial correlation of y against x: P(y > x) − P(y < x) over all pairs (2U/(n₁n₂) − 1)."""
+    a = np.asarray(x, dtype=float)
+    b = np.asarray(y, dtype=float)
+    if len(a) == 0 or len(b) == 0:
+        return float("nan")
+    u = stats.mannwhitneyu(b, a, alternative="two-sided").statistic
+    return float(2 * u / (len(a) * len(b)) - 1)
+
+
+def epsilon_squared(h: float, n: int) -> float:
+    """Epsilon squared of a Kruskal–Wallis H on n observations: H / (n − 1)."""
+    return float(h / (n - 1)) if n > 1 else float("nan")
+
+
 def bh_adjust(pvalues: Sequence[float]) -> np.ndarray:
     """Benjamini–Hochberg adjusted p-values (statsmodels ``fdr_bh``); NaN p-values stay NaN and are not counted."""
     p = np.asarray(pvalues, dtype=float)
@@ -119,12 +161,32 @@ def _empty_test(effect: str) -> dict:
             "effect_size": np.nan}
 
 
-def contingency_test(table: pd.DataFrame | np.ndarray, *, fisher_below: float = 5,
-                     correction: bool = True) -> dict:
-    """Chi-square test of a groups × categories table, or Fisher exact for a 2×2 with an expected count < ``fisher_below``.
+def monte_carlo_chi2(table: np.ndarray, replicates: int = MONTE_CARLO_REPLICATES,
+                     seed: int = MONTE_CARLO_SEED) -> tuple[float, float]:
+    """Pearson chi-square (uncorrected) and its Monte Carlo p-value over tables with the same margins.
 
+    p = (1 + #{simulated ≥ observed}) / (B + 1), as R's ``chisq.test(simulate.p.value = TRUE, B)``; the
+    tables are drawn with ``scipy.stats.random_table`` from a fixed seed, so the p-value is reproducible.
+    """
+    t = np.asarray(table, dtype=float)
+    rows, cols = t.sum(axis=1), t.sum(axis=0)
+    expected = np.outer(rows, cols) / t.sum()
+    observed = float(((t - expected) ** 2 / expected).sum())
+    sims = stats.random_table(rows.astype(int), cols.astype(int), seed=np.random.default_rng(seed)).rvs(replicates)
+    simulated = ((sims - expected) ** 2 / expected).sum(axis=(1, 2))
+    p = (1 + np.sum(simulated >= observed * (1 - 64 * np.finfo(float).eps))) / (replicates + 1)
+    return observed, float(p)
+
+
+def contingency_test(table: pd.DataFrame | np.ndarray, *, fisher_below: float = 5,
+                     correction: bool = True, monte_carlo: bool = True) -> dict:
+    """Chi-square test of a groups × categories table; exact or simulated p-value when an expected count is small.
+
+    A 2×2 table with an expected count < ``fisher_below`` gets Fisher's exact test; a larger one gets a
+    seeded Monte Carlo p-value (``monte_carlo_chi2``, test "chi2_mc") unless ``monte_carlo=False``.
     Returns test, statistic (chi-square, or the odds ratio for Fisher), dof, p_value, effect ("cramers_v"),
-    effect_size. Empty rows and columns are dropped first; smaller than 2×2 gives NaNs and test "none".
+    effect_size, effect_df (min(r, c) − 1). Empty rows and columns are dropped first; smaller than 2×2
+    gives NaNs and test "none".
     """
     t = _clean_table(table)
     if t.shape[0] < 2 or t.shape[1] < 2:
@@ -134,21 +196,57 @@ def contingency_test(table: pd.DataFrame | np.ndarray, *, fisher_below: float = 
     if t.shape == (2, 2) and expected.min() < fisher_below:
         res = stats.fisher_exact(t.astype(int))
         out = {"test": "fisher", "statistic": float(res.statistic), "dof": np.nan, "p_value": float(res.pvalue)}
-    out.update(effect="cramers_v", effect_size=cramers_v(t))
+    elif expected.min() < fisher_below and monte_carlo:
+        stat, p_mc = monte_carlo_chi2(t)
+        out = {"test": "chi2_mc", "statistic": stat, "dof": float(dof), "p_value": p_mc}
+    out.update(effect="cramers_v", effect_size=cramers_v(t), effect_df=float(min(t.shape) - 1))
     return out
+
+
+def linear_by_linear(table: pd.DataFrame | np.ndarray, row_scores: Sequence[float] | None = None,
+                     col_scores: Sequence[float] | None = None) -> dict:
+    """Linear-by-linear association (trend) test of an ordered groups × ordered options table.
+
+    M² = (N − 1) r², r the Pearson correlation of the row and column scores (default 1, 2, …) over the
+    N observations; p from chi-square with 1 degree of freedom (Agresti, Categorical Data Analysis, 3.4.1).
+    """
+    t = np.asarray(table, dtype=float)
+    u = np.arange(1, t.shape[0] + 1, dtype=float) if row_scores is None else np.asarray(row_scores, dtype=float)
+    v = np.arange(1, t.shape[1] + 1, dtype=float) if col_scores is None else np.asarray(col_scores, dtype=float)
+    n = t.sum()
+    if n < 2 or (t.sum(axis=1) > 0).sum() < 2 or (t.sum(axis=0) > 0).sum() < 2:
+        return {"test": "none", "statistic": np.nan, "dof": np.nan, "p_value": np.nan}
+    pu, pv = t.sum(axis=1) / n, t.sum(axis=0) / n
+    mu, mv = (pu * u).sum(), (pv * v).sum()
+    cov = (t / n * np.outer(u - mu, v - mv)).sum()
+    r = cov / np.sqrt((pu * (u - mu) ** 2).sum() * (pv * (v - mv) ** 2).sum())
+    m2 = float((n - 1) * r ** 2)
+    return {"test": "trend", "statistic": m2, "dof": 1.0, "p_value": float(stats.chi2.sf(m2, 1))}
 
 
 def numeric_test(samples: Sequence[Sequence[float]], method: str = "welch") -> dict:
     """Compare numeric samples: Welch t / Welch ANOVA (``method="welch"``) or Mann–Whitney / Kruskal–Wallis.
 
-    Effect size: Cohen's d of the second sample minus the first for two samples, eta squared otherwise.
-    Empty samples are dropped; fewer than two gives NaNs and test "none".
+    Effect size: Cohen's d of the second sample minus the first for two samples, eta squared otherwise;
+    with ``method="rank"`` the rank tests with rank-based effect sizes (rank-biserial correlation of the
+    second sample against the first, or epsilon squared). Empty samples are dropped; fewer than two gives
+    NaNs and test "none".
     """
-    if method not in ("welch", "mannwhitney"):
-        raise ValueError(f"method must be 'welch' or 'mannwhitney', not {method!r}")
+    if method not in ("welch", "mannwhitney", "rank"):
+        raise ValueError(f"method must be 'welch', 'mannwhitney' or 'rank', not {method!r}")
     arrays = [np.asarray(s, dtype=float) for s in samples if len(s)]
     if len(arrays) < 2:
-        return _empty_test("cohens_d")
+        return _empty_test("rank_biserial" if method == "rank" else "cohens_d")
+    if method == "rank":
+        if len(arrays) == 2:
+            a, b = arrays
+            res = stats.mannwhitneyu(a, b, alternative="two-sided")
+            return {"test": "mannwhitney", "statistic": float(res.statistic), "dof": np.nan,
+                    "p_value": float(res.pvalue), "effect": "rank_biserial", "effect_size": rank_biserial(a, b)}
+        res = stats.kruskal(*arrays)
+        return {"test": "kruskal", "statistic": float(res.statistic), "dof": float(len(arrays) - 1),
+                "p_value": float(res.pvalue), "effect": "epsilon_squared",
+                "effect_size": epsilon_squared(float(res.statistic), sum(len(a) for a in arrays))}
     if len(arrays) == 2:
         a, b = arrays
         if method == "welch":
@@ -180,6 +278,16 @@ class Comparison:
 
     tests: pd.DataFrame
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: secondary lines (t test beside a rank test, chi-square beside an ordered test), not BH-adjusted
+    secondary: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TEST_COLUMNS))
+
+    @property
+    def family(self) -> str:
+        """The Benjamini–Hochberg family of ``tests``, in French, for the notebook's text."""
+        t = self.tests
+        return (f"Benjamini-Hochberg sur les {len(t)} tests principaux de cette comparaison "
+                f"({t['question'].nunique()} questions, une ligne par option des questions à choix multiples) ; "
+                "les lignes secondaires ne sont pas ajustées")
 
     @property
     def table(self) -> pd.DataFrame:
@@ -212,7 +320,8 @@ def compare_groups(
     by: By,
     *,
     levels: Sequence | None = None,
-    method: str = "welch",
+    method: str = "auto",
+    ordered_test: str = "rank",
     fisher_below: float = 5,
     correction: bool = True,
     level: float = 0.95,
@@ -221,7 +330,13 @@ def compare_groups(
 
     ``tables[qid]`` is ``shares`` (single/multi) or ``scale_summary`` (numeric) by group; ``tests`` has the
     columns TEST_COLUMNS: one row (one per option for multi-select, BH-adjusted across options).
+    ``method`` for numbers: "auto" (rank tests for 1–10 and 0–100 scales with the Welch test as a secondary
+    line, Welch for other numbers), or "welch", "mannwhitney", "rank" for all. ``ordered_test`` for ordered
+    single-choice questions: "rank" (Mann–Whitney / Kruskal–Wallis on the options' order) or "trend"
+    (linear-by-linear association), the chi-square as a secondary line.
     """
+    if ordered_test not in ("rank", "trend"):
+        raise ValueError(f"ordered_test must be 'rank' or 'trend', not {ordered_test!r}")
     q = codebook[qid]
     if q.type == "text":
         raise TypeError(f"{qid!r} is free text: nothing to compare")
@@ -237,6 +352,7 @@ def compare_groups(
     }
     two = len(present) == 2
     rows: list[dict] = []
+    secondary: list[dict] = []
     if q.type == "single":
         table = shares(df, codebook, qid, by=s, level=level)
         codes = option_codes(df, q)
@@ -244,9 +360,19 @@ def compare_groups(
             [[int((codes[m] == o.code).sum()) for o in q.options] for m in in_level.values()],
             index=present, columns=q.codes,
         )
-        rows.append({**common, "option": pd.NA, "label": q.item if q.group else pd.NA,
-                     **contingency_test(counts, fisher_below=fisher_below, correction=correction),
-                     "difference": np.nan})
+        chi = {**common, "option": pd.NA, "label": q.item if q.group else pd.NA,
+               **contingency_test(counts, fisher_below=fisher_below, correction=correction), "difference": np.nan}
+        if q.ordered:
+            rank_of = {c: i + 1 for i, c in enumerate(q.codes)}
+            samples = [codes[m].map(rank_of).to_numpy(dtype=float) for m in in_level.values()]
+            main = numeric_test(samples, "rank")
+            if ordered_test == "trend":
+                main.update(linear_by_linear(counts.to_numpy()))
+            rows.append({**common, "option": pd.NA, "label": q.item if q.group else pd.NA, **main,
+                         "difference": np.nan})
+            secondary.append(chi)
+        else:
+            rows.append(chi)
     elif q.type == "multi":
         table = shares(df, codebook, qid, by=s, level=level)
         for o, col in zip(q.options, q.columns):
@@ -260,20 +386,29 @@ def compare_groups(
         table = scale_summary(df, codebook, qid, by=s, level=level)
         samples = [pd.to_numeric(df.loc[m, qid]).astype("Float64").to_numpy(dtype=float) for m in in_level.values()]
         diff = float(samples[1].mean() - samples[0].mean()) if two else np.nan
-        rows.append({**common, "option": pd.NA, "label": q.label, **numeric_test(samples, method),
+        chosen = method if method != "auto" else ("rank" if q.type in ORDINAL_TYPES else "welch")
+        rows.append({**common, "option": pd.NA, "label": q.label, **numeric_test(samples, chosen),
                      "difference": diff})
+        if method == "auto" and chosen == "rank":
+            secondary.append({**common, "option": pd.NA, "label": q.label, **numeric_test(samples, "welch"),
+                              "difference": diff})
     else:  # pragma: no cover - codebook validation forbids other types
         raise TypeError(f"unsupported type {q.type!r}")
     tests = _tests_frame(rows)
-    return Comparison(tests=tests, tables={qid: table})
+    return Comparison(tests=tests, tables={qid: table}, secondary=_tests_frame(secondary, adjust=False))
 
 
-def _tests_frame(rows: list[dict]) -> pd.DataFrame:
-    """Test rows in TEST_COLUMNS order, with BH-adjusted p-values across the rows and the French verdict."""
+def _tests_frame(rows: list[dict], adjust: bool = True) -> pd.DataFrame:
+    """Test rows in TEST_COLUMNS order, with BH-adjusted p-values across the rows (NaN when not ``adjust``)."""
+    if not rows:
+        return pd.DataFrame(columns=TEST_COLUMNS)
     out = pd.DataFrame(rows)
-    out["p_adjusted"] = bh_adjust(out["p_value"].to_numpy(dtype=float))
-    out["verdict"] = [size_verdict(v, e) for v, e in zip(out["effect_size"], out["effect"])]
+    if "effect_df" not in out.columns:
+        out["effect_df"] = np.nan
+    out["p_adjusted"] = bh_adjust(out["p_value"].to_numpy(dtype=float)) if adjust else np.nan
+    out["verdict"] = [size_verdict(v, e, k) for v, e, k in zip(out["effect_size"], out["effect"], out["effect_df"])]
     out["dof"] = out["dof"].astype(float)
+    out["effect_df"] = out["effect_df"].astype(float)
     return out[TEST_COLUMNS]
 
 
@@ -297,7 +432,9 @@ def compare_questions(
     tests["p_adjusted"] = bh_adjust(tests["p_value"].to_numpy(dtype=float))
     tests["significant"] = tests["p_adjusted"] < alpha
     tables = {qid: r.tables[qid] for qid, r in zip(ids, results)}
-    return Comparison(tests=tests, tables=tables)
+    parts = [r.secondary for r in results if len(r.secondary)]
+    secondary = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=TEST_COLUMNS)
+    return Comparison(tests=tests, tables=tables, secondary=secondary)
 
 
 def compare_waves(
@@ -309,5 +446,10 @@ def compare_waves(
     alpha: float = 0.05,
     **options,
 ) -> Comparison:
-    """Compare questions between waves (the codebook's wave column), BH-adjusted across all questions."""
+    """Compare questions between waves (the codebook's wave column), BH-adjusted across all questions.
+
+    Ordered options are compared with the linear-by-linear trend test. A non-significant difference is
+    not evidence of homogeneity: see ``cnfs.equivalence.wave_equivalence``.
+    """
+    options.setdefault("ordered_test", "trend")
     return compare_questions(df, codebook, qids, codebook.wave_column, levels=waves, alpha=alpha, **options)

@@ -133,31 +133,30 @@ def fmt_duration(seconds: float | None) -> str:
 # -- reader labels for internal codes -----------------------------------------------------------------
 #: Words a reader sees for the codes of tests, effect sizes and statuses (tidy data keep the codes).
 CODE_LABELS: dict[str, str] = {
-    "chi2": "Khi-deux", "fisher": "Test exact de Fisher", "welch_t": "Test de Welch", "welch_anova": "ANOVA de Welch",
-    "mannwhitney": "Test de Mann-Whitney", "mann_whitney": "Test de Mann-Whitney", "kruskal": "Test de Kruskal-Wallis",
-    "brunner_munzel": "Test de Brunner-Munzel", "student_t": "Test t de Student", "anova": "ANOVA",
-    "none": "Aucun test", "cramers_v": "V de Cramér", "cohens_d": "d de Cohen", "eta_squared": "η²",
-    "rank_biserial": "Corrélation bisériale de rang", "epsilon_squared": "ε²", "cliffs_delta": "δ de Cliff",
-    "hedges_g": "g de Hedges",
+    "chi2": "Khi-deux", "chi2_mc": "Khi-deux (p-value par Monte Carlo)", "fisher": "Test exact de Fisher",
+    "welch_t": "Test de Welch", "welch_anova": "ANOVA de Welch", "mannwhitney": "Test de Mann-Whitney",
+    "kruskal": "Test de Kruskal-Wallis", "trend": "Test de tendance linéaire", "none": "Aucun test",
+    "cramers_v": "V de Cramér", "cohens_d": "d de Cohen", "eta_squared": "η²",
 }
 
 
 def label(code: Any) -> str:
-    """A reader's word for a code: known tests and effects by name, other codes made readable."""
+    """A reader's word for a code: tests and effect sizes by name (those cnfs.contrasts names too), other
+    codes made readable."""
     if _is_missing(code):
         return MISSING
     text = str(code)
     if text in CODE_LABELS:
         return CODE_LABELS[text]
-    try:  # labels the statistics module defines for codes added later
+    try:  # names the statistics module gives to codes added there
         from cnfs.contrasts import EFFECT_LABELS, TEST_LABELS
-
-        known = {**TEST_LABELS, **EFFECT_LABELS}
-        if text in known:
-            word = str(known[text])
-            return word[:1].upper() + word[1:]
     except ImportError:  # pragma: no cover
-        pass
+        EFFECT_LABELS, TEST_LABELS = {}, {}
+    if text in EFFECT_LABELS:
+        return str(EFFECT_LABELS[text])
+    if text in TEST_LABELS:
+        word = str(TEST_LABELS[text])
+        return word[:1].upper() + word[1:]
     return text.replace("_", " ")
 
 

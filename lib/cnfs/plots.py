@@ -327,6 +327,29 @@ def plot_wave_comparison(comparison: Comparison, question: str | None = None, *,
     return plot_comparison(comparison, qid, title=title or f"{label} : comparaison des vagues", sort=sort)
 
 
+UNSIGNED_EFFECTS = ("cramers_v", "eta_squared", "epsilon_squared")
+
+
+def _bands(part: pd.DataFrame, kind: str) -> list[tuple[float, float, str]]:
+    """Shaded verdict bands (faible, moyen, fort) of one kind of effect; Cramér's V bands depend on the
+    table size, so they are drawn only when every row has the same one."""
+    thresholds = MAGNITUDE_THRESHOLDS.get(kind)
+    if kind == "cramers_v":
+        dfs = set(part["effect_df"].dropna()) if "effect_df" in part else {1.0}
+        if len(dfs) > 1:
+            return []
+        try:
+            from cnfs.contrasts import cramers_v_thresholds
+
+            thresholds = cramers_v_thresholds(next(iter(dfs), 1.0))
+        except ImportError:  # pragma: no cover
+            pass
+    if thresholds is None:
+        return []
+    small, medium, large = thresholds
+    return [(small, medium, "0.94"), (medium, large, "0.88"), (large, 10, "0.82")]
+
+
 EFFECT_CI = ("effect_ci_low", "effect_ci_high")  # interval columns of a tests table, drawn when present
 
 
@@ -390,13 +413,13 @@ def plot_effects(
                    clip_on=False)
         ax.scatter(vals[~sig], y[~sig], facecolors="white", edgecolors=pal[0], s=28, label="non significatif",
                    zorder=3, clip_on=False)
-        small, medium, large = MAGNITUDE_THRESHOLDS[kind]
-        for lo, hi, shade in ((small, medium, "0.94"), (medium, large, "0.88"), (large, 10, "0.82")):
+        signed = kind not in UNSIGNED_EFFECTS
+        for lo, hi, shade in _bands(part, kind):
             ax.axvspan(lo, hi, color=shade, zorder=0)
-            if kind != "cramers_v" and kind != "eta_squared":
+            if signed:
                 ax.axvspan(-hi, -lo, color=shade, zorder=0)
         top = float(np.nanmax(np.abs(vals), initial=0))
-        if kind in ("cramers_v", "eta_squared"):
+        if not signed:
             ax.set_xlim(-0.02 * max(0.6, top * 1.15), max(0.6, top * 1.15))
         else:
             ax.axvline(0, color="0.5", linewidth=0.8)

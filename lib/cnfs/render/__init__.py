@@ -1,7 +1,7 @@
 """Batch rendering of the notebooks: parallel, incremental papermill runs per wave into HTML reports.
 
-Public entry points: ``main(argv)`` (CLI), ``add_parser(subparsers)`` + ``run(args)`` (to mount
-``cnfs render`` on another argparse CLI), and ``render(RenderOptions(...))`` for Python callers.
+Public entry points: ``main(argv)`` (CLI, also behind ``cnfs render``), ``run(args)`` for parsed
+arguments, and ``render(RenderOptions(...))`` for Python callers.
 Submodules are imported lazily so ``cnfs render`` with nothing to do starts fast.
 """
 from __future__ import annotations
@@ -11,7 +11,6 @@ from typing import Any
 
 _LAZY = {
     "main": "cnfs.render.cli",
-    "add_parser": "cnfs.render.cli",
     "run": "cnfs.render.cli",
     "configure": "cnfs.render.cli",
     "render": "cnfs.render.runner",

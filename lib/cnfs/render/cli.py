@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 DESCRIPTION = (
     "Exécute chaque notebook numéroté pour chaque vague (papermill) et exporte des rapports HTML "
@@ -13,7 +12,7 @@ DESCRIPTION = (
 
 
 def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Add the render options to a parser (shared by the subcommand and `python -m cnfs.render`)."""
+    """Add the render options to a parser (`cnfs render` and `python -m cnfs.render`)."""
     parser.add_argument("-n", "--notebooks", nargs="+", metavar="NB",
                         help="sous-ensemble de notebooks : numéros (3, 03) ou noms (03_usages) ; défaut : tous")
     parser.add_argument("-w", "--waves", nargs="+", metavar="VAGUE",
@@ -34,15 +33,6 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                           help="toujours afficher la barre de progression")
     progress.add_argument("--no-progress", dest="progress", action="store_false",
                           help="ne pas afficher la barre de progression")
-    return parser
-
-
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register the `render` subcommand on an argparse subparsers object; its handler is `run`."""
-    parser = subparsers.add_parser("render", help="rendre les rapports HTML de chaque notebook et vague",
-                                   description=DESCRIPTION)
-    configure(parser)
-    parser.set_defaults(func=run, handler=run)
     return parser
 
 

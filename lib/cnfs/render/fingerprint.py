@@ -168,11 +168,6 @@ def changed(old: Mapping[str, str] | None, new: Mapping[str, str]) -> list[str]:
     return [n for n in names if old.get(n) != new.get(n)]
 
 
-def short(digest: str, n: int = 12) -> str:
-    """Abbreviated hash for display."""
-    return digest[:n]
-
-
 __all__: Sequence[str] = [
     "FileHasher",
     "changed",

@@ -93,6 +93,6 @@ def kill_live_kernels() -> None:
         for cleanup in ("cleanup_ipc_files", "cleanup_connection_file"):
             try:
                 getattr(km, cleanup)()
-            except Exception:  # best effort: the process is exiting
-                pass
+            except OSError:  # already removed: the process is exiting anyway
+                continue
     _LIVE.clear()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -172,11 +172,3 @@ def build_jobs(
             jobs.append(Job(nb, wave, params, wave_dir, data_file, synthetic))
     return jobs
 
-
-def describe(job: Job) -> dict[str, Any]:
-    """Job description for JSON dumps (dry runs, manifests)."""
-    d = asdict(job)
-    d["notebook"] = str(job.notebook.path)
-    d["wave_dir"] = str(job.wave_dir)
-    d["data_file"] = str(job.data_file)
-    return d

@@ -9,11 +9,11 @@ import shutil
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence, TextIO
 
-from cnfs.render import fingerprint, manifest
+from cnfs.render import fingerprint, manifest, summary
 from cnfs.render.plan import (
     Job,
     all_waves,
@@ -22,8 +22,8 @@ from cnfs.render.plan import (
     select_notebooks,
     select_waves,
     wave_folder,
-    wave_label,
 )
+from cnfs.render.summary import Outcome, RenderReport
 
 STAGING_PREFIX = ".staging-"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -46,33 +46,6 @@ class RenderOptions:
     shared_inputs: Mapping[str, Path] | None = None
     package_versions: Mapping[str, str] | None = None
     min_count: int | None = None  # disclosure threshold injected into the notebooks (None: the codebook's)
-
-
-@dataclass
-class Outcome:
-    """What happened to one job in this run."""
-
-    job: Job
-    state: str  # "cached", "ok", "failed", "cancelled"
-    duration: float = 0.0
-    reasons: list[str] = field(default_factory=list)
-    error: dict[str, Any] | None = None
-    failed_notebook: Path | None = None
-
-
-@dataclass
-class RenderReport:
-    """Result of a render: one outcome per planned job, and the exit code."""
-
-    outcomes: list[Outcome]
-    exit_code: int
-    output_root: Path
-    elapsed: float = 0.0
-
-    @property
-    def executed(self) -> list[Outcome]:
-        """Outcomes of jobs actually executed in this run."""
-        return [o for o in self.outcomes if o.state in ("ok", "failed")]
 
 
 def _default_waves(path: Path | None) -> list[str]:
@@ -137,17 +110,11 @@ def _waves_for(data_file: Path, data_digest: str, lib_digest: str, cache: Path, 
 
 def _provenance(data_file: Path) -> dict[str, Any] | None:
     """Provenance recorded with the data file (sidecar or Parquet metadata), scalar fields only."""
+    from cnfs.provenance import read_provenance
+
     try:
-        from cnfs.provenance import read_provenance
-    except ImportError:  # older checkout: read the sidecar ourselves
-        read_provenance = None
-    try:
-        if read_provenance is not None:
-            data = read_provenance(data_file)
-        else:
-            side = data_file.with_name(data_file.stem + ".provenance.json")
-            data = json.loads(side.read_text(encoding="utf-8")) if side.is_file() else {}
-    except Exception:  # unreadable provenance must not stop a render
+        data = read_provenance(data_file)
+    except (OSError, ValueError):  # unreadable provenance must not stop a render (pyarrow errors are ValueErrors)
         return None
     if not isinstance(data, dict) or not data:
         return None
@@ -343,7 +310,7 @@ def render(
 ) -> RenderReport:
     """Render the selected notebooks × waves, re-executing only what changed; never raises on a failing notebook."""
     from cnfs import paths
-    from cnfs.render import index, summary
+    from cnfs.render import index
 
     started = time.perf_counter()
     stream = stream or sys.stderr
@@ -384,4 +351,4 @@ def render(
     return report
 
 
-__all__ = ["RenderOptions", "RenderReport", "Outcome", "plan", "render", "wave_label"]
+__all__ = ["RenderOptions", "RenderReport", "Outcome", "plan", "render"]

@@ -1,14 +1,40 @@
-"""Text summaries of a render for the terminal: the plan, the final table, the failures."""
+"""Outcomes of a render and their text summaries for the terminal: the plan, the final table, the failures."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import Any, TextIO
 
-from cnfs.render.plan import wave_label
+from cnfs.render.plan import Job, wave_label
 
-if TYPE_CHECKING:
-    from cnfs.render.runner import RenderReport
+@dataclass
+class Outcome:
+    """What happened to one job in this run."""
+
+    job: Job
+    state: str  # "cached", "ok", "failed", "cancelled"
+    duration: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+    error: dict[str, Any] | None = None
+    failed_notebook: Path | None = None
+
+
+@dataclass
+class RenderReport:
+    """Result of a render: one outcome per planned job, and the exit code."""
+
+    outcomes: list[Outcome]
+    exit_code: int
+    output_root: Path
+    elapsed: float = 0.0
+
+    @property
+    def executed(self) -> list[Outcome]:
+        """Outcomes of jobs actually executed in this run."""
+        return [o for o in self.outcomes if o.state in ("ok", "failed")]
+
+
 
 STATE_LABELS = {
     "cached": "à jour",
@@ -35,7 +61,7 @@ def _table(rows: list[list[str]], stream: TextIO) -> None:
             print("  ".join("-" * w for w in widths), file=stream)
 
 
-def print_plan(report: "RenderReport", stream: TextIO) -> None:
+def print_plan(report: RenderReport, stream: TextIO) -> None:
     """What a render would do (dry run): each job, whether it is up to date, and why not."""
     rows = [["notebook", "vague", "état", "raison"]]
     for o in report.outcomes:
@@ -47,7 +73,7 @@ def print_plan(report: "RenderReport", stream: TextIO) -> None:
     _table(rows, stream)
 
 
-def print_summary(report: "RenderReport", stream: TextIO) -> None:
+def print_summary(report: RenderReport, stream: TextIO) -> None:
     """Final table (notebook, wave, state, duration), then each failure with its cell, error and notebook."""
     rows = [["notebook", "vague", "état", "durée", "raison"]]
     for o in report.outcomes:

@@ -1,0 +1,120 @@
+"""The population file: schema, sources, coverage of every option, and the CLI built on it (on the twin)."""
+from __future__ import annotations
+
+import io
+import math
+from contextlib import redirect_stdout
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from cnfs import paths
+from cnfs.cli import main
+from cnfs.codebook import load_codebook
+from cnfs.population import POPULATION, PopulationError, load_population, margin_totals, parse_population
+
+
+@pytest.fixture(scope="module")
+def population():
+    return load_population()
+
+
+def test_every_value_is_sourced_and_every_option_covered(population):
+    cb = load_codebook()
+    assert set(population.waves) == set(cb.waves)
+    for w, wp in population.waves.items():
+        assert wp.size.status in ("published", "assumption") and wp.size.source in population.sources
+        for qid, opts in wp.margins.items():
+            assert list(opts) == cb[qid].codes
+            assert math.isclose(sum(s.value for s in opts.values()), 100, abs_tol=1e-9)
+            for s in opts.values():
+                assert s.source in population.sources and s.date and s.status in ("published", "assumption")
+                assert s.status == "published" or s.note, f"an assumption says how it was obtained ({w} {qid})"
+
+
+def test_sector_margin_present_and_totals_sum_to_size(population):
+    cb = load_codebook()
+    for w in ["1", "2", "all"]:
+        t = margin_totals(population, w, cb)
+        assert "structure_sector" in set(t["variable"])
+        for _, g in t.groupby("variable"):
+            assert g["total"].sum() == pytest.approx(population.size(w), rel=1e-12)
+    assert population.wave("all") is population.wave(population.pooled_population_of)
+
+
+def _doc():
+    return yaml.safe_load(POPULATION.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("breaks, message", [
+    (lambda d: d["waves"]["2"]["margins"]["structure_sector"].pop("autre"), "missing \\['autre'\\]"),
+    (lambda d: d["waves"]["2"]["margins"]["structure_sector"]["public"].update(value=60), "sum to 100"),
+    (lambda d: d["waves"]["2"]["size"].update(status="guess"), "status 'guess'"),
+    (lambda d: d["waves"]["2"]["size"].pop("source"), "missing \\['source'\\]"),
+    (lambda d: d["waves"]["2"]["margins"].update(civil_category={}), "asked to everyone"),
+    (lambda d: d.update(pooled_population_of="9"), "pooled_population_of"),
+])
+def test_bad_population_file_names_the_key(breaks, message):
+    d = _doc()
+    breaks(d)
+    with pytest.raises(PopulationError, match=message):
+        parse_population(d, load_codebook(), POPULATION)
+
+
+def _run(argv):
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        code = main(argv)
+    return code, buf.getvalue()
+
+
+def test_cli_margins_csv(population, twin_path):
+    code, out = _run(["weights", "--wave", "2", "--margins"])
+    assert code == 0
+    t = pd.read_csv(io.StringIO(out))
+    assert list(t.columns) == ["variable", "code", "total"]
+    cb = load_codebook()
+    for var, g in t.groupby("variable"):
+        assert list(g["code"]) == cb[var].codes
+        assert g["total"].sum() == pytest.approx(population.size("2"), rel=1e-12)
+
+
+def test_cli_weights_are_post_stratification_by_hand(population, twin_path, tmp_path, survey):
+    """One raking variable = post-stratification: weight = N_h / n_h, computed here by hand."""
+    out = tmp_path / "w.csv"
+    code, _ = _run(["weights", "--wave", "2", "-o", str(out)])
+    assert code == 0
+    w = pd.read_csv(out)
+    assert list(w.columns) == ["respondent_id", "weight"]
+    df = survey.data[survey.data["wave"] == "2"]
+    sector = df["structure_sector"].astype(str).to_numpy()
+    cb = load_codebook()
+    size = population.size("2")
+    shares = {cb["structure_sector"].label_of(c): s.value for c, s in population.wave("2").margins["structure_sector"].items()}
+    expected = np.array([size * shares[s] / 100 / np.sum(sector == s) for s in sector])
+    assert list(w["respondent_id"]) == list(df["respondent_id"])
+    np.testing.assert_allclose(w["weight"].to_numpy(), expected, rtol=1e-12)
+
+
+def test_cli_estimate_columns_and_fpc_by_hand(population, twin_path, survey):
+    code, out = _run(["estimate", "post_created", "--wave", "2", "--fpc"])
+    assert code == 0
+    t = pd.read_csv(io.StringIO(out))
+    assert list(t.columns) == ["option", "label", "estimate", "se", "ci_low", "ci_high", "n", "deff"]
+    df = survey.data[survey.data["wave"] == "2"]
+    n, N = len(df), population.size("2")
+    p = (df["post_created"].astype(str) == load_codebook()["post_created"].label_of("creation")).mean()
+    # SRS without replacement: var = (1 - n/N) p (1 - p) / (n - 1)
+    se = math.sqrt((1 - n / N) * p * (1 - p) / (n - 1))
+    row = t[t["option"] == "creation"].iloc[0]
+    assert row["estimate"] == pytest.approx(p, rel=1e-12) and row["se"] == pytest.approx(se, rel=1e-12)
+    assert row["ci_low"] == pytest.approx(p - 1.959963984540054 * se, rel=1e-12)
+    assert row["n"] == n
+
+
+def test_cli_estimate_scale_one_row(twin_path):
+    code, out = _run(["estimate", "interest_mixed", "--weighting", "raking"])
+    t = pd.read_csv(io.StringIO(out))
+    assert code == 0 and list(t["option"]) == ["mean"] and 1 <= t["estimate"].iloc[0] <= 10
