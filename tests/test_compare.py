@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from cnfs.codebook import parse_codebook
-from cnfs.compare import CONTEXT, NOT_REPRODUCED, REPRODUCED, compute_figure, judge, reproduction_table
+from cnfs.compare import POPULATION_SIZE, compute_figure, reproduction_table
+from cnfs.status import CONTEXT, NOT_COMPUTABLE, NOT_REPRODUCED, REPRODUCED, judge
 
 CB = parse_codebook(
     {
@@ -75,21 +76,160 @@ def test_meta_figures():
     assert compute_figure(row("count", "meta:respondent_id"), DF, CB).value == 6
     assert compute_figure(row("n_waves", "meta:wave"), DF, CB).value == 2
     assert compute_figure(row("date_max", "meta:submitted_at", "| wave=1"), DF, CB).value == "2021-11-20"
-    cov = compute_figure(row("coverage", "meta:respondent_id"), DF, CB, {"advisors_in_post": 12})
-    assert cov.value == pytest.approx(50.0)
+    cov = compute_figure(row("coverage", "meta:respondent_id"), DF, CB, {POPULATION_SIZE: 12})
+    assert cov.value == pytest.approx(50.0)  # 6 respondents out of a population of 12
+
+
+def test_coverage_without_a_sourced_population_is_not_computable():
+    r = {**row("coverage", "meta:respondent_id", value="40", comparison="between", lower="35", upper="40"), "id": "COV"}
+    pub = pd.DataFrame([r])
+    t = reproduction_table(DF, CB, published=pub)
+    assert t["status"].iloc[0] == NOT_COMPUTABLE
+    assert "effectif de la population non fourni" in t["reason"].iloc[0]
+    t = reproduction_table(DF, CB, published=pub, context={POPULATION_SIZE: 16})  # 6/16 = 37.5 %
+    assert t["status"].iloc[0] == REPRODUCED
+    t = reproduction_table(DF, CB, published=pub, context={POPULATION_SIZE: 12})  # 50 %: outside 35-40
+    assert t["status"].iloc[0] == NOT_REPRODUCED
 
 
 def test_judging_at_the_published_precision_and_bounds():
-    from cnfs.compare import Computed
-
-    assert judge(row("share", "sector", value="37.1"), Computed(37.149)) == REPRODUCED
-    assert judge(row("share", "sector", value="37.1"), Computed(37.16)) == NOT_REPRODUCED
-    assert judge(row("share", "sector", value="75", comparison="gt"), Computed(75.0)) == NOT_REPRODUCED
-    assert judge(row("share", "sector", comparison="between", lower="45", upper="50"), Computed(47)) == REPRODUCED
-    assert judge({**row("context", "meta:x"), "computable": "no"}, Computed(None)) == CONTEXT
-    assert judge(row("date_min", "meta:d", value="2021-11-16", comparison="date_on_or_after"), Computed("2021-11-15")) == NOT_REPRODUCED
+    assert judge(row("share", "sector", value="37.1"), 37.149) == REPRODUCED
+    assert judge(row("share", "sector", value="37.1"), 37.16) == NOT_REPRODUCED
+    assert judge(row("share", "sector", value="75", comparison="gt"), 75.0) == NOT_REPRODUCED
+    assert judge(row("share", "sector", comparison="between", lower="45", upper="50"), 47) == REPRODUCED
+    assert judge({**row("context", "meta:x"), "computable": "no"}, None) == CONTEXT
+    assert judge(row("date_min", "meta:d", value="2021-11-16", comparison="date_on_or_after"), "2021-11-15") == NOT_REPRODUCED
 
 
 def test_reproduction_table_rejects_unknown_ids():
     with pytest.raises(KeyError, match="NOPE"):
         reproduction_table(DF, CB, ids=["NOPE"])
+
+
+def test_mean_complement_reads_a_reversed_item():
+    # a = 10, 9, 8, 9, 10, 8 on a 1-10 scale: mean 9, so 1 + 10 - 9 = 2 on the reversed item
+    c = compute_figure(row("mean_complement", "a"), DF, CB)
+    assert c.value == pytest.approx(2.0) and c.n == 6
+    assert c.ci_low < 2.0 < c.ci_high
+
+
+def test_statistics_are_those_of_cnfs_scoring():
+    """The checker computes shares and means with cnfs.scoring (one implementation), not its own."""
+    from cnfs import scoring
+
+    share = compute_figure(row("share", "kinds", "x"), DF, CB)
+    t = scoring.shares(DF, CB, "kinds").set_index("option")
+    assert (share.value, share.n, share.ci_low) == (t.loc["x", "percent"], t.loc["x", "n"], t.loc["x", "ci_low"])
+    mean = compute_figure(row("mean", "b"), DF, CB)
+    m = scoring.scale_summary(DF, CB, "b").iloc[0]
+    assert (mean.value, mean.ci_high) == (m["mean"], m["ci_high"])
+
+
+def _cnfs_imports(module: str) -> set[str]:
+    """The cnfs modules a module's source imports (``from cnfs import x`` counts as cnfs.x)."""
+    import ast
+    import importlib.util
+
+    def is_module(name: str) -> bool:
+        try:
+            return importlib.util.find_spec(name) is not None
+        except ModuleNotFoundError:
+            return False
+
+    origin = importlib.util.find_spec(module).origin
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(open(origin, encoding="utf-8").read())):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name.startswith("cnfs")}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("cnfs"):
+            out.add(node.module)
+            out |= {f"{node.module}.{a.name}" for a in node.names if is_module(f"{node.module}.{a.name}")}
+    return out
+
+
+def test_the_checker_imports_nothing_from_the_generator():
+    """cnfs.compare, and every cnfs module it reaches, never imports cnfs.synth or cnfs.calibrate."""
+    seen: set[str] = set()
+    todo = ["cnfs.compare"]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(_cnfs_imports(name))
+    assert {"cnfs.scoring", "cnfs.status", "cnfs.qualitative.figures"} <= seen  # the walk reached the imports
+    assert not seen & {"cnfs.synth", "cnfs.calibrate"}, sorted(seen)
+    assert "cnfs.calibrate" in _cnfs_imports("cnfs.synth")  # the walk would see it
+
+
+@pytest.mark.parametrize(
+    "computed, published, decimals, expected",
+    [
+        (2.5, "3", 0, True),  # half rounds away from zero: 2.5 displays as 3 ...
+        (2.5, "2", 0, False),  # ... not as 2 (Python's round(2.5) == 2 would say otherwise)
+        (3.4999, "3", 0, True),
+        (3.5, "3", 0, False),
+        (37.05, "37.1", 1, True),  # 37.05 is 37.04999... in binary: float noise is removed first
+        (37.149, "37.1", 1, True),
+        (37.15, "37.1", 1, False),
+        (37.16, "37.1", 1, False),
+        (100 * 26 / 80, "32.5", 1, True),
+        (100 * 26 / 80, "33", 0, True),  # 32.5 % displays as 33 % at the unit
+        (-2.5, "-3", 0, True),
+    ],
+)
+def test_the_one_rounding_rule(computed, published, decimals, expected):
+    from cnfs.status import rounds_to
+
+    assert rounds_to(computed, published, decimals) is expected
+    verdict = judge(row("share", "sector", value=published, decimals=str(decimals)), computed)
+    assert verdict == (REPRODUCED if expected else NOT_REPRODUCED)
+
+
+def test_a_transcription_check_has_its_own_status():
+    from cnfs.status import TRANSCRIBED, TRANSCRIPTION_MISMATCH
+
+    r = row("count", "qual:x", value="21", comparison="equal")
+    assert judge(r, 21.0, transcription=True) == TRANSCRIBED
+    assert judge(r, 22.0, transcription=True) == TRANSCRIPTION_MISMATCH
+
+
+def test_check_all_reproduced_names_every_failure():
+    from cnfs.status import ReproductionError, TRANSCRIBED, TRANSCRIPTION_MISMATCH, check_all_reproduced
+
+    t = pd.DataFrame({"id": ["A", "B", "C", "D"], "published": [1, 2, 3, 4], "computed": [1, 5, 3, 9],
+                      "status": [REPRODUCED, NOT_REPRODUCED, TRANSCRIBED, TRANSCRIPTION_MISMATCH]})
+    with pytest.raises(ReproductionError, match=r"2 chiffre\(s\)") as e:
+        check_all_reproduced(t)
+    assert "B:" in str(e.value) and "D:" in str(e.value) and "A:" not in str(e.value)
+    check_all_reproduced(t.iloc[[0, 2]])
+
+
+def test_one_condition_type_on_codes_labels_and_ranges():
+    from cnfs.codebook import Condition, mask_all
+
+    pub = Condition("sector", codes=("pub",))
+    assert pub.mask(DF, {"pub": "Public"}).sum() == 4  # the typed frame holds labels
+    coded = DF.assign(sector=["pub", "pub", "pub", "pub", "pri", "pri"])
+    assert pub.mask(coded).sum() == 4  # raw export and twin hold codes
+    assert Condition("a", min=9).mask(DF).tolist() == [True, True, False, True, True, False]
+    assert mask_all(DF, [pub, Condition("a", max=9)], CB).tolist() == [False, True, True, True, False, False]
+    assert CB["kinds"].universe == Condition("sector", codes=("pub",))
+
+
+def test_population_size_is_used_only_when_published():
+    from types import SimpleNamespace
+
+    from cnfs.compare import POPULATION_MISSING, population_context
+
+    def pop(status):
+        size = SimpleNamespace(value=2682.0, status=status, source="register")
+        return SimpleNamespace(wave=lambda w: SimpleNamespace(size=size))
+
+    assert population_context(pop("published")) == {POPULATION_SIZE: 2682.0}
+    ctx = population_context(pop("assumption"))
+    assert POPULATION_SIZE not in ctx and "non publié" in ctx[POPULATION_MISSING]
+    r = {**row("coverage", "meta:respondent_id", value="40", comparison="between", lower="35", upper="40"), "id": "COV"}
+    t = reproduction_table(DF, CB, published=pd.DataFrame([r]), context=ctx)
+    assert t["status"].iloc[0] == NOT_COMPUTABLE and t["reason"].iloc[0] == ctx[POPULATION_MISSING]
+    # the project's own population file gives the pooled size as an assumption derived from the article
+    assert POPULATION_SIZE not in population_context()

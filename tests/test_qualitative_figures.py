@@ -24,23 +24,38 @@ def table(data):
     return compare_with_published(computed_figures(data))
 
 
-def test_every_computable_qualitative_row_is_reproduced(table):
+TRANSCRIBED_IDS = {  # numbers typed from the article into territories.yaml: transcription checks
+    "Q1_A_recruited_by_cd", "Q1_A_validated", "Q1_C_app_contingent", "Q2_A_capturing_collectivities",
+    "Q2_D_gip_advisors", "Q2_D_gip_communes", "Q2_E_efs_advisors", "Q2_D_coordination_fte",
+}
+
+
+def test_every_computable_qualitative_row_is_reproduced_or_transcribed(table):
     ref = figures_for("qual:")
     assert list(table["id"]) == list(ref["id"])
-    computable = ref.loc[ref["computable"] == "yes", "id"]
-    assert set(table.loc[table["status"] == "reproduit", "id"]) == set(computable)
+    computable = set(ref.loc[ref["computable"] == "yes", "id"])
+    assert set(table.loc[table["status"] == "transcrit", "id"]) == TRANSCRIBED_IDS
+    assert set(table.loc[table["status"] == "reproduit", "id"]) == computable - TRANSCRIBED_IDS
     assert set(table.loc[table["status"] == "contexte", "id"]) == set(ref.loc[ref["computable"] != "yes", "id"])
     check_all_reproduced(table)
 
 
-def test_check_all_reproduced_raises_on_a_changed_number(data):
+def test_a_changed_transcription_fails_the_check(data):
     numbers = data.territory_numbers.copy()
     numbers.loc[numbers["measure"] == "advisors_in_efs", "value"] = 12.0
     changed = dataclasses.replace(data, territory_numbers=numbers)
     table = compare_with_published(computed_figures(changed))
-    assert table.set_index("id").loc["Q2_E_efs_advisors", "status"] == "non reproduit"
+    assert table.set_index("id").loc["Q2_E_efs_advisors", "status"] == "transcription divergente"
     with pytest.raises(ReproductionError, match="Q2_E_efs_advisors"):
         check_all_reproduced(table)
+
+
+def test_a_changed_record_is_not_reproduced(data):
+    """A count recomputed from the records (territories with a coordinator) fails when a record changes."""
+    t = data.territories.copy()
+    t.loc[t["territory"] == "C", "coordinator"] = "none"
+    table = compare_with_published(computed_figures(dataclasses.replace(data, territories=t)))
+    assert table.set_index("id").loc["Q2_coordinators", "status"] == "non reproduit"
 
 
 def test_missing_computation_is_not_reproduced(data):

@@ -7,25 +7,27 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cnfs.calibrate import CalibrationError, apportion, feasible_counts, integerize, rounds_to
-from cnfs.compare import NOT_REPRODUCED, REPRODUCED, failures, reproduction_table
+from cnfs.calibrate import CalibrationError, apportion, feasible_counts, feasible_sums, integerize
+from cnfs.compare import full_reproduction_table, population_context, reproduction_table
+from cnfs.status import NOT_COMPUTABLE, NOT_REPRODUCED, RECOMPUTED, REPRODUCED, failures, rounds_to
 from cnfs.provenance import read_provenance
 from cnfs.synth import GENERATOR_VERSION, generate, load_assumptions, write_synthetic
 
 
 @pytest.fixture(scope="module")
 def table(survey):
-    ctx = {"advisors_in_post": load_assumptions().advisors_in_post}
-    return reproduction_table(survey.data, survey.codebook, context=ctx)
+    return full_reproduction_table(survey.data, survey.codebook, context=population_context())
 
 
 def test_every_computable_published_figure_is_reproduced(table):
     survey_rows = table[~table["question"].str.startswith("qual:")]
-    computable = survey_rows[survey_rows["status"] != "contexte"]
+    computable = survey_rows[survey_rows["status"].isin(RECOMPUTED)]
     assert len(computable) >= 100
     bad = failures(table)
     assert bad.empty, bad[["id", "published", "computed", "criterion"]].to_string()
     assert (computable["status"] == REPRODUCED).all()
+    # the coverage needs a sourced population size, never an assumption of the twin
+    assert set(survey_rows.loc[survey_rows["status"] == NOT_COMPUTABLE, "id"]) <= {"S1_coverage"}
 
 
 @pytest.mark.parametrize(
@@ -120,7 +122,18 @@ def test_wave_sizes_add_up():
 def test_feasible_counts_and_rounding():
     assert feasible_counts(428, 59.4, 1) == []
     assert feasible_counts(431, 59.4, 1) == [256]
-    assert rounds_to(37.05, 37.1, 1) and rounds_to(37.15, 37.1, 1) and not rounds_to(37.16, 37.1, 1)
+
+
+
+@pytest.mark.parametrize("n, value, decimals", [(1071, 58, 0), (431, 59.4, 1), (80, 32.5, 1), (8, 38, 0), (1071, 68.05, 2)])
+def test_generator_and_checker_read_the_precision_alike(n, value, decimals):
+    """Every count the generator accepts displays as the published value by the checker's rule, and no other."""
+    ks = set(feasible_counts(n, value, decimals))
+    for k in range(n + 1):
+        assert (k in ks) == rounds_to(100 * k / n, value, decimals), k
+    sums = set(feasible_sums(n, value, decimals))
+    for total in range(int(value * n) - 3 * n // 100 - 2, int(value * n) + 3 * n // 100 + 2):
+        assert (total in sums) == rounds_to(total / n, value, decimals), total
 
 
 def test_apportion_meets_atomic_and_union_constraints():

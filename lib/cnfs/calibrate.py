@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
 
 import numpy as np
 
@@ -15,22 +16,23 @@ class CalibrationError(ValueError):
     """The published figures and the assumptions cannot be met with whole respondents."""
 
 
-def tolerance(decimals: int) -> float:
-    """Half a unit of the last published digit: 37.1 (1 decimal) covers 37.05 to 37.15."""
-    return 0.5 * 10 ** (-decimals) + 1e-9
+def window(value: float, decimals: int) -> tuple[Fraction, Fraction]:
+    """Values that display as ``value`` at ``decimals`` decimals, rounding half up: [value - u/2, value + u/2).
 
-
-def rounds_to(x: float, value: float, decimals: int) -> bool:
-    """True when ``x`` is within the rounding window of the published ``value``."""
-    return abs(x - value) <= tolerance(decimals)
+    The generator's own reading of the published precision (the checker, ``cnfs.status``, applies the
+    same rule with its own code): 37.1 at one decimal covers 37.05 included to 37.15 excluded.
+    """
+    v = Fraction(str(value))
+    half = Fraction(1, 2 * 10 ** int(decimals))
+    return v - half, v + half
 
 
 def feasible_counts(n: int, percent: float, decimals: int) -> list[int]:
-    """Whole counts k out of n whose percentage rounds to ``percent``."""
-    tol = tolerance(decimals)
-    lo = max(0, math.ceil((percent - tol) * n / 100))
-    hi = min(n, math.floor((percent + tol) * n / 100))
-    return list(range(lo, hi + 1))
+    """Whole counts k out of n whose percentage 100·k/n displays as ``percent``."""
+    lo, hi = window(percent, decimals)
+    k_lo = max(0, math.ceil(lo * n / 100))
+    k_hi = min(n, math.ceil(hi * n / 100) - 1)
+    return list(range(k_lo, k_hi + 1))
 
 
 def closest_count(n: int, percent: float, decimals: int, what: str) -> int:
@@ -45,9 +47,9 @@ def closest_count(n: int, percent: float, decimals: int, what: str) -> int:
 
 
 def feasible_sums(n: int, mean: float, decimals: int) -> list[int]:
-    """Whole sums S of n integer answers whose mean S/n rounds to ``mean``."""
-    tol = tolerance(decimals)
-    return list(range(math.ceil((mean - tol) * n), math.floor((mean + tol) * n) + 1))
+    """Whole sums S of n integer answers whose mean S/n displays as ``mean``."""
+    lo, hi = window(mean, decimals)
+    return list(range(math.ceil(lo * n), math.ceil(hi * n)))
 
 
 def largest_remainder(total: int, weights: Sequence[float]) -> list[int]:

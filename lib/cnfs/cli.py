@@ -26,12 +26,11 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _figures(args: argparse.Namespace) -> int:
-    from cnfs.compare import failures, reproduction_table, summary_by_section
+    from cnfs.compare import failures, full_reproduction_table, population_context, summary_by_section
     from cnfs.loader import load_survey
-    from cnfs.synth import load_assumptions
 
     s = load_survey(args.path, wave=args.wave)
-    table = reproduction_table(s.data, s.codebook, context={"advisors_in_post": load_assumptions().advisors_in_post})
+    table = full_reproduction_table(s.data, s.codebook, context=population_context())
     if s.is_synthetic:
         print("ATTENTION : données synthétiques, les chiffres calculés ne sont pas des résultats.")
     print(summary_by_section(table).to_string())

@@ -23,7 +23,7 @@ def _load(args: argparse.Namespace):
 
 def _weights(args: argparse.Namespace) -> int:
     from cnfs.population import margin_totals
-    from cnfs.provenance import atomic_write_text
+    from cnfs.atomic import write_text as atomic_write_text
     from cnfs.weights import rake
 
     survey, population = _load(args)

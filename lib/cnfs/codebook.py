@@ -5,11 +5,13 @@ helpers, notebooks — reads it from here.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from cnfs import paths
@@ -17,14 +19,6 @@ from cnfs import paths
 TYPES = ("single", "multi", "scale10", "slider100", "number", "text")
 NUMERIC_TYPES = ("scale10", "slider100", "number")
 TYPE_BOUNDS = {"scale10": (1, 10), "slider100": (0, 100)}
-TYPE_LABELS = {
-    "single": "choix unique",
-    "multi": "choix multiples",
-    "scale10": "échelle de 1 à 10",
-    "slider100": "curseur d'accord de 0 à 100",
-    "number": "nombre",
-    "text": "texte libre",
-}
 MULTI_SEP = "__"
 
 
@@ -36,13 +30,52 @@ class Option:
 
 
 @dataclass(frozen=True)
-class Universe:
-    """Who was asked a question: those whose answer to ``question`` is in ``codes`` or within [min, max]."""
+class Condition:
+    """A condition on one answer: its code in ``codes``, or its number within [min, max].
+
+    The one type for who was asked a question (a codebook universe) and for a subgroup of a
+    published figure (``cnfs.figspec``); used on raw exports, the typed frame and the twin alike.
+    """
 
     question: str
     codes: tuple[str, ...] = ()
     min: float | None = None
     max: float | None = None
+
+    def mask(self, df: pd.DataFrame, labels: Mapping[str, str] | None = None) -> pd.Series:
+        """Rows meeting the condition (missing answers never do).
+
+        ``labels`` maps option codes to what the column holds when it holds labels (the typed frame);
+        without it the column is compared with the codes themselves (raw export, synthetic twin).
+        """
+        col = df[self.question]
+        if self.codes:
+            wanted = [labels.get(c, c) for c in self.codes] if labels else list(self.codes)
+            return col.astype("string").isin(wanted).fillna(False).astype(bool)
+        num = pd.to_numeric(col, errors="coerce")
+        m = num.notna()
+        if self.min is not None:
+            m &= num >= self.min
+        if self.max is not None:
+            m &= num <= self.max
+        return m.fillna(False).astype(bool)
+
+    def __str__(self) -> str:
+        if self.codes:
+            return f"{self.question}={'+'.join(self.codes)}"
+        if self.min is not None and self.max is None:
+            return f"{self.question}>={self.min:g}"
+        if self.max is not None and self.min is None:
+            return f"{self.question}<={self.max:g}"
+        return f"{self.question}={self.min:g}..{self.max:g}"
+
+
+def mask_all(df: pd.DataFrame, conditions: Iterable[Condition], codebook: "Codebook | None" = None) -> pd.Series:
+    """Rows meeting every condition; with a codebook, single-choice codes are matched as their labels."""
+    m = pd.Series(True, index=df.index)
+    for c in conditions:
+        m &= c.mask(df, codebook.labels(c.question) if codebook is not None else None)
+    return m
 
 
 @dataclass(frozen=True)
@@ -54,7 +87,7 @@ class Question:
     short: str
     options: tuple[Option, ...] = ()
     ordered: bool = False
-    universe: Universe | None = None
+    universe: Condition | None = None
     waves: tuple[str, ...] = ()
     group: str | None = None
     item: str | None = None
@@ -173,8 +206,11 @@ class Codebook:
             raise KeyError(f"{group!r} is not a group of the codebook; groups: {sorted(self.groups)}")
         return [self.questions[i] for i in self.groups[group].items]
 
-    def in_section(self, section: int) -> list[Question]:
-        return [q for q in self.questions.values() if q.section == section]
+    def labels(self, qid: str) -> dict[str, str]:
+        """Option code -> label of a single-choice question (empty for other questions)."""
+        if qid in self.questions and self.questions[qid].type == "single":
+            return {o.code: o.label for o in self.questions[qid].options}
+        return {}
 
     def base_label(self, qid: str) -> str:
         """French description of who was asked the question (the denominator of its percentages)."""
@@ -266,10 +302,10 @@ def _options(raw: list[dict[str, Any]] | None) -> tuple[Option, ...]:
     return tuple(Option(str(o["code"]), str(o["label"]), bool(o.get("inferred", False))) for o in raw or [])
 
 
-def _universe(raw: dict[str, Any] | None) -> Universe | None:
+def _universe(raw: dict[str, Any] | None) -> Condition | None:
     if not raw:
         return None
-    return Universe(
+    return Condition(
         question=str(raw["question"]),
         codes=tuple(str(c) for c in raw.get("in", [])),
         min=raw.get("min"),

@@ -14,95 +14,107 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cnfs.calibrate import rounds_to
-from cnfs.codebook import Codebook, Question
-from cnfs.figspec import Filter, FigureSpec, parse_spec
-from cnfs.intervals import mean_ci, proportion_ci
+from cnfs import scoring
+from cnfs.codebook import Codebook, Condition, Question, mask_all
+from cnfs.figspec import FigureSpec, parse_spec
+from cnfs.intervals import proportion_ci
 from cnfs.reference import load_published
+from cnfs.status import (  # noqa: F401  (re-exported: the statuses and the strict check live in cnfs.status)
+    CONTEXT,
+    ELSEWHERE,
+    NOT_COMPUTABLE,
+    NOT_REPRODUCED,
+    RECOMPUTED,
+    REPRODUCED,
+    TRANSCRIBED,
+    TRANSCRIPTION,
+    check_all_reproduced,
+    counts,
+    failures,
+    is_context,
+    judge,
+)
 
-REPRODUCED = "reproduit"
-NOT_REPRODUCED = "non reproduit"
-CONTEXT = "contexte"
-ELSEWHERE = "hors enquête quantitative"
+#: Context key holding the number of advisors in post (sortis de formation) at wave 2, from a sourced file.
+POPULATION_SIZE = "population_size"
 
 
 @dataclass(frozen=True)
 class Computed:
-    """A computed figure with its base size and, where meaningful, its 95% interval."""
+    """A computed figure with its base size and, where meaningful, its 95% interval.
+
+    ``missing`` says in French why it could not be computed (then the figure is "non calculable").
+    """
 
     value: float | str | None
     n: int | None = None
     ci_low: float | None = None
     ci_high: float | None = None
+    missing: str = ""
 
 
-# ---------------------------------------------------------------- masks over typed data
-def _label_map(codebook: Codebook, qid: str) -> dict[str, str]:
-    if qid in codebook and codebook[qid].type == "single":
-        return {o.code: o.label for o in codebook[qid].options}
-    return {}
+def population_context(population: Any = None, wave: str = "all") -> dict[str, Any]:
+    """The context of the figures that need more than the survey: the population size, when published.
+
+    Read from the population file (``cnfs.population``, ``data/population.yaml``) for the population
+    the wave's sample is drawn from. Only a size whose status is ``published`` is used: a size derived
+    from the article's own "près de 40 %" would make the coverage figure true by construction, so
+    then the coverage is "non calculable" and ``POPULATION_MISSING`` says why.
+    """
+    from cnfs.population import PopulationError, load_population
+
+    try:
+        pop = population if population is not None else load_population()
+        size = pop.wave(wave).size
+    except (PopulationError, KeyError, OSError) as e:
+        return {POPULATION_MISSING: f"non calculable : effectif de la population non fourni ({e})"}
+    if size.status != "published":
+        return {POPULATION_MISSING: "non calculable : effectif de la population non publié (le fichier de population "
+                f"n'en donne qu'une hypothèse, {size.value:g}, source « {size.source} »)"}
+    return {POPULATION_SIZE: float(size.value)}
 
 
-def _filters_mask(df: pd.DataFrame, codebook: Codebook, filters: tuple[Filter, ...]) -> pd.Series:
-    m = pd.Series(True, index=df.index)
-    for f in filters:
-        m &= f.mask(df, _label_map(codebook, f.question))
-    return m
+#: Context key saying why the population size is missing (shown as the coverage figure's status).
+POPULATION_MISSING = "population_missing"
 
 
-def _asked(df: pd.DataFrame, q: Question) -> pd.Series:
-    return df[q.columns].notna().all(axis=1)
+# ---------------------------------------------------------------- statistics via cnfs.scoring
+def _subset(df: pd.DataFrame, codebook: Codebook, filters: tuple[Condition, ...]) -> pd.DataFrame:
+    return df[mask_all(df, filters, codebook)] if filters else df
 
 
-def _hits(df: pd.DataFrame, q: Question, spec: FigureSpec) -> pd.Series:
-    """Rows whose answer falls in the figure's options (union) or numeric range."""
+def _share(df: pd.DataFrame, codebook: Codebook, q: Question, spec: FigureSpec, filters: tuple[Condition, ...]) -> Computed:
+    """Share of those asked (within the subgroup) whose answer is in the options or the numeric range."""
+    sub = _subset(df, codebook, filters)
     if spec.value_range is not None:
         lo, hi = spec.value_range
-        v = pd.to_numeric(df[q.id], errors="coerce")
-        return ((v >= lo) & (v <= hi)).fillna(False).astype(bool)
-    if q.type == "multi":
-        cols = [f"{q.id}__{o}" for o in spec.options]
-        return df[cols].fillna(False).astype(bool).any(axis=1)
-    labels = [q.label_of(o) for o in spec.options]
-    return df[q.id].astype("string").isin(labels).fillna(False).astype(bool)
-
-
-def _share(df: pd.DataFrame, codebook: Codebook, q: Question, spec: FigureSpec, filters: tuple[Filter, ...]) -> Computed:
-    base = _asked(df, q) & _filters_mask(df, codebook, filters)
-    n = int(base.sum())
-    if n == 0:
+        v = pd.to_numeric(sub[q.id], errors="coerce")
+        hit = ((v >= lo) & (v <= hi)).where(v.notna()).rename(f"{q.id}_in_range")
+        t = scoring.column_shares(sub, hit.astype("boolean"))
+        n = int(hit.notna().sum())
+        row = t[t["option"] == "True"]
+        if n == 0:
+            return Computed(None, 0)
+        if row.empty:  # nobody in the range
+            lo_ci, hi_ci = proportion_ci(0, n)
+            return Computed(0.0, n, lo_ci, hi_ci)
+        r = row.iloc[0]
+    else:
+        r = scoring.combined_share(sub, codebook, q.id, list(spec.options)).iloc[0]
+    if int(r["n"]) == 0:
         return Computed(None, 0)
-    k = int((_hits(df, q, spec) & base).sum())
-    lo, hi = proportion_ci(k, n)
-    return Computed(100 * k / n, n, lo, hi)
+    return Computed(float(r["percent"]), int(r["n"]), float(r["ci_low"]), float(r["ci_high"]))
 
 
-def _numeric(df: pd.DataFrame, qid: str, filters_mask: pd.Series | None = None) -> pd.Series:
-    s = pd.to_numeric(df[qid], errors="coerce")
-    if filters_mask is not None:
-        s = s[filters_mask]
-    return s.dropna().astype(float)
+def _mean(df: pd.DataFrame, codebook: Codebook, qid: str, filters: tuple[Condition, ...] = ()) -> Computed:
+    r = scoring.scale_summary(_subset(df, codebook, filters), codebook, qid).iloc[0]
+    if int(r["n"]) == 0:
+        return Computed(None, 0)
+    return Computed(float(r["mean"]), int(r["n"]), float(r["ci_low"]), float(r["ci_high"]))
 
 
-def _group_stats(df: pd.DataFrame, codebook: Codebook, q: Question, among: tuple[str, ...]) -> pd.DataFrame:
-    items = list(among) if among else [i.id for i in codebook.items(q.group)] if q.group else [q.id]
-    rows = []
-    for item in items:
-        x = _numeric(df, item)
-        rows.append({"item": item, "mean": x.mean(), "sd": x.std(ddof=1), "n": len(x)})
-    return pd.DataFrame(rows).set_index("item")
-
-
-def _option_shares(df: pd.DataFrame, q: Question) -> pd.Series:
-    asked = _asked(df, q)
-    if q.type == "multi":
-        return pd.Series({o: df.loc[asked, f"{q.id}__{o}"].astype(bool).mean() for o in q.codes})
-    counts = df.loc[asked, q.id].astype("string").value_counts()
-    return pd.Series({o: counts.get(q.label_of(o), 0) / max(int(asked.sum()), 1) for o in q.codes})
-
-
-def _rank_of(values: pd.Series, key: str, ascending: bool) -> int:
-    return int(values.rank(ascending=ascending, method="min")[key])
+def _items(codebook: Codebook, q: Question, among: tuple[str, ...]) -> list[str]:
+    return list(among) if among else [i.id for i in codebook.items(q.group)] if q.group else [q.id]
 
 
 # ---------------------------------------------------------------- one figure
@@ -114,10 +126,9 @@ def compute_figure(row: Mapping[str, Any], df: pd.DataFrame, codebook: Codebook,
     if question.startswith("meta:"):
         return _meta_figure(question, stat, spec, df, codebook, context or {})
     if question.startswith("group:"):
-        g = question[len("group:"):]
-        means = pd.Series({i.id: _numeric(df, i.id).mean() for i in codebook.items(g)})
-        value = means.min() if stat == "group_min_mean" else means.max()
-        return Computed(float(value), int(min(_numeric(df, i.id).size for i in codebook.items(g))))
+        t = scoring.battery_summary(df, codebook, question[len("group:"):])
+        value = t["mean"].min() if stat == "group_min_mean" else t["mean"].max()
+        return Computed(float(value), int(t["n"].min()))
     q = codebook[question]
     if stat == "share":
         return _share(df, codebook, q, spec, spec.filters)
@@ -129,37 +140,39 @@ def compute_figure(row: Mapping[str, Any], df: pd.DataFrame, codebook: Codebook,
         value = a.value / b.value if stat == "share_ratio" else a.value - b.value
         return Computed(float(value), (a.n or 0) + (b.n or 0))
     if stat == "mean":
-        x = _numeric(df, q.id, _filters_mask(df, codebook, spec.filters))
-        lo, hi = mean_ci(x)
-        return Computed(float(x.mean()) if len(x) else None, len(x), lo, hi)
+        return _mean(df, codebook, q.id, spec.filters)
+    if stat == "mean_complement":
+        m = _mean(df, codebook, q.id, spec.filters)
+        lo, hi = q.bounds  # type: ignore[misc]
+        if m.value is None:
+            return m
+        return Computed(lo + hi - float(m.value), m.n, lo + hi - float(m.ci_high), lo + hi - float(m.ci_low))
     if stat == "mean_items":
-        asked = _asked(df, q)
-        ticks = df.loc[asked, q.columns].astype(int).sum(axis=1).astype(float)
-        lo, hi = mean_ci(ticks)
-        return Computed(float(ticks.mean()), len(ticks), lo, hi)
+        r = scoring.items_ticked(df, codebook, q.id).iloc[0]
+        return Computed(float(r["mean"]), int(r["n"]), float(r["ci_low"]), float(r["ci_high"]))
     if stat in ("rank", "sd_rank", "sd_rank_desc", "gap_to_next"):
-        g = _group_stats(df, codebook, q, spec.among)
-        n = int(g["n"].min())
+        t = scoring.scale_summary(df, codebook, _items(codebook, q, spec.among)).set_index("question")
+        n = int(t["n"].min())
         if stat == "rank":
-            return Computed(_rank_of(g["mean"], q.id, ascending=False), n)
+            return Computed(int(t.loc[q.id, "rank"]), n)
         if stat == "sd_rank":
-            return Computed(_rank_of(g["sd"], q.id, ascending=True), n)
+            return Computed(int(t.loc[q.id, "sd_rank"]), n)
         if stat == "sd_rank_desc":
-            return Computed(_rank_of(g["sd"], q.id, ascending=False), n)
-        others = g["mean"].drop(q.id)
-        below = others[others <= g.loc[q.id, "mean"]]
-        return Computed(float(g.loc[q.id, "mean"] - below.max()) if len(below) else None, n)
-    if stat == "option_rank":
-        shares = _option_shares(df, q)
-        return Computed(_rank_of(shares, spec.options[0], ascending=False), int(_asked(df, q).sum()))
-    if stat == "mode_in":
-        shares = _option_shares(df, q)
-        return Computed(1.0 if shares.idxmax() in spec.options else 0.0, int(_asked(df, q).sum()))
+            return Computed(int(t["sd"].rank(ascending=False, method="min")[q.id]), n)
+        others = t["mean"].drop(q.id)
+        below = others[others <= t.loc[q.id, "mean"]]
+        return Computed(float(t.loc[q.id, "mean"] - below.max()) if len(below) else None, n)
+    if stat in ("option_rank", "mode_in"):
+        t = scoring.shares(df, codebook, q.id).set_index("option")
+        n = int(t["n"].iloc[0]) if len(t) else 0
+        if stat == "option_rank":
+            return Computed(int(t.loc[spec.options[0], "rank"]), n)
+        return Computed(1.0 if t["percent"].idxmax() in spec.options else 0.0, n)
     raise ValueError(f"figure {row['id']}: unknown statistic {stat!r}")
 
 
 def _meta_figure(question: str, stat: str, spec: FigureSpec, df: pd.DataFrame, codebook: Codebook, context: Mapping[str, Any]) -> Computed:
-    sub = df[_filters_mask(df, codebook, spec.filters)]
+    sub = _subset(df, codebook, spec.filters)
     if stat == "count":
         return Computed(len(sub), len(sub))
     if stat == "n_waves":
@@ -171,9 +184,10 @@ def _meta_figure(question: str, stat: str, spec: FigureSpec, df: pd.DataFrame, c
         d = dates.min() if stat == "date_min" else dates.max()
         return Computed(d.strftime("%Y-%m-%d"), len(dates))
     if stat == "coverage":
-        pop = context.get("advisors_in_post")
+        pop = context.get(POPULATION_SIZE)
         if not pop:
-            return Computed(None, len(sub))
+            why = context.get(POPULATION_MISSING, "non calculable : effectif de la population non fourni")
+            return Computed(None, len(sub), missing=why)
         return Computed(100 * len(sub) / float(pop), len(sub))
     raise ValueError(f"{question}: unknown statistic {stat!r}")
 
@@ -199,31 +213,6 @@ def criterion(row: Mapping[str, Any]) -> str:
     }.get(comp, comp)
 
 
-def judge(row: Mapping[str, Any], computed: Computed) -> str:
-    """reproduit / non reproduit / contexte for one figure."""
-    comp = row["comparison"]
-    if comp == "context" or row.get("computable") == "no":
-        return CONTEXT
-    c = computed.value
-    if c is None or (isinstance(c, float) and math.isnan(c)):
-        return NOT_REPRODUCED
-    if comp.startswith("date_"):
-        ok = c >= row["value"] if comp == "date_on_or_after" else c <= row["value"]
-        return REPRODUCED if ok else NOT_REPRODUCED
-    v = float(row["value"]) if row["value"] != "" else math.nan
-    c = float(c)
-    ok = {
-        "rounded": lambda: rounds_to(c, v, int(row["decimals"])),
-        "equal": lambda: abs(c - v) < 1e-9,
-        "gt": lambda: c > v,
-        "lt": lambda: c < v,
-        "ge": lambda: c >= v,
-        "le": lambda: c <= v,
-        "between": lambda: float(row["lower"]) <= c <= float(row["upper"]),
-    }[comp]()
-    return REPRODUCED if ok else NOT_REPRODUCED
-
-
 def reproduction_table(
     df: pd.DataFrame,
     codebook: Codebook,
@@ -232,7 +221,10 @@ def reproduction_table(
     section: str | int | None = None,
     context: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """Published, computed, interval, n and status for the selected survey figures."""
+    """Published, computed, interval, n and status for the selected survey figures.
+
+    Qualitative rows are listed as "hors enquête quantitative" (see ``full_reproduction_table``).
+    """
     pub = published if published is not None else load_published()
     if ids is not None:
         unknown = sorted(set(ids) - set(pub["id"]))
@@ -245,13 +237,15 @@ def reproduction_table(
     for _, r in pub.iterrows():
         if r["question"].startswith("qual:"):
             computed, status = Computed(None), ELSEWHERE
+        elif is_context(r):
+            computed, status = Computed(None), CONTEXT
         else:
-            skip = r["comparison"] == "context" or r["computable"] == "no"
-            computed = Computed(None) if skip else compute_figure(r, df, codebook, context)
-            status = judge(r, computed)
+            computed = compute_figure(r, df, codebook, context)
+            status = NOT_COMPUTABLE if computed.missing else judge(r, computed.value)
         rows.append(
             {
                 "id": r["id"],
+                "publication": r.get("publication", ""),
                 "section": r["section"],
                 "question": r["question"],
                 "option_or_subgroup": r["option_or_subgroup"],
@@ -265,10 +259,41 @@ def reproduction_table(
                 "ci_high": computed.ci_high,
                 "criterion": criterion(r),
                 "status": status,
+                "reason": computed.missing,
                 "quote": r["quote"],
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+TABLE_COLUMNS = [
+    "id", "publication", "section", "question", "option_or_subgroup", "statistic", "base", "n", "published", "unit",
+    "computed", "ci_low", "ci_high", "criterion", "status", "reason", "quote",
+]
+
+
+def full_reproduction_table(
+    df: pd.DataFrame,
+    codebook: Codebook,
+    context: Mapping[str, Any] | None = None,
+    qualitative: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Every published figure, survey and qualitative study, with its status.
+
+    ``qualitative`` is ``cnfs.qualitative.compare_with_published(...)``; by default computed from
+    ``data/qualitative``. Its transcription checks keep their own status ("transcrit").
+    """
+    if qualitative is None:
+        from cnfs.qualitative import compare_with_published, computed_figures, load_qualitative
+
+        qualitative = compare_with_published(computed_figures(load_qualitative()))
+    table = reproduction_table(df, codebook, context=context)
+    qual = qualitative.set_index("id")
+    is_qual = table["status"] == ELSEWHERE
+    table["computed"] = table["computed"].astype(object)
+    table.loc[is_qual, "computed"] = table.loc[is_qual, "id"].map(qual["computed"])
+    table.loc[is_qual, "status"] = table.loc[is_qual, "id"].map(qual["status"])
+    return table
 
 
 def _fmt(x: Any) -> str:
@@ -295,34 +320,51 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
             "n": table["n"].map(_fmt),
             "Base": table["base"],
             "Critère": table["criterion"],
-            "Statut": table["status"],
+            "Statut": table["status"].where(table["reason"].fillna("") == "", table["reason"]),
         }
     )
     return out.set_index("Chiffre")
 
 
+PUBLICATION_LABELS = {"interim": "article intermédiaire", "full_study": "étude complète"}
+
+
 def summary_by_section(table: pd.DataFrame) -> pd.DataFrame:
-    """Figures reproduced out of those computable, and context figures, per section."""
-    status = table.set_index("section")["status"]
-    computable = ~status.isin([CONTEXT, ELSEWHERE])
-    out = pd.DataFrame(
-        {
-            "reproduits": (status == REPRODUCED).groupby(level=0).sum(),
-            "calculables": computable.groupby(level=0).sum(),
-            "contexte": (status == CONTEXT).groupby(level=0).sum(),
-        }
-    ).astype(int)
-    out.loc["total"] = out.sum()
-    return out
+    """Per publication and section: figures reproduced out of those recomputed, transcribed, not computable, context.
+
+    The interim article's figures and the full study's are counted apart (a "total" row for each).
+    """
+    pub = table["publication"].replace("", "interim").fillna("interim") if "publication" in table else "interim"
+    frame = table.assign(publication=pub)
+    out = []
+    for p, part in frame.groupby("publication", sort=False):
+        status = part.set_index("section")["status"]
+        by = status.groupby(level=0, sort=False)
+        s = pd.DataFrame(
+            {
+                "reproduits": by.apply(lambda x: int((x == REPRODUCED).sum())),
+                "recalcules": by.apply(lambda x: int(x.isin(RECOMPUTED).sum())),
+                "transcrits": by.apply(lambda x: int((x == TRANSCRIBED).sum())),
+                "verifications_de_transcription": by.apply(lambda x: int(x.isin(TRANSCRIPTION).sum())),
+                "non_calculables": by.apply(lambda x: int((x == NOT_COMPUTABLE).sum())),
+                "contexte": by.apply(lambda x: int((x == CONTEXT).sum())),
+            }
+        ).astype(int)
+        s.loc["total"] = s.sum()
+        s.index = pd.MultiIndex.from_product([[PUBLICATION_LABELS.get(p, p)], s.index], names=["publication", "section"])
+        out.append(s)
+    return pd.concat(out)
 
 
-def failures(table: pd.DataFrame) -> pd.DataFrame:
-    return table[table["status"] == NOT_REPRODUCED]
-
-
-def check_all_reproduced(table: pd.DataFrame) -> None:
-    """Raise AssertionError naming every computable figure that is not reproduced."""
-    bad = failures(table)
-    if len(bad):
-        lines = "\n".join(f"  {r.id}: publié {r.published}, calculé {r.computed} ({r.criterion})" for r in bad.itertuples())
-        raise AssertionError(f"{len(bad)} chiffre(s) publié(s) non reproduit(s) :\n{lines}")
+def headline(table: pd.DataFrame) -> str:
+    """One French sentence: reproduced out of recomputed per publication, transcriptions and the rest apart."""
+    summary = summary_by_section(table)
+    parts = []
+    for pub, s in summary.groupby(level=0, sort=False):
+        t = s.xs("total", level=1).iloc[0]
+        parts.append(f"{pub} : {t['reproduits']} chiffres reproduits sur {t['recalcules']} recalculés")
+    tot = summary.xs("total", level=1).sum()
+    tail = f"{tot['transcrits']} transcrits sur {tot['verifications_de_transcription']} vérifications de transcription"
+    if tot["non_calculables"]:
+        tail += f", {tot['non_calculables']} non calculable(s)"
+    return " ; ".join(parts) + f" ({tail}, {tot['contexte']} de contexte)"

@@ -8,7 +8,7 @@ The input file is only ever read; the parsed form is cached beside the project d
 from __future__ import annotations
 
 import hashlib
-import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -121,16 +121,7 @@ def _asked(raw: pd.DataFrame, q: Question, codebook: Codebook) -> pd.Series:
     """Rows to whom the question was put: its universe and its waves."""
     m = raw[codebook.wave_column].isin(list(q.waves)).fillna(False)
     if q.universe is not None:
-        u = q.universe
-        src = raw[u.question] if u.question in raw else pd.Series(pd.NA, index=raw.index, dtype="string")
-        if u.codes:
-            m &= src.isin(list(u.codes)).fillna(False)
-        else:
-            num = pd.to_numeric(src, errors="coerce")
-            if u.min is not None:
-                m &= (num >= u.min).fillna(False)
-            if u.max is not None:
-                m &= (num <= u.max).fillna(False)
+        m &= q.universe.mask(raw) if q.universe.question in raw else False
     return m.astype(bool)
 
 
@@ -247,8 +238,8 @@ def _load_typed(path: Path, codebook: Codebook, use_cache: bool) -> pd.DataFrame
     if use_cache and cache.exists():
         try:
             return pd.read_parquet(cache)
-        except Exception:  # a damaged cache is rebuilt, never trusted
-            pass
+        except (OSError, ValueError, ImportError) as exc:  # a damaged cache is rebuilt, never trusted
+            warnings.warn(f"{cache}: unreadable cache ignored and rebuilt ({exc})", stacklevel=2)
     raw = read_raw(path)
     problems = validate(raw, codebook, str(path))
     if problems:
@@ -262,7 +253,7 @@ def _load_typed(path: Path, codebook: Codebook, use_cache: bool) -> pd.DataFrame
 def _write_cache(df: pd.DataFrame, cache: Path) -> None:
     import io
 
-    from cnfs.provenance import atomic_write_bytes
+    from cnfs.atomic import write_bytes as atomic_write_bytes
 
     try:
         buf = io.BytesIO()
@@ -326,7 +317,3 @@ def describe_source(survey: Survey) -> dict[str, Any]:
         "vague": survey.wave,
         "n": len(survey.data),
     }
-
-
-def provenance_json(survey: Survey) -> str:
-    return json.dumps(describe_source(survey), ensure_ascii=False, indent=2)

@@ -35,20 +35,17 @@ from cnfs.formatting import (
 )
 from cnfs.loader import Survey, describe_source, load_survey
 from cnfs.outputs import resolve_output_dir, write_figure, write_table
-from cnfs.provenance import SYNTHETIC_WARNING, atomic_write_text
+from cnfs.atomic import write_text
+from cnfs.provenance import SYNTHETIC_WARNING
+from cnfs.status import STYLE
 
 WAVE_NOTE = (
     "Les chiffres publiés portent sur les deux vagues réunies : sur une seule vague, un écart au chiffre "
     "publié est attendu et ne signale pas une erreur."
 )
-STATUS_STYLE = {
-    "reproduit": "background-color:#d9f0d3",
-    "non reproduit": "background-color:#f4cccc",
-    "contexte": "color:#666",
-    "hors enquête quantitative": "color:#666",
-}
-META_DIR = "meta"
-HEADER_MIME = "application/vnd.cnfs.header+json"  # read by cnfs.render.export for the report header  # tables/meta/<name>.json: title, base, n and notes of each CSV, for the spreadsheet
+STATUS_STYLE = STYLE  # one status vocabulary (cnfs.status)
+META_DIR = "meta"  # tables/meta/<name>.json: title, base, n and notes of each CSV, for the spreadsheet
+HEADER_MIME = "application/vnd.cnfs.header+json"  # read by cnfs.render.export for the report header
 
 
 def output_folder(wave: str) -> Path:
@@ -155,7 +152,7 @@ class Report:
         notes = list(dict.fromkeys([*notes, *([self.policy.note()] if disclosure.suppressed_cells(df) else [])]))
         meta = {"name": stem, "title": title or name, "caption": caption, "notes": notes, "wave": self.wave,
                 "section": self.section, "n": int(df["n"].max()) if "n" in df and df["n"].notna().any() else None}
-        atomic_write_text(path.parent / META_DIR / f"{stem}.json", json.dumps(meta, ensure_ascii=False, indent=1))
+        write_text(path.parent / META_DIR / f"{stem}.json", json.dumps(meta, ensure_ascii=False, indent=1))
         return path
 
     def _write_figure(self, fig: Any, name: str) -> bytes:
@@ -215,16 +212,16 @@ class Report:
         return Result("Chiffres publiés et recalculés", table, shown, styler=styler)
 
     def _context(self) -> dict[str, Any]:
-        from cnfs.synth import load_assumptions
+        from cnfs.compare import population_context
 
-        return {"advisors_in_post": load_assumptions().advisors_in_post}
+        return population_context()
 
     def section_figures(self) -> Result:
         """Every figure of this notebook's section, with the count reproduced; written as CSV."""
-        from cnfs.compare import REPRODUCED, display_table, reproduction_table
+        from cnfs.compare import RECOMPUTED, REPRODUCED, display_table, reproduction_table
 
         table = reproduction_table(self.df, self.codebook, section=self.section, context=self._context())
-        comp = table[~table["status"].isin(["contexte"])]
+        comp = table[table["status"].isin(RECOMPUTED)]
         ok = int((comp["status"] == REPRODUCED).sum())
         title = f"Section {self.section} : {ok} chiffre(s) reproduit(s) sur {len(comp)} calculable(s)"
         self._write_table(table.drop(columns=["quote"]), "chiffres_publies", title)
@@ -420,17 +417,11 @@ class Report:
     # ------------------------------------------------------------ reproduction (notebook 09)
     def reproduction(self) -> Result:
         """Every published figure, survey and qualitative: published, computed, interval, status."""
-        from cnfs.compare import ELSEWHERE, display_table, reproduction_table, summary_by_section
-        from cnfs.qualitative import compare_with_published, computed_figures, load_qualitative
+        from cnfs.compare import display_table, full_reproduction_table, headline, summary_by_section
 
-        table = reproduction_table(self.df, self.codebook, context=self._context())
-        qual = compare_with_published(computed_figures(load_qualitative())).set_index("id")
-        is_qual = table["status"] == ELSEWHERE
-        table.loc[is_qual, "computed"] = table.loc[is_qual, "id"].map(qual["computed"])
-        table.loc[is_qual, "status"] = table.loc[is_qual, "id"].map(qual["status"])
+        table = full_reproduction_table(self.df, self.codebook, context=self._context())
         summary = summary_by_section(table)
-        total = summary.loc["total"]
-        title = f"{total['reproduits']} chiffres publiés reproduits sur {total['calculables']} calculables ({total['contexte']} de contexte)"
+        title = headline(table)
         self._write_table(table.drop(columns=["quote"]), "reproduction", title)
         self._write_table(summary.reset_index(), "reproduction_par_section", "Chiffres reproduits par section")
         shown = display_table(table)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from cnfs import paths
-from cnfs.provenance import atomic_write_text
+from cnfs.atomic import write_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -22,7 +22,7 @@ def resolve_output_dir(output_dir: str | Path) -> Path:
 def write_table(table: pd.DataFrame, output_dir: str | Path, name: str, index: bool = False) -> Path:
     """``{output_dir}/tables/{name}.csv`` (UTF-8), replaced in one step so a failed run keeps the old file."""
     target = resolve_output_dir(output_dir) / "tables" / f"{name}.csv"
-    atomic_write_text(target, table.to_csv(index=index, lineterminator="\n"))
+    write_text(target, table.to_csv(index=index, lineterminator="\n"))
     return target
 
 

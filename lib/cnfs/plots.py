@@ -7,8 +7,6 @@ title is the question (or battery) and whose caption states the base and n, e.g.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -468,16 +466,10 @@ def plot_share_heatmap(table: pd.DataFrame, *, title: str | None = None, item: s
 
 
 def save_figure(fig: "Figure", path: str | Path, *, dpi: int = FIGURE_DPI) -> Path:
-    """Write the figure as PNG atomically (temporary file in the same folder, then os.replace)."""
+    """Write the figure as PNG atomically (``cnfs.atomic``)."""
+    from cnfs.atomic import replacing
+
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=".png")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with replacing(target) as f:
+        fig.savefig(f, format="png", dpi=dpi, bbox_inches="tight")
     return target

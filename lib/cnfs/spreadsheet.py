@@ -9,7 +9,6 @@ call :func:`write_workbook`; :func:`wave_workbook` does so for a wave folder's `
 from __future__ import annotations
 
 import json
-import os
 import re
 import tempfile
 import warnings
@@ -19,6 +18,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
+from cnfs.atomic import write_bytes
 from cnfs.formatting import SUPPRESSED, colon, fmt_date, fmt_num
 
 NOT_AVAILABLE = "[x]"
@@ -115,13 +115,12 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], cover: CoverI
     notes_table = pd.DataFrame({"Référence de la note": list(notes.values()), "Texte de la note": list(notes.keys())})
     if notes_table.empty:
         notes_table = pd.DataFrame({"Référence de la note": ["note 1"], "Texte de la note": ["Aucune note."]})
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=".xlsx")
-    os.close(fd)
-    try:
+    with tempfile.TemporaryDirectory() as tmpdir:  # gptables writes a file; it is then moved in one step
+        tmp = Path(tmpdir) / target.name
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             gpt.write_workbook(
-                filename=tmp, sheets=sheets, cover=gcover, notes_table=notes_table,
+                filename=str(tmp), sheets=sheets, cover=gcover, notes_table=notes_table,
                 contentsheet_label="Sommaire",
                 contentsheet_options={"title": "Sommaire", "column_names": ["Feuille", "Titre du tableau"],
                                       "additional_elements": ["subtitles"],
@@ -131,10 +130,7 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], cover: CoverI
                                                                      "les notes citées dans les titres des tableaux."},
             )
         _translate(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_bytes(target, tmp.read_bytes())
     return target
 
 

@@ -28,10 +28,12 @@ from cnfs.calibrate import (
     ipf,
     largest_remainder,
 )
-from cnfs.codebook import MULTI_SEP, Codebook, Question, load_codebook
-from cnfs.figspec import Filter, parse_spec
+from cnfs.codebook import MULTI_SEP, Codebook, Condition, Question, load_codebook, mask_all
+from cnfs.figspec import parse_spec
 from cnfs.ordering import topological_order
-from cnfs.provenance import SYNTHETIC_WARNING, atomic_write_bytes, atomic_write_text, sha256_file
+from cnfs.atomic import write_bytes as atomic_write_bytes
+from cnfs.atomic import write_text as atomic_write_text
+from cnfs.provenance import SYNTHETIC_WARNING, sha256_file
 from cnfs.reference import load_published
 
 GENERATOR_VERSION = "1.0.0"
@@ -48,7 +50,7 @@ class Target:
     decimals: int
     options: tuple[str, ...] = ()
     value_range: tuple[float, float] | None = None
-    filters: tuple[Filter, ...] = ()
+    filters: tuple[Condition, ...] = ()
 
 
 def published_targets(published: pd.DataFrame, codebook: Codebook) -> dict[str, list[Target]]:
@@ -87,10 +89,6 @@ class Assumptions:
     def group_rho(self, group: str | None) -> float:
         return float((self.raw.get("group_correlation") or {}).get(group, 0.0)) if group else 0.0
 
-    @property
-    def advisors_in_post(self) -> int:
-        return int(self.raw["population"]["advisors_in_post_wave2"])
-
 
 def load_assumptions(path: str | Path | None = None) -> Assumptions:
     p = Path(path) if path else paths.ASSUMPTIONS
@@ -113,10 +111,7 @@ class _State:
 
 
 def _universe_mask(st: _State, q: Question) -> pd.Series:
-    if q.universe is None:
-        return pd.Series(True, index=st.frame.index)
-    u = q.universe
-    return Filter(u.question, u.codes, u.min, u.max).mask(st.frame)
+    return mask_all(st.frame, [q.universe] if q.universe else [])
 
 
 def _deps(q: Question, st: _State) -> list[str]:
@@ -212,10 +207,10 @@ def _single_by(st: _State, q: Question, rows: pd.Index, counts: dict[str, int], 
 def _single_stratified(st, q, rows, marginal, stratified, weights, fixed, a) -> pd.Series:
     """Published shares inside subgroups (e.g. multi-site vs single-site), plus the margin if published."""
     what = st.where(q.id)
-    groups: dict[tuple[Filter, ...], list[Target]] = {}
+    groups: dict[tuple[Condition, ...], list[Target]] = {}
     for t in stratified:
         groups.setdefault(t.filters, []).append(t)
-    masks = {f: _combine(st, f).loc[rows] for f in groups}
+    masks = {f: mask_all(st.frame, f).loc[rows] for f in groups}
     covered = pd.Series(False, index=rows)
     for m in masks.values():
         if (covered & m).any():
@@ -224,7 +219,7 @@ def _single_stratified(st, q, rows, marginal, stratified, weights, fixed, a) -> 
     rest = rows[~covered.to_numpy()]
     strata_w = {k: {str(o): float(v) for o, v in w.items()} for k, w in (a.get("strata") or {}).items()}
 
-    def w_for(filters: tuple[Filter, ...]) -> dict[str, float]:
+    def w_for(filters: tuple[Condition, ...]) -> dict[str, float]:
         return strata_w.get(" & ".join(str(f) for f in filters), weights)
 
     out = pd.Series(pd.NA, index=rows, dtype="object")
@@ -267,13 +262,6 @@ def _single_stratified(st, q, rows, marginal, stratified, weights, fixed, a) -> 
     if len(rest):
         out.loc[rest] = _assign_balanced(st, rest, left)
     return out
-
-
-def _combine(st: _State, filters: tuple[Filter, ...]) -> pd.Series:
-    m = pd.Series(True, index=st.frame.index)
-    for f in filters:
-        m &= f.mask(st.frame)
-    return m
 
 
 def _check_codes(q: Question, codes: list[str], what: str) -> None:

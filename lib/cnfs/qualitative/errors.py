@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cnfs.status import ReproductionError  # noqa: F401  (one error for every strict check, re-exported)
+
 
 class QualitativeDataError(ValueError):
     """Raised once with ALL the problems found in the qualitative data files."""
@@ -11,10 +13,6 @@ class QualitativeDataError(ValueError):
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"{len(self.problems)} problem(s) in the qualitative data:\n{lines}")
-
-
-class ReproductionError(AssertionError):
-    """Raised when a computable published figure of the qualitative study is not reproduced."""
 
 
 class Problems:

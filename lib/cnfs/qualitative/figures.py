@@ -1,22 +1,25 @@
 """Compute the qualitative study's counts and compare them with the published-figures table."""
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from cnfs.qualitative import analysis
-from cnfs.qualitative.errors import ReproductionError
 from cnfs.qualitative.load import QualitativeData
 from cnfs.reference import figures_for
+from cnfs.status import check_all_reproduced, judge
 
-REPRODUCED = "reproduit"
-NOT_REPRODUCED = "non reproduit"
-CONTEXT = "contexte"
+__all__ = ["check_all_reproduced", "compare_with_published", "computed_figures"]
+
+#: Origin of a number typed from the article into territories.yaml: checking it is a transcription check.
+STATED = "énoncé dans l'article"
 
 
 def computed_figures(data: QualitativeData) -> pd.DataFrame:
-    """Every count of the qualitative study keyed like the reference (question, option_or_subgroup)."""
+    """Every count of the qualitative study keyed like the reference (question, option_or_subgroup).
+
+    ``transcription`` is True for numbers typed from the article into ``territories.yaml``: finding
+    them again checks the transcription, it reproduces nothing.
+    """
     c = analysis.coordinators(data)
     excerpt_codes = analysis.excerpt_codes(data.excerpts)
     needs_codes = set(data.themes.loc[data.themes["dimension"] == "needs", "code"])
@@ -28,49 +31,29 @@ def computed_figures(data: QualitativeData) -> pd.DataFrame:
         ("qual:needs", "", excerpt_codes.loc[excerpt_codes["code"].isin(needs_codes), "code"].nunique()),
         ("qual:appropriation_types", "", data.appropriation["type"].nunique()),
     ]
-    rows += [("qual:territory_numbers", f"{r.territory}:{r.measure}", r.value)
+    rows = [(*r, False) for r in rows]
+    rows += [("qual:territory_numbers", f"{r.territory}:{r.measure}", r.value, r.origin == STATED)
              for r in analysis.territory_numbers(data).itertuples(index=False)]
-    out = pd.DataFrame(rows, columns=["question", "option_or_subgroup", "computed"])
+    out = pd.DataFrame(rows, columns=["question", "option_or_subgroup", "computed", "transcription"])
     out["computed"] = out["computed"].astype(float)
     return out
 
 
-def _matches(published: str, computed: float, comparison: str, decimals: str) -> bool:
-    """Whether a computed value reproduces a published one under the row's comparison rule."""
-    if computed is None or pd.isna(computed):
-        return False
-    target = float(published)
-    if comparison == "equal":
-        return math.isclose(computed, target, rel_tol=0, abs_tol=1e-9)
-    if comparison == "rounded":
-        return round(computed, int(decimals or 0)) == target
-    raise ValueError(f"published_figures.csv: comparison {comparison!r} is not supported for the qualitative study")
-
-
 def compare_with_published(computed: pd.DataFrame, published: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Tidy table id, question, option_or_subgroup, published, computed, status (reproduit/non reproduit/contexte)."""
+    """Tidy table id, question, option_or_subgroup, published, computed, status (``cnfs.status``).
+
+    Counts recomputed from the records are "reproduit"/"non reproduit"; numbers typed from the article
+    are "transcrit"/"transcription divergente"; uncomputable rows are "contexte".
+    """
     ref = figures_for("qual:") if published is None else published
     dupes = computed.duplicated(["question", "option_or_subgroup"])
     if dupes.any():
         raise ValueError(f"computed figures have duplicated keys: {computed[dupes].to_dict('records')}")
     merged = ref.merge(computed, on=["question", "option_or_subgroup"], how="left")
-    status = []
-    for r in merged.itertuples(index=False):
-        if r.computable != "yes" or r.comparison == "context":
-            status.append(CONTEXT)
-        else:
-            ok = _matches(r.value, r.computed, r.comparison, r.decimals)
-            status.append(REPRODUCED if ok else NOT_REPRODUCED)
+    merged["transcription"] = merged["transcription"].fillna(False).astype(bool)
+    status = [judge(r, r["computed"], transcription=r["transcription"]) for _, r in merged.iterrows()]
     return pd.DataFrame({
         "id": merged["id"], "question": merged["question"],
         "option_or_subgroup": merged["option_or_subgroup"], "published": merged["value"],
         "computed": merged["computed"], "status": status,
     })
-
-
-def check_all_reproduced(table: pd.DataFrame) -> None:
-    """Raise ``ReproductionError`` listing every computable row that is not reproduced."""
-    bad = table[table["status"] == NOT_REPRODUCED]
-    if not bad.empty:
-        lines = "\n".join(f"  - {r.id}: published {r.published}, computed {r.computed}" for r in bad.itertuples())
-        raise ReproductionError(f"{len(bad)} qualitative figure(s) not reproduced:\n{lines}")

@@ -1,7 +1,26 @@
-"""Notebook-friendly renderings of the qualitative tables (Markdown shown as such by Jupyter)."""
+"""What notebook 08 calls: one object that reads the qualitative study and shows each result.
+
+The qualitative study does not depend on the survey export or the wave: its only inputs are the
+folder of YAML files (``qualitative_dir``, ``data/qualitative`` by default) and the output folder.
+Each method writes its tidy table (CSV) and chart (PNG) under ``output_dir`` and returns a
+``cnfs.notebook.Result`` whose ``data`` is that table.
+"""
 from __future__ import annotations
 
+import io
+from pathlib import Path
+from typing import Any
+
 import pandas as pd
+
+from cnfs import paths
+from cnfs.notebook import Result
+from cnfs.outputs import resolve_output_dir, write_figure, write_table
+from cnfs.qualitative import analysis, plots
+from cnfs.qualitative.figures import compare_with_published, computed_figures
+from cnfs.qualitative.load import load_qualitative
+from cnfs.qualitative.outputs import resolve_data_dir
+from cnfs.status import STYLE, check_all_reproduced, counts
 
 
 class MarkdownText(str):
@@ -20,3 +39,97 @@ def verbatims_markdown(verbatims: pd.DataFrame) -> MarkdownText:
             quote = str(r.Verbatim).replace("\n", "  \n> ")
             parts.append(f"> « {quote} »  \n> — {r.Locuteur}, {r.Structure}, territoire {r.Territoire} ({r.Extrait})")
     return MarkdownText("\n\n".join(parts))
+
+
+class QualitativeReport:
+    """Notebook 08's view of the qualitative study, writing its tables and figures under ``output_dir``."""
+
+    def __init__(self, qualitative_dir: str | Path | None = None, output_dir: str | Path | None = None):
+        from cnfs.plots import set_theme
+
+        self.data = load_qualitative(resolve_data_dir(qualitative_dir))
+        self.out = resolve_output_dir(output_dir) if output_dir else paths.OUTPUTS / "all"
+        set_theme()
+
+    # ------------------------------------------------------------ files
+    def _result(self, title: str, table: pd.DataFrame, name: str, fig: Any = None, index: bool = False) -> Result:
+        """Write the table (and chart) under the output folder; the result shows both."""
+        write_table(table, self.out, name, index=index)
+        png = None
+        if fig is not None:
+            import matplotlib.pyplot as plt
+
+            write_figure(fig, self.out, name)
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+            plt.close(fig)
+            png = buf.getvalue()
+        return Result(title, table, table, png=png)
+
+    # ------------------------------------------------------------ results, in the article's order
+    def overview(self) -> Result:
+        """The comparison matrix of the five territories."""
+        return self._result("Matrice de comparaison des territoires", analysis.territory_overview(self.data), "qual_matrice_territoires")
+
+    def features(self) -> Result:
+        """Yes/no features of each territory, as a grid."""
+        t = analysis.territory_features(self.data)
+        fig = plots.plot_presence_matrix(t, "feature", "territory", "present", "Cinq territoires : caractéristiques présentes (oui) ou absentes (non)")
+        return self._result("Caractéristiques des territoires", t, "qual_caracteristiques_territoires", fig)
+
+    def coordinators(self) -> Result:
+        """Who coordinates in each territory."""
+        t = analysis.coordinators(self.data)
+        return self._result("Coordinateurs par territoire", t, "qual_coordinateurs", plots.plot_coordinators(t))
+
+    def contracts(self) -> Result:
+        """The coordination "contracts" (recruitment, funding, links)."""
+        return self._result("Contrats de coordination", analysis.coordination_contracts(self.data), "qual_contrats_coordination")
+
+    def numbers(self) -> Result:
+        """Numbers per territory: stated in the article (typed into the data) and computed from the records."""
+        return self._result("Chiffres par territoire", analysis.territory_numbers(self.data), "qual_chiffres_territoires")
+
+    def actors(self) -> Result:
+        """Types of actors met at the meso level."""
+        return self._result("Types d'acteurs", analysis.actor_types(self.data), "qual_types_acteurs")
+
+    def appropriation(self) -> Result:
+        """Appropriation types observed per territory (not exclusive)."""
+        t = analysis.appropriation_matrix(self.data)
+        fig = plots.plot_presence_matrix(t, "label", "territory", "present", "Types d'appropriation observés par territoire (non exclusifs)")
+        return self._result("Types d'appropriation par territoire", t, "qual_appropriation", fig)
+
+    def appropriation_evidence(self) -> Result:
+        """The article's evidence for each appropriation type attributed."""
+        return self._result("Éléments de l'article", analysis.appropriation_evidence(self.data), "qual_appropriation_elements")
+
+    def needs(self) -> Result:
+        """The instances of "needs" used in the excerpts."""
+        return self._result("Instances de la notion de besoins", analysis.needs_instances(self.data), "qual_besoins")
+
+    def code_matrix(self) -> Result:
+        """Coded excerpts per theme and territory."""
+        m = analysis.code_territory_matrix(self.data)
+        fig = plots.plot_count_matrix(m, "Nombre d'extraits codés, par thème et par territoire")
+        return self._result("Extraits codés par thème et territoire", m, "qual_matrice_codes_territoires", fig, index=True)
+
+    def verbatims(self) -> MarkdownText:
+        """The interview verbatims grouped by theme (table written, Markdown shown)."""
+        v = analysis.verbatims_by_theme(self.data)
+        write_table(v, self.out, "qual_verbatims_par_theme")
+        return verbatims_markdown(v)
+
+    def check(self) -> Result:
+        """Every qualitative row of the published table against the data; fails on a mismatch."""
+        t = compare_with_published(computed_figures(self.data))
+        res = self._result("Chiffres publiés de l'enquête qualitative", t, "qual_verification_chiffres_publies")
+        res.styler = t.style.map(lambda v: STYLE.get(v, ""), subset=["status"])
+        check_all_reproduced(t)
+        n = counts(t["status"])
+        res.notes.append(
+            f"{n['reproduit']} chiffre(s) recalculé(s) à partir des fiches et reproduit(s) ; {n['transcrit']} chiffre(s) "
+            "recopié(s) de l'article dans les fiches et retrouvé(s) (vérification de transcription, pas une reproduction) ; "
+            f"{n['contexte']} de contexte."
+        )
+        return res

@@ -5,6 +5,8 @@ import html
 from pathlib import Path
 from typing import Any, Mapping
 
+from cnfs.provenance import SYNTHETIC_WARNING
+
 TEMPLATE_NAME = "cnfs_report.html.j2"
 
 # Extends nbconvert's lab template: no CDN script unless the page needs it, a header before <main>.
@@ -53,21 +55,6 @@ CSS = """
 .cnfs-actions a { margin-right: 1.5rem; }
 @media print { .cnfs-actions { display: none; } }
 """
-
-SYNTHETIC_WARNING = (
-    "Données synthétiques : ce rapport est calculé sur un jumeau synthétique de l'enquête. "
-    "Les chiffres ne décrivent aucune personne réelle et ne doivent pas être cités comme résultats."
-)
-
-
-def synthetic_warning() -> str:
-    """The project's synthetic-data warning (cnfs.provenance), or ours if unavailable."""
-    try:
-        from cnfs.provenance import SYNTHETIC_WARNING as text
-    except ImportError:
-        return SYNTHETIC_WARNING
-    return str(text)
-
 
 def notebook_title(nb: Any, fallback: str) -> str:
     """First markdown heading of the notebook, else the fallback."""
@@ -128,7 +115,7 @@ def header_html(title: str, context: Mapping[str, Any], facts: Mapping[str, Any]
     ]
     parts = ['<header class="cnfs-header">', f"<h1>{html.escape(title)}</h1>"]
     if synthetic:
-        parts.append(f'<div class="cnfs-banner" role="alert">⚠ {html.escape(synthetic_warning())}</div>')
+        parts.append(f'<div class="cnfs-banner" role="alert">⚠ {html.escape(SYNTHETIC_WARNING)}</div>')
     parts.append('<dl class="cnfs-facts">' + "".join(
         f"<div><dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd></div>" for k, v in shown_facts) + "</dl>")
     rows = ["<tr><th colspan=2>Paramètres</th></tr>"]

@@ -7,25 +7,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from cnfs.provenance import SYNTHETIC_WARNING
+from cnfs.status import RECOMPUTED, REPRODUCED, TRANSCRIBED, TRANSCRIPTION
 from cnfs.render import manifest
 from cnfs.render.plan import wave_label, wave_sort_key
 
 REPRODUCTION_TABLE = Path("tables") / "reproduction.csv"
-STATUS_REPRODUCED = "reproduit"
-STATUS_NOT_REPRODUCED = "non reproduit"
 
 
 @dataclass(frozen=True)
 class Reproduction:
-    """Count of published figures reproduced for one wave ('contexte' rows excluded)."""
+    """Published figures reproduced for one wave, per publication; transcription checks counted apart."""
 
     reproduced: int
     total: int
+    transcribed: int = 0
+    transcription_checks: int = 0
+    full_study: tuple[int, int] = (0, 0)
 
     def sentence(self) -> str:
-        """French summary, e.g. '12 chiffres reproduits sur 15'."""
+        """French summary, e.g. '12 chiffres publiés reproduits sur 15 (article intermédiaire) ; …'."""
         noun = "chiffre publié reproduit" if self.reproduced <= 1 else "chiffres publiés reproduits"
-        return f"{self.reproduced} {noun} sur {self.total} calculables"
+        out = f"{self.reproduced} {noun} sur {self.total} (article intermédiaire)"
+        if self.full_study[1]:
+            out += f" ; étude complète : {self.full_study[0]} sur {self.full_study[1]}"
+        if self.transcription_checks:
+            out += f" ; transcriptions vérifiées : {self.transcribed} sur {self.transcription_checks}"
+        return out
 
 
 def reproduction_summary(wave_dir: Path) -> Reproduction | None:
@@ -33,16 +41,19 @@ def reproduction_summary(wave_dir: Path) -> Reproduction | None:
     path = wave_dir / REPRODUCTION_TABLE
     if not path.is_file():
         return None
-    reproduced = total = 0
+    n = {"interim": [0, 0], "full_study": [0, 0], "transcription": [0, 0]}
     with open(path, newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             status = (row.get("status") or "").strip().lower()
-            if status == STATUS_REPRODUCED:
-                reproduced += 1
-                total += 1
-            elif status == STATUS_NOT_REPRODUCED:
-                total += 1
-    return Reproduction(reproduced, total)
+            if status in TRANSCRIPTION:
+                key = "transcription"
+            elif status in RECOMPUTED:
+                key = "full_study" if row.get("publication") == "full_study" else "interim"
+            else:
+                continue
+            n[key][0] += status in (REPRODUCED, TRANSCRIBED)
+            n[key][1] += 1
+    return Reproduction(*n["interim"], *n["transcription"], full_study=tuple(n["full_study"]))  # type: ignore[arg-type]
 
 
 def _status_cell(entry: dict[str, Any], has_html: bool) -> str:
@@ -103,8 +114,7 @@ def build_index(output_root: Path, rows: Iterable[dict[str, Any]] | None = None)
     ]
     if synthetic:
         out.append(
-            '<p class="banner">⚠ Données synthétiques : ces rapports sont calculés sur le jumeau synthétique de '
-            "l'enquête et ne doivent pas être cités comme résultats.</p>"
+            f'<p class="banner">⚠ {html.escape(SYNTHETIC_WARNING)}</p>'
         )
     if not entries:
         out.append("<p>Aucun rapport n'a encore été produit.</p>")

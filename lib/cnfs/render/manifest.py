@@ -2,24 +2,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, Iterator
 
+from cnfs.atomic import write_text as atomic_write_text  # the project's one atomic writer
+
 CACHE_DIRNAME = ".cache"
 MANIFEST_DIRNAME = "manifests"
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a file via a temporary sibling and os.replace, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def cache_dir(output_root: Path) -> Path:

@@ -156,7 +156,7 @@ def build_jobs(
     data_file: Path,
     requested_data: Path | None,
 ) -> list[Job]:
-    """One job per notebook and wave; wave-independent notebooks only for 'all'."""
+    """One job per notebook and wave; wave-independent notebooks only for 'all', with ``output_dir`` only."""
     synthetic = is_synthetic(data_file, requested_data)
     jobs: list[Job] = []
     for nb in notebooks:
@@ -164,11 +164,9 @@ def build_jobs(
             if nb.wave_independent and wave != ALL_WAVES:
                 continue
             wave_dir = (output_root / wave_folder(wave)).resolve()
-            params = {
-                "wave": wave,
-                "data_path": None if requested_data is None else str(data_file),
-                "output_dir": str(wave_dir),
-            }
+            params: dict[str, Any] = {"output_dir": str(wave_dir)}
+            if not nb.wave_independent:  # a wave-independent notebook never gets the survey file
+                params = {"wave": wave, "data_path": None if requested_data is None else str(data_file), **params}
             jobs.append(Job(nb, wave, params, wave_dir, data_file, synthetic))
     return jobs
 
