@@ -34,9 +34,10 @@ def cli_loop(jobs: list, out_root: Path) -> None:
         wave_dir = out_root / job.wave_dir.name
         wave_dir.mkdir(parents=True, exist_ok=True)
         executed = wave_dir / job.notebook.path.name
-        params = ["-p", "wave", job.wave, "-p", "output_dir", str(wave_dir)]
-        if job.parameters["data_path"] is not None:
-            params += ["-p", "data_path", job.parameters["data_path"]]
+        params = ["-p", "output_dir", str(wave_dir)]
+        for name, value in job.parameters.items():  # the renderer's parameters (none but output_dir for 08)
+            if name != "output_dir" and value is not None:
+                params += ["-p", name, str(value)]
         subprocess.run([str(bindir / "papermill"), str(job.notebook.path), str(executed), *params,
                         "-k", "python3", "--cwd", str(job.notebook.path.parent), "--no-progress-bar"],
                        check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -233,3 +233,22 @@ def test_population_size_is_used_only_when_published():
     assert t["status"].iloc[0] == NOT_COMPUTABLE and t["reason"].iloc[0] == ctx[POPULATION_MISSING]
     # the project's own population file gives the pooled size as an assumption derived from the article
     assert POPULATION_SIZE not in population_context()
+
+
+def test_summaries_keep_the_full_study_and_transcriptions_apart():
+    from cnfs.compare import headline, summary_by_section
+    from cnfs.status import TRANSCRIBED
+
+    t = pd.DataFrame({
+        "id": list("ABCDEF"), "section": ["3", "3", "4", "3", "Q2", "1"],
+        "publication": ["interim", "interim", "interim", "full_study", "interim", "interim"],
+        "status": [REPRODUCED, NOT_REPRODUCED, REPRODUCED, REPRODUCED, TRANSCRIBED, NOT_COMPUTABLE],
+    })
+    s = summary_by_section(t)
+    interim = s.loc[("article intermédiaire", "total")]
+    assert (interim["reproduits"], interim["recalcules"], interim["transcrits"], interim["non_calculables"]) == (2, 3, 1, 1)
+    full = s.loc[("étude complète", "total")]
+    assert (full["reproduits"], full["recalcules"], full["transcrits"]) == (1, 1, 0)
+    assert headline(t) == ("article intermédiaire : 2 chiffres reproduits sur 3 recalculés ; étude complète : 1 chiffres "
+                           "reproduits sur 1 recalculés (1 transcrits sur 1 vérifications de transcription, "
+                           "1 non calculable(s), 0 de contexte)")

@@ -92,3 +92,34 @@ def test_verbatims_grouped_by_theme(data):
     v = verbatims_by_theme(data)
     assert set(v["Extrait"]) == set(data.excerpts.loc[data.excerpts["kind"] == "verbatim", "excerpt_id"])
     assert v["Thème"].notna().all()
+
+
+def test_the_notebook_report_writes_the_tidy_tables_it_shows(tmp_path, data):
+    """QualitativeReport (notebook 08): each result's data is the analysis table, written as CSV under output_dir."""
+    from cnfs.qualitative.report import QualitativeReport
+
+    report = QualitativeReport(output_dir=tmp_path)
+    res = report.coordinators()
+    pd.testing.assert_frame_equal(res.data, coordinators(data))
+    written = pd.read_csv(tmp_path / "tables" / "qual_coordinateurs.csv")
+    assert list(written["territory"]) == list(res.data["territory"])
+    assert (tmp_path / "figures" / "qual_coordinateurs.png").is_file() and res.png
+    check = report.check()
+    assert (check.data["status"] == "transcrit").sum() == 8
+    assert any("vérification de transcription" in n for n in check.notes)
+    assert "verbatim" in report.verbatims()  # Markdown, with its table written too
+    assert (tmp_path / "tables" / "qual_verbatims_par_theme.csv").is_file()
+
+
+def test_the_notebook_report_reads_another_qualitative_folder(tmp_path):
+    import shutil
+
+    from cnfs import paths
+    from cnfs.qualitative import QualitativeDataError
+    from cnfs.qualitative.report import QualitativeReport
+
+    folder = tmp_path / "qual"
+    shutil.copytree(paths.QUALITATIVE_DIR, folder)
+    (folder / "themes.yaml").unlink()
+    with pytest.raises(QualitativeDataError, match="themes.yaml"):
+        QualitativeReport(qualitative_dir=folder, output_dir=tmp_path / "out")

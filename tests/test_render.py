@@ -394,3 +394,16 @@ def test_render_modules_have_no_import_cycle_nor_silenced_errors() -> None:
             if isinstance(node, ast.ExceptHandler) and isinstance(node.type, ast.Name) and node.type.id in (
                     "Exception", "BaseException") and all(isinstance(s, ast.Pass) for s in node.body):
                 raise AssertionError(f"{path.name}:{node.lineno}: except {node.type.id}: pass")
+
+
+def test_index_counts_publications_and_transcriptions_apart(tmp_path: Path) -> None:
+    from cnfs.render.index import reproduction_summary
+
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / "reproduction.csv").write_text(
+        "id,publication,status\nA,interim,reproduit\nB,interim,non reproduit\nC,full_study,reproduit\n"
+        "D,interim,transcrit\nE,interim,contexte\nF,interim,non calculable\n", encoding="utf-8")
+    r = reproduction_summary(tmp_path)
+    assert (r.reproduced, r.total, r.full_study, r.transcribed, r.transcription_checks) == (1, 2, (1, 1), 1, 1)
+    assert r.sentence() == ("1 figure reproduite sur 2 (article intermédiaire) ; étude complète : 1 sur 1 ; "
+                            "transcriptions vérifiées : 1 sur 1")

@@ -159,3 +159,34 @@ def test_generate_is_a_coded_frame():
     df = generate(seed=3)
     assert df.shape[0] == 1071
     assert set(df["structure_sector"].dropna()) <= {"public", "prive", "autre"}
+
+
+def test_full_study_figures_are_reproduced_apart(table):
+    full = table[table["publication"] == "full_study"]
+    assert len(full) == 5 and (full["status"] == REPRODUCED).all()
+
+
+def test_interim_and_full_study_figures_hold_together_on_the_twin(survey):
+    """Computed by hand: the reversed 'peu adaptée' mean is 31.95 and the item's mean 68; 41-42 % met difficulties."""
+    df = survey.data
+    unsuited = [float(x) for x in df["training_unsuited"].dropna()]
+    mean = sum(unsuited) / len(unsuited)
+    assert f"{mean:.0f}" == "68" and round(100 - mean, 2) == 31.95
+    yes = (df["start_difficulty"] == survey.codebook["start_difficulty"].label_of("oui")).sum() / len(df) * 100
+    assert 41.5 <= yes <= 42 and round(100 - yes) == 58
+    long = df["training_path"].isin(["Parcours 3 (350 h)", "Parcours 4 (420 h)"]).mean() * 100
+    assert round(long) == 78
+
+
+def test_two_option_figures_that_cannot_hold_together_are_named():
+    from cnfs.codebook import Option, Question
+    from cnfs.synth import Target, _two_option_counts
+
+    q = Question("q", 4, "single", "w", "s", options=(Option("oui", "Oui"), Option("non", "Non")))
+    no58 = Target("NO58", "share", 58, 0, ("non",))
+    near42 = Target("YES41_42", "share", 42, 0, ("oui",), comparison="between", lower=41, upper=42)
+    counts = _two_option_counts(1071, q, [no58, near42], {}, "q")
+    assert 41.5 < 100 * counts["oui"] / 1071 <= 42 and counts["oui"] + counts["non"] == 1071
+    above = Target("YES43_44", "share", 44, 0, ("oui",), comparison="between", lower=43, upper=44)
+    with pytest.raises(CalibrationError, match="NO58, YES43_44"):
+        _two_option_counts(1071, q, [no58, above], {}, "q")

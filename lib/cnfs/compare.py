@@ -37,6 +37,8 @@ from cnfs.status import (  # noqa: F401  (re-exported: the statuses and the stri
 
 #: Context key holding the number of advisors in post (sortis de formation) at wave 2, from a sourced file.
 POPULATION_SIZE = "population_size"
+#: Context key saying why the population size is missing (shown as the coverage figure's status).
+POPULATION_MISSING = "population_missing"
 
 
 @dataclass(frozen=True)
@@ -73,9 +75,6 @@ def population_context(population: Any = None, wave: str = "all") -> dict[str, A
                 f"n'en donne qu'une hypothèse, {size.value:g}, source « {size.source} »)"}
     return {POPULATION_SIZE: float(size.value)}
 
-
-#: Context key saying why the population size is missing (shown as the coverage figure's status).
-POPULATION_MISSING = "population_missing"
 
 
 # ---------------------------------------------------------------- statistics via cnfs.scoring
@@ -314,6 +313,7 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "Chiffre": table["id"],
+            "Publication": table["publication"].map(lambda p: PUBLICATION_LABELS.get(p, p)),
             "Publié": (table["published"].astype(str).str.replace(".", ",", regex=False) + " " + units).str.strip(),
             "Calculé": table["computed"].map(_fmt),
             "IC 95 %": [f"[{a:.2f} ; {b:.2f}]".replace(".", ",") if ok else "–" for a, b, ok in zip(table["ci_low"], table["ci_high"], has_ci)],
@@ -364,7 +364,10 @@ def headline(table: pd.DataFrame) -> str:
         t = s.xs("total", level=1).iloc[0]
         parts.append(f"{pub} : {t['reproduits']} chiffres reproduits sur {t['recalcules']} recalculés")
     tot = summary.xs("total", level=1).sum()
-    tail = f"{tot['transcrits']} transcrits sur {tot['verifications_de_transcription']} vérifications de transcription"
+    tail = []
+    if tot["verifications_de_transcription"]:
+        tail.append(f"{tot['transcrits']} transcrits sur {tot['verifications_de_transcription']} vérifications de transcription")
     if tot["non_calculables"]:
-        tail += f", {tot['non_calculables']} non calculable(s)"
-    return " ; ".join(parts) + f" ({tail}, {tot['contexte']} de contexte)"
+        tail.append(f"{tot['non_calculables']} non calculable(s)")
+    tail.append(f"{tot['contexte']} de contexte")
+    return " ; ".join(parts) + f" ({', '.join(tail)})"

@@ -32,7 +32,7 @@ DEFAULT_MIN_COUNT = 10
 DEFAULT_FRAGILE_BASE = 30
 PRIMARY, SECONDARY = "primaire", "secondaire"
 #: Columns whose values are withheld with a suppressed row (those present in a table).
-VALUE_COLUMNS = ("count", "percent", "ci_low", "ci_high", "mean", "sd", "median", "top_box", "value_mean")
+VALUE_COLUMNS = ("count", "percent", "ci_low", "ci_high", "mean", "sd", "median", "top_box", "se", "deff")
 #: Columns that identify a row and never hold results.
 KEY_COLUMNS = ("question", "question_label", "option", "label", "item", "item_label", "base", "value")
 

@@ -208,6 +208,7 @@ SCHEMA: dict[str, Column] = {
     "median": Column("Médiane", _num1),
     "top_box": Column("Top-box", _pct1),
     "n": Column("n", _int),
+    "deff": Column("Effet de plan", _num2),
     "test": Column("Test", label),
     "p_value": Column("p", fmt_p),
     "p_adjusted": Column("p ajusté (BH)", fmt_p),
@@ -218,7 +219,7 @@ SCHEMA: dict[str, Column] = {
 TIDY_COLUMNS = {
     "question", "question_label", "option", "label", "count", "n", "percent", "ci_low", "ci_high", "rank",
     "mean_items", "base", "mean", "sd", "median", "top_box", "top_box_threshold", "sd_rank", "value", "item_label",
-    "item", "suppressed", "fragile",
+    "item", "suppressed", "suppression", "fragile", "se", "deff", "weights",
 }
 
 

@@ -119,14 +119,16 @@ class Report:
     """The notebook's view of one survey file and wave, writing its tables and figures under ``output_dir``.
 
     ``output_dir=None`` follows the wave (outputs/wave-1, …, outputs/all); ``min_count=None`` takes the
-    disclosure threshold of the codebook.
+    disclosure threshold of the codebook; ``weighting`` other than "none" gives design-based estimates.
     """
 
     def __init__(self, wave: str = "all", data_path: str | None = None, output_dir: str | None = None,
-                 section: int | None = None, min_count: int | None = None):
+                 section: int | None = None, min_count: int | None = None, weighting: str = "none"):
         from cnfs.plots import set_theme
 
         self.wave = str(wave)
+        self.weighting = weighting  # "none" (the article) or "raking" (cnfs.design: weighted tables with their deff)
+        self._design: Any = None
         self.data_path = data_path
         self.survey: Survey = load_survey(data_path, self.wave)
         self.df, self.codebook = self.survey
@@ -163,6 +165,26 @@ class Report:
         plt.close(fig)
         return path.read_bytes()
 
+    @property
+    def design(self) -> Any:
+        """The survey design of weighted tables (None when ``weighting == "none"``): raked to the wave's margins, with FPC."""
+        if self.weighting == "none":
+            return None
+        if self._design is None:
+            from cnfs.design import make_design
+
+            # with the FPC, so that the design effect compares with a simple random sample from the same N (R's deff)
+            self._design = make_design(self.df, self.codebook, weighting=self.weighting, fpc=True, wave=self.wave)
+        return self._design
+
+    def _weight_notes(self, t: pd.DataFrame) -> list[str]:
+        if "weights" not in t:
+            return []
+        from cnfs.design import INTERVAL_METHOD
+
+        return [f"Estimations pondérées ({t['weights'].iloc[0]}) ; {INTERVAL_METHOD} ; « Effet de plan » : "
+                "variance rapportée à celle d'un sondage aléatoire simple de même taille (n et effectifs non pondérés)."]
+
     def _by(self, by: str | None) -> str | pd.Series | None:
         if by in DERIVED_SUBGROUPS:
             return DERIVED_SUBGROUPS[by](self.df)
@@ -184,8 +206,11 @@ class Report:
         data = "jumeau synthétique" if src["synthetique"] else display_path(src["fichier"])
         facts = [("Vague", wave), ("Données", data), ("Répondants", fmt_num(src["n"])),
                  ("Date", fmt_date(pd.Timestamp.now(tz="UTC").to_pydatetime()))]
+        if self.weighting != "none":
+            facts.insert(3, ("Pondération", self.design.label))
         details = [("Fichier", display_path(src["fichier"])), ("Empreinte SHA-256 (début)", src["sha256"]),
                    ("Graine du jumeau", src.get("graine")), ("Version du générateur", src.get("version_generateur")),
+                   ("Pondération", "aucune (comme l'article)" if self.weighting == "none" else self.design.label),
                    ("Secret statistique", f"effectifs < {self.policy.min_count} masqués"),
                    ("Dossier de sortie", display_path(self.out))]
         parts = []
@@ -218,12 +243,10 @@ class Report:
 
     def section_figures(self) -> Result:
         """Every figure of this notebook's section, with the count reproduced; written as CSV."""
-        from cnfs.compare import RECOMPUTED, REPRODUCED, display_table, reproduction_table
+        from cnfs.compare import display_table, headline, reproduction_table
 
         table = reproduction_table(self.df, self.codebook, section=self.section, context=self._context())
-        comp = table[table["status"].isin(RECOMPUTED)]
-        ok = int((comp["status"] == REPRODUCED).sum())
-        title = f"Section {self.section} : {ok} chiffre(s) reproduit(s) sur {len(comp)} calculable(s)"
+        title = f"Section {self.section} — {headline(table)}"
         self._write_table(table.drop(columns=["quote"]), "chiffres_publies", title)
         shown = display_table(table)
         styler = shown.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Statut"])
@@ -251,16 +274,17 @@ class Report:
             from cnfs.contrasts import restrict_levels
 
             by_s = restrict_levels(self.df, by_s, levels)
-        t = self.protect(self._ordered_shares(shares(self.df, self.codebook, qid, by=by_s), qid))
+        t = shares(self.df, self.codebook, qid, by=by_s, design=self.design)
+        t = self.protect(self._ordered_shares(t, qid))
         name = qid if by is None else f"{qid}_par_{by}"
         title = self.codebook[qid].wording
         caption = table_caption(t)
-        notes = self._notes(t)
+        notes = self._notes(t) + self._weight_notes(t)
         if "mean_items" in t:
             notes.insert(0, f"Nombre moyen d'items cochés : {fmt_num(t['mean_items'].iloc[0], 2)} (choix multiples : "
                             f"les pourcentages sont des parts de répondants et dépassent 100{NARROW_NBSP}% au total).")
         self._write_table(t, name, title, caption, notes)
-        shown = display(t, ["label", "percent", "ci", "count", "n", "fragile"], "label")
+        shown = display(t, ["label", "percent", "ci", "count", "n", "deff", "fragile"], "label")
         png = self._write_figure(plot_shares(t, sort=False, legend_title=self._by_title(by)), name) if chart else None
         return Result(title, t, shown, caption, png, notes)
 
@@ -270,10 +294,11 @@ class Report:
         from cnfs.scoring import shares
 
         items = self.codebook.items(group)
-        t = pd.concat([shares(self.df, self.codebook, q.id).assign(item=q.label) for q in items], ignore_index=True)
+        t = pd.concat([shares(self.df, self.codebook, q.id, design=self.design).assign(item=q.label) for q in items],
+                      ignore_index=True)
         t = self.protect(t, by=["item"])
         title = self.codebook.groups[group].wording
-        caption, notes = table_caption(t), self._notes(t)
+        caption, notes = table_caption(t), self._notes(t) + self._weight_notes(t)
         self._write_table(t, group, title, caption, notes)
         shown = t.pivot_table(index="item", columns="label", values="percent", sort=False, observed=True, dropna=False)
         shown = shown.reindex(index=[q.label for q in items], columns=[o.label for o in items[0].options])
@@ -287,17 +312,17 @@ class Report:
         from cnfs.scoring import battery_summary, scale_summary
 
         if isinstance(items, str) and items in self.codebook.groups:
-            t = battery_summary(self.df, self.codebook, items)
+            t = battery_summary(self.df, self.codebook, items, design=self.design)
             title, name = self.codebook.groups[items].wording, items
         else:
             ids = [items] if isinstance(items, str) else list(items)
-            t = scale_summary(self.df, self.codebook, ids)
+            t = scale_summary(self.df, self.codebook, ids, design=self.design)
             title, name = self.codebook[ids[0]].wording, "_".join(ids[:2])
         t = self.protect(t.sort_values("rank", kind="stable").reset_index(drop=True))
-        caption, notes = table_caption(t), self._notes(t)
+        caption, notes = table_caption(t), self._notes(t) + self._weight_notes(t)
         self._write_table(t, name, title, caption, notes)
         png = self._write_figure(plot_scores(t), name) if chart else None
-        shown = display(t, ["label", "mean", "ci", "sd", "median", "top_box", "n", "fragile"], "label")
+        shown = display(t, ["label", "mean", "ci", "sd", "median", "top_box", "n", "deff", "fragile"], "label")
         return Result(title, t, shown.rename_axis(index="Item"), caption, png, notes)
 
     def _bins(self, qid: str) -> list[int] | None:
@@ -313,9 +338,9 @@ class Report:
         from cnfs.plots import plot_distribution, table_caption
         from cnfs.scoring import distribution
 
-        t = self.protect(distribution(self.df, self.codebook, qid, bins=self._bins(qid)))
+        t = self.protect(distribution(self.df, self.codebook, qid, bins=self._bins(qid), design=self.design))
         title = colon("Distribution", self.codebook[qid].label)
-        caption, notes = table_caption(t), self._notes(t)
+        caption, notes = table_caption(t), self._notes(t) + self._weight_notes(t)
         self._write_table(t, f"{qid}_distribution", title, caption, notes)
         png = self._write_figure(plot_distribution(t), f"{qid}_distribution")
         return Result(title, t, None, caption, png, notes)
@@ -347,6 +372,49 @@ class Report:
         return f"« {self.codebook[by].short} »" if by in self.codebook else BY_PHRASES.get(by, by)
 
     # ------------------------------------------------------------ methodology
+    def representativeness(self) -> Result:
+        """Sample against the population's margins per wave (data/population.yaml), with a goodness-of-fit test."""
+        from cnfs.population import load_population
+        from cnfs.representativeness import plot_representativeness, sample_vs_population
+
+        waves = [w for w in self.codebook.waves] + ["all"]
+        population = load_population(codebook=self.codebook)
+        t, tests = sample_vs_population(self._all_waves(), self.codebook, population, waves)
+        self._write_table(t, "representativite")
+        self._write_table(tests, "representativite_test")
+        shown = pd.DataFrame({
+            "Vague": t["wave"].map(lambda w: "toutes" if w == "all" else w), "Modalité": t["label"],
+            "Échantillon": t["sample_percent"].map(lambda x: fmt_pct(x, 1)), "n": t["sample_n"].map(fmt_num),
+            "Population": t["population_percent"].map(lambda x: fmt_pct(x, 1)),
+            "Écart (points)": t["difference"].map(lambda x: fmt_num(x, 1)), "Statut de la marge": t["population_status"],
+        }).set_index(["Vague", "Modalité"])
+        png = self._write_figure(plot_representativeness(t, self.codebook), "representativite")
+        notes = [
+            f"Vague {'toutes' if r.wave == 'all' else r.wave} : n = {fmt_num(r.n)} sur N = {fmt_num(r.population_size)} "
+            f"(taux de sondage {fmt_pct(100 * r.sampling_fraction, 1)}), khi-deux d'ajustement = {fmt_num(r.statistic, 1)}, "
+            f"{fmt_p(r.p_value)}{' (Monte Carlo)' if r.test == 'chi2_mc' else ''}"
+            for r in tests.itertuples()
+        ]
+        return Result("Échantillon et population : statut de la structure d'accueil", t, shown,
+                      "Population : data/population.yaml (source, date et statut de chaque valeur).", png, notes)
+
+    def wave_equivalence(self) -> Result:
+        """Homogeneity judged by equivalence (TOST, margins in data/analysis_assumptions.yaml), per question."""
+        from cnfs.equivalence import equivalence_margins, equivalence_summary, wave_equivalence
+
+        full = self._all_waves()
+        qids = [q.id for q in self.codebook.questions.values() if q.type != "text"]
+        t = wave_equivalence(full, self.codebook, qids)
+        self._write_table(t, "equivalence_vagues")
+        m = equivalence_margins()
+        summary = equivalence_summary(t)
+        notes = [f"Équivalence : intervalle de confiance à {fmt_pct(100 * (1 - 2 * m['alpha']), 0)} de l'écart (vague 2 − vague 1) "
+                 f"contenu dans ± {fmt_num(m['proportion_points'], 0)} points pour une part, ± {fmt_num(m['standardized_mean'], 1)} "
+                 "écart-type commun pour une moyenne (deux tests unilatéraux, TOST) ; une question est équivalente si toutes "
+                 "ses modalités le sont. Marges : data/analysis_assumptions.yaml."]
+        return Result("Homogénéité des vagues jugée par équivalence", t, summary,
+                      base_caption("répondants interrogés sur chaque question", len(full)), None, notes)
+
     def response_counts(self) -> Result:
         """Complete answers per wave with the first and last answer dates (all waves, whatever the parameter)."""
         full = self._all_waves()

@@ -1,7 +1,10 @@
 """The published-figures table: the only place the article's numbers live.
 
-Each row is one number (or stated bound) of the interim article, with the French sentence
-it comes from. Computed values are compared against it, never copied from it.
+Each row is one number (or stated bound) with the French sentence it comes from and where it was
+published: ``publication`` is ``interim`` (the interim article, whose every quote is in the article
+text) or ``full_study`` (figures of the full study of May 2023 on the same 1,071 answers, as reported
+by the press), with ``source`` and ``source_date``. Summaries count the two apart. Computed values are
+compared against it, never copied from it.
 """
 from __future__ import annotations
 
@@ -14,8 +17,9 @@ from cnfs import paths
 
 COLUMNS = [
     "id", "section", "question", "option_or_subgroup", "statistic", "value", "unit", "base",
-    "comparison", "decimals", "lower", "upper", "computable", "quote", "note",
+    "comparison", "decimals", "lower", "upper", "computable", "quote", "note", "publication", "source", "source_date",
 ]
+PUBLICATIONS = {"interim", "full_study"}
 COMPARISONS = {
     "rounded", "equal", "gt", "lt", "ge", "le", "between",
     "date_on_or_after", "date_on_or_before", "context",
@@ -32,27 +36,9 @@ def _read(path: str, mtime: float) -> pd.DataFrame:
 
 
 def load_published(path: str | Path | None = None) -> pd.DataFrame:
-    """Return the published-figures table (all columns as text; see ``published_value``)."""
+    """Return the published-figures table (all columns as text)."""
     p = Path(path) if path else paths.PUBLISHED
     return _read(str(p), p.stat().st_mtime).copy()
-
-
-def published_row(figure_id: str, path: str | Path | None = None) -> pd.Series:
-    """One row of the table by id; a clear KeyError when the id is unknown."""
-    df = load_published(path)
-    hit = df[df["id"] == figure_id]
-    if hit.empty:
-        raise KeyError(f"{figure_id!r} is not in {path or paths.PUBLISHED}")
-    return hit.iloc[0]
-
-
-def published_value(figure_id: str, path: str | Path | None = None) -> float | str:
-    """The published value of a figure: a float when numeric, the text otherwise (dates, periods)."""
-    raw = published_row(figure_id, path)["value"]
-    try:
-        return float(raw)
-    except ValueError:
-        return raw
 
 
 def figures_for(prefix: str, path: str | Path | None = None) -> pd.DataFrame:

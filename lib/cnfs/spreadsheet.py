@@ -24,7 +24,7 @@ from cnfs.formatting import SUPPRESSED, colon, fmt_date, fmt_num
 NOT_AVAILABLE = "[x]"
 META_DIR = "meta"
 #: Value columns withheld when a row is suppressed (cnfs.disclosure).
-WITHHELD_COLUMNS = ("count", "percent", "ci_low", "ci_high", "mean", "sd", "median", "top_box")
+WITHHELD_COLUMNS = ("count", "percent", "ci_low", "ci_high", "mean", "sd", "median", "top_box", "se", "deff")
 UNITS = {"percent": "%", "ci_low": "%", "ci_high": "%", "top_box": "%"}
 #: Headings gptables writes in English, and their French.
 FRENCH = {"Introductory information": "Présentation", "About these data": "À propos des données",

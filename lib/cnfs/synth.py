@@ -9,7 +9,9 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from cnfs.calibrate import (
     integerize,
     ipf,
     largest_remainder,
+    window,
 )
 from cnfs.codebook import MULTI_SEP, Codebook, Condition, Question, load_codebook, mask_all
 from cnfs.figspec import parse_spec
@@ -36,13 +39,13 @@ from cnfs.atomic import write_text as atomic_write_text
 from cnfs.provenance import SYNTHETIC_WARNING, sha256_file
 from cnfs.reference import load_published
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 
 
 # ---------------------------------------------------------------- targets from the published table
 @dataclass(frozen=True)
 class Target:
-    """One published share or mean the twin must reproduce at its published precision."""
+    """One published share or mean the twin must reproduce: at its published precision, or within bounds."""
 
     figure_id: str
     statistic: str
@@ -51,23 +54,50 @@ class Target:
     options: tuple[str, ...] = ()
     value_range: tuple[float, float] | None = None
     filters: tuple[Condition, ...] = ()
+    comparison: str = "rounded"
+    lower: float | None = None
+    upper: float | None = None
+
+    def counts(self, n: int) -> list[int]:
+        """Whole counts out of n whose share meets this target."""
+        if self.comparison == "between":
+            lo, hi = Fraction(str(self.lower)), Fraction(str(self.upper))
+            return list(range(max(0, math.ceil(lo * n / 100)), min(n, math.floor(hi * n / 100)) + 1))
+        return feasible_counts(n, self.value, self.decimals)
+
+    def sums(self, n: int, bounds: tuple[int, int]) -> list[int]:
+        """Whole totals of n answers whose mean (or reversed mean, min + max - mean) meets this target."""
+        if self.statistic != "mean_complement":
+            return feasible_sums(n, self.value, self.decimals)
+        lo, hi = window(self.value, self.decimals)
+        c = bounds[0] + bounds[1]  # reversed mean c - S/n in [lo, hi)  <=>  S in (n(c - hi), n(c - lo)]
+        return list(range(math.floor(n * (c - hi)) + 1, math.floor(n * (c - lo)) + 1))
+
+
+#: Statistics and comparisons the generator calibrates exactly (others hold by the assumptions, and tests check them).
+CALIBRATED = {("share", "rounded"), ("mean", "rounded"), ("mean_complement", "rounded"), ("share", "between")}
 
 
 def published_targets(published: pd.DataFrame, codebook: Codebook) -> dict[str, list[Target]]:
-    """Exact targets per question: computable rows compared at their published rounding."""
+    """Exact targets per question: computable shares and means, at their published rounding or bounds."""
     out: dict[str, list[Target]] = {}
-    rows = published[
-        (published["computable"] == "yes")
-        & (published["comparison"] == "rounded")
-        & published["statistic"].isin(["share", "mean"])
-        & published["question"].isin(list(codebook.questions))
-    ]
+    calibrated = pd.Series([(s, c) in CALIBRATED for s, c in zip(published["statistic"], published["comparison"])], index=published.index)
+    rows = published[(published["computable"] == "yes") & calibrated & published["question"].isin(list(codebook.questions))]
     for _, r in rows.iterrows():
         spec = parse_spec(r["option_or_subgroup"])
+        between = r["comparison"] == "between"
         out.setdefault(r["question"], []).append(
-            Target(r["id"], r["statistic"], float(r["value"]), int(r["decimals"]), spec.options, spec.value_range, spec.filters)
+            Target(
+                r["id"], r["statistic"], float(r["value"]) if r["value"] else math.nan, int(r["decimals"] or 0),
+                spec.options, spec.value_range, spec.filters, r["comparison"],
+                float(r["lower"]) if between else None, float(r["upper"]) if between else None,
+            )
         )
     return out
+
+
+def _rounded(targets: list[Target]) -> list[Target]:
+    return [t for t in targets if t.comparison == "rounded"]
 
 
 @dataclass
@@ -160,6 +190,10 @@ def _single(st: _State, q: Question, rows: pd.Index) -> pd.Series:
     _check_codes(q, [*weights, *fixed], what)
     n = len(rows)
     marginal = [t for t in targets if not t.filters]
+    if len(q.codes) == 2 and any(t.comparison != "rounded" for t in marginal):
+        fixed = {**fixed, **_two_option_counts(n, q, marginal, fixed, what)}
+    marginal = _rounded(marginal)
+    targets = _rounded(targets)
     self_base = [t for t in targets if t.filters and all(f.question == q.id for f in t.filters)]
     stratified = [t for t in targets if t.filters and any(f.question != q.id for f in t.filters)]
 
@@ -180,6 +214,26 @@ def _single(st: _State, q: Question, rows: pd.Index) -> pd.Series:
     if a.get("by"):
         return _single_by(st, q, rows, counts, a["by"])
     return _assign_balanced(st, rows, counts)
+
+
+def _two_option_counts(n: int, q: Question, targets: list[Target], fixed: dict[str, int], what: str) -> dict[str, int]:
+    """Counts of a two-option question meeting every published figure on either option (rounded or bounds)."""
+    a, b = q.codes
+    allowed = set(range(n + 1))
+    for t in targets:
+        if t.options not in ((a,), (b,)):
+            raise CalibrationError(f"{what}: {t.figure_id} must publish the share of one option")
+        ks = set(t.counts(n))
+        allowed &= ks if t.options == (a,) else {n - k for k in ks}
+    if a in fixed:
+        allowed &= {fixed[a]}
+    if b in fixed:
+        allowed &= {n - fixed[b]}
+    if not allowed:
+        ids = ", ".join(t.figure_id for t in targets)
+        raise CalibrationError(f"{what}: no whole count out of n={n} meets {ids} together")
+    k = sorted(allowed)[len(allowed) // 2]  # the middle of what every figure allows
+    return {a: k, b: n - k}
 
 
 def _single_by(st: _State, q: Question, rows: pd.Index, counts: dict[str, int], by: dict[str, Any]) -> pd.Series:
@@ -276,7 +330,7 @@ def _multi(st: _State, q: Question, rows: pd.Index) -> pd.DataFrame:
     what = st.where(q.id)
     _check_codes(q, list(weights), what)
     n = len(rows)
-    published = {t.options[0]: t for t in st.targets.get(q.id, []) if len(t.options) == 1 and not t.filters}
+    published = {t.options[0]: t for t in _rounded(st.targets.get(q.id, [])) if len(t.options) == 1 and not t.filters}
     lam = float(st.assumptions.raw.get("multi_breadth", 0.0))
     breadth = np.exp(lam * st.rng.standard_normal(n))
     waves = st.frame.loc[rows, st.codebook.wave_column].to_numpy()
@@ -354,13 +408,15 @@ def _fix_sum(values: np.ndarray, target: int, lo: int, hi: int, centre: float) -
 
 
 def _target_sum(st: _State, q: Question, n: int, a: dict[str, Any]) -> tuple[int, float]:
-    means = [t for t in st.targets.get(q.id, []) if t.statistic == "mean" and not t.filters]
+    """The whole total of the answers: one that meets every published mean (and reversed mean) of the item."""
+    means = [t for t in _rounded(st.targets.get(q.id, [])) if t.statistic in ("mean", "mean_complement") and not t.filters]
     if means:
-        t = means[0]
-        sums = feasible_sums(n, t.value, t.decimals)
-        if not sums:
-            raise CalibrationError(f"{st.where(q.id)}: no whole total gives a mean of {t.value}")
-        return min(sums, key=lambda s: (abs(s - t.value * n), s)), t.value
+        allowed = set.intersection(*(set(t.sums(n, q.bounds)) for t in means))  # type: ignore[arg-type]
+        if not allowed:
+            ids = ", ".join(t.figure_id for t in means)
+            raise CalibrationError(f"{st.where(q.id)}: no whole total of {n} answers meets {ids} together")
+        total = sorted(allowed)[len(allowed) // 2]
+        return total, total / n
     if "mean" not in a:
         raise CalibrationError(f"{st.where(q.id)}: no published mean and no 'mean' in the assumptions file")
     return int(round(float(a["mean"]) * n)), float(a["mean"])
@@ -410,7 +466,7 @@ def _paired_with_cap(st: _State, q: Question, rows: pd.Index, values: np.ndarray
 def _binned_values(st: _State, q: Question, n: int, total: int, bins: list[dict[str, Any]]) -> np.ndarray:
     """A number answered in published ranges (e.g. 2 to 5 sites): exact range counts, then exact mean."""
     what = st.where(q.id)
-    ranged = {t.value_range: t for t in st.targets.get(q.id, []) if t.statistic == "share" and t.value_range}
+    ranged = {t.value_range: t for t in _rounded(st.targets.get(q.id, [])) if t.statistic == "share" and t.value_range}
     counts: list[int | None] = []
     for b in bins:
         lo, hi = b["range"]

@@ -20,7 +20,7 @@ from cnfs.qualitative import analysis, plots
 from cnfs.qualitative.figures import compare_with_published, computed_figures
 from cnfs.qualitative.load import load_qualitative
 from cnfs.qualitative.outputs import resolve_data_dir
-from cnfs.status import STYLE, check_all_reproduced, counts
+from cnfs.status import CONTEXT, REPRODUCED, STYLE, TRANSCRIBED, check_all_reproduced, counts
 
 
 class MarkdownText(str):
@@ -128,8 +128,8 @@ class QualitativeReport:
         check_all_reproduced(t)
         n = counts(t["status"])
         res.notes.append(
-            f"{n['reproduit']} chiffre(s) recalculé(s) à partir des fiches et reproduit(s) ; {n['transcrit']} chiffre(s) "
+            f"{n[REPRODUCED]} chiffre(s) recalculé(s) à partir des fiches et reproduit(s) ; {n[TRANSCRIBED]} chiffre(s) "
             "recopié(s) de l'article dans les fiches et retrouvé(s) (vérification de transcription, pas une reproduction) ; "
-            f"{n['contexte']} de contexte."
+            f"{n[CONTEXT]} de contexte."
         )
         return res

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Callable
 
 DESCRIPTION = (
     "Exécute chaque notebook numéroté pour chaque vague (papermill) et exporte des rapports HTML "
@@ -59,11 +60,30 @@ def run(args: argparse.Namespace) -> int:
         progress=args.progress,
         min_count=args.min_count,
     )
+    return guarded(lambda: render(options).exit_code)
+
+
+def guarded(call: Callable[[], int]) -> int:
+    """Run a render and turn what stops it before its summary into a French message and an exit status."""
+    from cnfs.render.runner import EXIT_BUSY, EXIT_IO, EXIT_USAGE, RenderBusy, exit_status
+    from cnfs.render.summary import interrupted_message
+
     try:
-        return render(options).exit_code
+        return call()
+    except RenderBusy as exc:
+        print(f"cnfs render : {exc} ; réessayez quand il sera terminé.", file=sys.stderr)
+        return EXIT_BUSY
+    except KeyboardInterrupt as exc:  # stopped before any execution started
+        print(interrupted_message(exit_status(exc)), file=sys.stderr)
+        return exit_status(exc)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"cnfs render : {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:  # full disk, read-only or unwritable outputs folder
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"cnfs render : écriture impossible{where} : {exc.strerror or exc}. "
+              "Les sorties précédentes sont intactes.", file=sys.stderr)
+        return EXIT_IO
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 import os
 import signal
 import sys
@@ -13,15 +14,30 @@ from typing import Any
 from cnfs.render import kernel
 
 
-def init_worker() -> None:
-    """Process-pool initializer: Ctrl-C is handled by the parent; SIGTERM kills our kernels first."""
+def worker_main(conn: Any, payload: dict[str, Any], staging_root: str, timeout: float | None,
+                parent: int, fork_kernel: bool) -> None:
+    """Body of the process that renders one job: its kernel is forked first, the result goes back on conn.
+
+    The worker dies with the render (PR_SET_PDEATHSIG), ignores Ctrl-C (the render handles it) and,
+    on SIGTERM or SIGHUP, kills its kernel before exiting.
+    """
+    kernel.die_with_parent(parent)
+    logging.disable(logging.ERROR)  # nbclient logs what the summary says better (dead kernel, timeout)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def _terminate(signum: int, frame: Any) -> None:
         kernel.kill_live_kernels()
         os._exit(128 + signum)
 
-    signal.signal(signal.SIGTERM, _terminate)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _terminate)
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+    if fork_kernel:
+        kernel.prefork()
+    conn.send({"kernel_pid": kernel.preforked_pid()})
+    result = run_job(payload, staging_root, timeout)
+    conn.send(result)
+    conn.close()
 
 
 def _excerpt(source: str, limit: int = 6) -> str:
@@ -46,6 +62,21 @@ def _failing_cell(nb: Any) -> tuple[int | None, int | None, str]:
     return None, None, ""
 
 
+class CellTracker:
+    """nbclient's on_cell_start hook: remembers the cell being run, to name it if the kernel dies or hangs."""
+
+    def __init__(self) -> None:
+        self.added = 0  # cells papermill inserted before the current one
+        self.current: tuple[int | None, int | None, str] = (None, None, "")
+
+    def __call__(self, cell: Any, cell_index: int) -> None:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags or "papermill-error-cell-tag" in tags:
+            self.added += 1
+            return
+        self.current = (cell_index - self.added, None, cell.source)
+
+
 def _restore_output_dir(nb: Any, staged: str, final: str) -> None:
     """Show the wave folder, not the staging folder, in the injected-parameters cell."""
     for cell in nb.cells:
@@ -56,6 +87,16 @@ def _restore_output_dir(nb: Any, staged: str, final: str) -> None:
 def _list_files(root: Path) -> list[str]:
     """Files written under a staging folder, relative, sorted."""
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def _explain(exc: Exception, timeout: float | None) -> str:
+    """A French first line for the ways a kernel can fail a whole execution, then the original message."""
+    name = type(exc).__name__
+    if name == "DeadKernelError":
+        return "le noyau s'est arrêté pendant l'exécution de la cellule (os._exit, plantage ou mémoire épuisée)"
+    if name == "CellTimeoutError":
+        return f"la cellule a dépassé la durée maximale ({timeout:g} s) et a été interrompue"
+    return str(exc) or traceback.format_exc(limit=3)
 
 
 def run_job(payload: dict[str, Any], staging_root: str, timeout: float | None = None) -> dict[str, Any]:
@@ -78,8 +119,10 @@ def run_job(payload: dict[str, Any], staging_root: str, timeout: float | None = 
         "error": None,
     }
     nb = None
+    tracker = CellTracker()
+    import nbformat
+
     try:
-        import nbformat
         import papermill as pm
         from papermill.exceptions import PapermillExecutionError
 
@@ -95,7 +138,8 @@ def run_job(payload: dict[str, Any], staging_root: str, timeout: float | None = 
                 cwd=str(Path(payload["notebook"]).parent),
                 kernel_manager_class=kernel.manager_class(),
                 execution_timeout=timeout,
-                shutdown_kernel="immediate",  # outputs are all received; a graceful stop only costs time
+                shutdown_kernel="immediate",
+                on_cell_start=tracker,  # outputs are all received; a graceful stop only costs time
             )
         except PapermillExecutionError as exc:
             nb = nbformat.read(str(out_nb), as_version=4) if out_nb.exists() else None
@@ -135,13 +179,16 @@ def run_job(payload: dict[str, Any], staging_root: str, timeout: float | None = 
             export_html(nb, stage / f"{stem}.html", context)
     except Exception as exc:  # kernel died, timeout, bad notebook, export error…
         result["status"] = "failed"
+        index, count, source = tracker.current if nb is None else (None, None, "")
         result["error"] = result["error"] or {
-            "cell_index": None,
-            "execution_count": None,
-            "source": "",
+            "cell_index": index,
+            "execution_count": count,
+            "source": _excerpt(source),
             "ename": type(exc).__name__,
-            "evalue": (str(exc) or traceback.format_exc(limit=3))[:2000],
+            "evalue": _explain(exc, timeout)[:2000],
         }
+    finally:
+        kernel.release_prefork()
     result["duration"] = round(time.perf_counter() - started, 3)
     result["files"] = _list_files(stage)
     return result

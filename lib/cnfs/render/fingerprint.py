@@ -88,10 +88,9 @@ class FileHasher:
         """Persist the memo atomically if it changed."""
         if self.memo_path is None or not self._dirty:
             return
-        self.memo_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.memo_path.with_name(self.memo_path.name + f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self._memo, sort_keys=True))
-        os.replace(tmp, self.memo_path)
+        from cnfs.atomic import write_text
+
+        write_text(self.memo_path, json.dumps(self._memo, sort_keys=True))
         self._dirty = False
 
 

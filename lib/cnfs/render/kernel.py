@@ -1,7 +1,19 @@
-"""A kernel bound to this project's interpreter, whatever kernelspecs the user has installed."""
+"""Kernels for the renderer: ipykernel under this interpreter, forked from a warm process where possible.
+
+On Linux each execution's worker forks, before doing anything else, a child that is an exact copy of
+the warm render process (pandas, seaborn, statsmodels, scipy, matplotlib and cnfs already imported, no
+thread and no zmq context started). That child waits for its connection file, then becomes a fresh
+ipykernel: every notebook still runs in its own process, sharing no state with any other, without
+paying the imports again. Elsewhere (or with CNFS_RENDER_KERNEL=subprocess) kernels are started the
+usual way, as ``python -m ipykernel_launcher``.
+"""
 from __future__ import annotations
 
+import ctypes
+import importlib
+import json
 import os
+import pkgutil
 import signal
 import subprocess
 import sys
@@ -10,9 +22,19 @@ import uuid
 from typing import Any
 
 KERNEL_NAME = "cnfs-project"
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+# Imported once in the warm process; cnfs submodules are added by warm_up().
+WARM_MODULES = (
+    "numpy", "pandas", "scipy.stats", "statsmodels.api", "statsmodels.stats.multitest",
+    "matplotlib.pyplot", "seaborn", "pyarrow.parquet", "yaml", "ipykernel.kernelapp", "ipykernel.ipkernel",
+)
+_NOT_WARMED = ("cnfs.render", "cnfs.cli", "cnfs.synth", "cnfs.calibrate")
+_PR_SET_PDEATHSIG = 1
 
 # Kernel managers alive in this process, so a terminated worker can kill its kernels.
 _LIVE: set[Any] = set()
+# The kernel process forked in advance by this worker, waiting for its connection file.
+_PREFORKED: "ForkedKernel | None" = None
 
 
 def kernel_argv() -> list[str]:
@@ -20,11 +42,223 @@ def kernel_argv() -> list[str]:
     return [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
 
 
+def fork_supported() -> bool:
+    """Whether kernels are forked from the warm process: Linux with fork, unless CNFS_RENDER_KERNEL=subprocess."""
+    return (sys.platform.startswith("linux") and hasattr(os, "fork")
+            and os.environ.get("CNFS_RENDER_KERNEL", "fork") != "subprocess")
+
+
+def die_with_parent(expected_parent: int) -> None:
+    """Linux: get SIGKILL when the parent dies (PR_SET_PDEATHSIG); exit now if it is already gone."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl in this libc: the parent's own cleanup remains
+            return
+    if os.getppid() != expected_parent:
+        os._exit(1)
+
+
+def warm_up() -> None:
+    """Import the libraries every notebook needs, once, in the process kernels are forked from.
+
+    matplotlib is imported with the backend ipykernel gives every kernel (MPLBACKEND, unless the user
+    set one), resolved lazily as in a fresh kernel; nothing here starts a thread or a zmq context.
+    """
+    if "matplotlib" not in sys.modules:
+        previous = os.environ.get("MPLBACKEND")
+        os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
+        try:
+            importlib.import_module("matplotlib")
+        finally:
+            if previous is None:
+                del os.environ["MPLBACKEND"]
+    for name in WARM_MODULES:
+        importlib.import_module(name)
+    import cnfs
+
+    for info in pkgutil.walk_packages(cnfs.__path__, "cnfs."):
+        if not info.name.startswith(_NOT_WARMED):
+            importlib.import_module(info.name)
+
+
+class ForkedKernel:
+    """A child forked from the warm worker that becomes an ipykernel once given its connection file.
+
+    Quacks like the ``subprocess.Popen`` jupyter_client's LocalProvisioner manages (poll, wait,
+    send_signal, kill, terminate); it is our child, so its exit status is ours to collect.
+    """
+
+    stdin = stdout = stderr = None
+
+    def __init__(self) -> None:
+        parent = os.getpid()
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child, which never returns
+            os.close(write_fd)
+            _kernel_child(read_fd, parent)
+        os.close(read_fd)
+        self.pid = pid
+        self.returncode: int | None = None
+        self._control: int | None = write_fd
+
+    def start(self, argv: list[str], cwd: str | None, env: dict[str, str]) -> None:
+        """Hand the child its kernel command line, folder and environment: it starts ipykernel."""
+        blob = json.dumps({"argv": argv, "cwd": cwd, "env": env}).encode()
+        fd, self._control = self._control, None
+        if fd is None:
+            raise RuntimeError("noyau déjà démarré")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(blob)
+        except BrokenPipeError:
+            raise RuntimeError("le processus du noyau s'est arrêté avant de démarrer") from None
+
+    def release(self) -> None:
+        """Tell an unused child to exit (closing its pipe without a command)."""
+        if self._control is not None:
+            os.close(self._control)
+            self._control = None
+
+    def _reap(self, flags: int) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, flags)
+            except ChildProcessError:
+                self.returncode = -1
+                return self.returncode
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def poll(self) -> int | None:
+        """Exit code if the kernel process has ended, else None."""
+        return self._reap(os.WNOHANG)
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        """Block until the kernel process ends (the provisioner only calls this once poll() says so)."""
+        return self._reap(0)
+
+    def send_signal(self, signum: int) -> None:
+        """Signal the kernel's process group (its own session), as jupyter_client does."""
+        if self.poll() is not None:
+            return
+        try:
+            os.killpg(self.pid, signum)
+        except ProcessLookupError:
+            return
+        except OSError:
+            os.kill(self.pid, signum)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def _kernel_child(control_fd: int, parent: int) -> None:  # pragma: no cover - forked child
+    """Body of a forked kernel: wait for the command, then run ipykernel; never returns."""
+    code = 1
+    try:
+        die_with_parent(parent)
+        os.setsid()  # its own session, as jupyter_client gives kernels: interrupts reach its group only
+        signal.pthread_sigmask(signal.SIG_SETMASK, set())
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
+            signal.signal(signum, signal.SIG_DFL)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):  # kernel logs would interleave with the progress bar; outputs go over zmq
+            os.dup2(null, fd)
+        os.close(null)
+        chunks = []
+        while chunk := os.read(control_fd, 1 << 16):
+            chunks.append(chunk)
+        os.close(control_fd)
+        if not chunks:  # released unused
+            code = 0
+            return
+        spec = json.loads(b"".join(chunks))
+        os.environ.clear()
+        os.environ.update(spec["env"])
+        if spec["cwd"]:
+            os.chdir(spec["cwd"])
+            sys.path.insert(0, spec["cwd"])  # as `python -m ipykernel_launcher` run from that folder
+        argv = list(spec["argv"])
+        args = argv[argv.index("ipykernel_launcher") + 1:] if "ipykernel_launcher" in argv else argv[1:]
+        sys.argv = ["ipykernel_launcher", *args]
+        if "numpy" in sys.modules:  # a fresh process draws its own seed; forked copies would share one
+            sys.modules["numpy"].random.seed()
+        from ipykernel.kernelapp import IPKernelApp
+
+        app = IPKernelApp.instance()
+        app.initialize(args)
+        _align_matplotlib_backend(os.environ.get("MPLBACKEND"))
+        app.start()
+        code = 0
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _align_matplotlib_backend(wanted: str | None) -> None:
+    """Make matplotlib use the backend a fresh kernel would, if the warm process had resolved another."""
+    mpl = sys.modules.get("matplotlib")
+    if mpl is None or not wanted:
+        return
+    current = dict.__getitem__(mpl.rcParams, "backend")
+    plt = sys.modules.get("matplotlib.pyplot")
+    resolved = plt is not None and getattr(plt, "_backend_mod", None) is not None
+    if isinstance(current, str) and current.lower() == wanted.lower() and not resolved:
+        return  # resolved at first use, exactly as in a fresh kernel
+    mpl.use(wanted, force=True)
+
+
+def prefork() -> ForkedKernel:
+    """Fork this worker's kernel process now, while the worker is still an untouched copy of the warm process."""
+    global _PREFORKED
+    _PREFORKED = ForkedKernel()
+    return _PREFORKED
+
+
+def release_prefork() -> None:
+    """Let an unused forked kernel exit and collect it (the job ended before its kernel was started)."""
+    global _PREFORKED
+    child, _PREFORKED = _PREFORKED, None
+    if child is not None:
+        child.release()
+        child.wait()
+
+
+def preforked_pid() -> int | None:
+    """Pid of this worker's forked kernel, if any."""
+    return _PREFORKED.pid if _PREFORKED is not None else None
+
+
 def _make_manager_class() -> type:
     """Build the kernel manager class lazily (jupyter_client is slow to import)."""
     from jupyter_client.kernelspec import KernelSpec
     from jupyter_client.manager import AsyncKernelManager
+    from jupyter_client.provisioning import LocalProvisioner
     from traitlets import CaselessStrEnum
+
+    class ForkedProvisioner(LocalProvisioner):  # type: ignore[misc]
+        """Starts the kernel in the process this worker forked in advance instead of spawning one."""
+
+        async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
+            global _PREFORKED
+            child, _PREFORKED = _PREFORKED, None
+            if child is None:  # a restart: no warm copy left, start it the usual way
+                return await super().launch_kernel(cmd, **kwargs)
+            env = {str(k): str(v) for k, v in (kwargs.get("env") or os.environ).items()}
+            cwd = kwargs.get("cwd") or os.getcwd()  # papermill chdirs into the notebook folder
+            child.start(cmd, str(cwd) if cwd else None, env)
+            self.process = child
+            self.pid = self.pgid = child.pid
+            self.cwd = cwd
+            return self.connection_info
 
     class ProjectKernelManager(AsyncKernelManager):
         """Kernel manager whose spec is always sys.executable, never a kernelspec looked up on disk."""
@@ -51,6 +285,10 @@ def _make_manager_class() -> type:
                 # Absolute, unique socket prefix: the default ('kernel-ipc' in the cwd) is shared by
                 # every kernel started from the same notebooks folder.
                 self.ip = os.path.join(tempfile.gettempdir(), f"cnfs-kernel-{uuid.uuid4().hex[:16]}")
+            if self.provisioner is None and _PREFORKED is not None:
+                self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+                self.provisioner = ForkedProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec,
+                                                     parent=self)
             cmd, launch_kw = await super()._async_pre_start_kernel(**kw)
             # Kernel-level logs (not the notebook's output, which travels over iopub) would
             # interleave with the progress bar; errors still surface through nbclient.
@@ -78,18 +316,18 @@ def manager_class() -> type:
 
 def kill_live_kernels() -> None:
     """Kill the kernels started by this process and remove their socket files (used on termination)."""
-    for km in list(_LIVE):
-        proc = getattr(getattr(km, "provisioner", None), "process", None)
-        pid = getattr(proc, "pid", None)
-        if not pid:
-            continue
+    pids = [getattr(getattr(km, "provisioner", None), "pid", None) for km in _LIVE]
+    if _PREFORKED is not None:
+        pids.append(_PREFORKED.pid)
+    for pid in filter(None, pids):
         try:
-            os.killpg(os.getpgid(pid), signal.SIGKILL)
-        except (ProcessLookupError, PermissionError, OSError):
+            os.killpg(pid, signal.SIGKILL)  # kernels lead their own process group
+        except OSError:
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
-                pass
+                continue
+    for km in list(_LIVE):
         for cleanup in ("cleanup_ipc_files", "cleanup_connection_file"):
             try:
                 getattr(km, cleanup)()

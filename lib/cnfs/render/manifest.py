@@ -30,9 +30,14 @@ def load(output_root: Path, ident: str) -> dict[str, Any] | None:
         return None
 
 
+def dump(data: dict[str, Any]) -> str:
+    """A manifest as stored: indented, sorted JSON."""
+    return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False)
+
+
 def save(output_root: Path, ident: str, data: dict[str, Any]) -> None:
     """Store the manifest of one execution atomically."""
-    atomic_write_text(manifest_path(output_root, ident), json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False))
+    atomic_write_text(manifest_path(output_root, ident), dump(data))
 
 
 def iter_all(output_root: Path) -> Iterator[dict[str, Any]]:

@@ -8,11 +8,13 @@ import os
 import shutil
 import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence, TextIO
 
+from cnfs import atomic
 from cnfs.render import fingerprint, manifest, summary
 from cnfs.render.plan import (
     Job,
@@ -26,7 +28,27 @@ from cnfs.render.plan import (
 from cnfs.render.summary import Outcome, RenderReport
 
 STAGING_PREFIX = ".staging-"
+# Exit statuses: 74 and 75 are sysexits' EX_IOERR and EX_TEMPFAIL; a signal gives 128 + its number.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_IO, EXIT_BUSY = 74, 75
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class RenderBusy(RuntimeError):
+    """Another render holds the outputs folder's lock."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A render stopped by SIGTERM or SIGHUP, handled like Ctrl-C; exit status 128 + signum."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def exit_status(exc: KeyboardInterrupt) -> int:
+    """Exit status of a render stopped by a signal (Ctrl-C is SIGINT)."""
+    return 128 + getattr(exc, "signum", signal.SIGINT)
 
 
 @dataclass
@@ -62,30 +84,60 @@ def _default_resolve(path: Path | None) -> Path:
     return Path(resolve_data_path(path))
 
 
+_HELD: set[Path] = set()  # outputs folders locked by this process (POSIX locks do not see those)
+
+
 @contextlib.contextmanager
 def _lock(output_root: Path) -> Iterator[None]:
-    """Refuse two concurrent renders into the same outputs folder."""
+    """Refuse two concurrent renders into the same outputs folder.
+
+    A POSIX record lock (lockf) belongs to this process alone: the operating system releases it when
+    the process ends, however it ends, and the worker processes forked from it never hold it.
+    """
     path = manifest.cache_dir(output_root) / "lock"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as fh:
+    key = path.resolve()
+    with open(path, "a") as fh:
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RuntimeError(f"Un autre rendu est en cours dans {output_root}") from None
+            if key in _HELD:
+                raise BlockingIOError
+            fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except (BlockingIOError, PermissionError):
+            raise RenderBusy(f"Un autre rendu est en cours dans {output_root}") from None
+        _HELD.add(key)
         try:
             yield
         finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            _HELD.discard(key)
+            fcntl.lockf(fh, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager
 def _no_interrupt() -> Iterator[None]:
-    """Defer Ctrl-C while files are being moved into outputs/, so a publish is never cut in half."""
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    """Defer stop signals while files are moved into outputs/ or a worker is started, so neither is cut in half."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, set(STOP_SIGNALS))
     try:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """SIGTERM (timeout, schedulers, CI) and SIGHUP (terminal closed) stop a render the way Ctrl-C does."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _raise(signum: int, frame: Any) -> None:
+        raise Interrupted(signum)
+
+    old = {signum: signal.signal(signum, _raise) for signum in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for signum, handler in old.items():
+            signal.signal(signum, handler)
 
 
 def _remove_stale_staging(output_root: Path) -> None:
@@ -200,100 +252,195 @@ def _publish(job: Job, result: dict[str, Any], output_root: Path) -> Outcome:
         "synthetic": job.synthetic,
         "data_file": str(job.data_file),
     }
-    job.wave_dir.mkdir(parents=True, exist_ok=True)
     failed_nb = job.wave_dir / f"{stem}.failed.ipynb"
-    with _no_interrupt():
-        if result["status"] == "ok":
-            files = [f for f in result["files"] if f not in (f"{stem}.ipynb", f"{stem}.html")]
-            for rel in [*files, f"{stem}.ipynb", f"{stem}.html"]:
-                dst = job.wave_dir / rel
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(stage / rel, dst)
-            for rel in set(old.get("files", [])) - set(files):
-                if not _claimed_elsewhere(output_root, job, rel):
-                    (job.wave_dir / rel).unlink(missing_ok=True)
-            failed_nb.unlink(missing_ok=True)
-            entry.update(status="ok", key=job.key, components=job.components, files=files,
-                         last_attempt=attempt, last_ok=attempt)
-            manifest.save(output_root, job.ident, entry)
+    if result["status"] == "ok":
+        files = [f for f in result["files"] if f not in (f"{stem}.ipynb", f"{stem}.html")]
+        entry.update(status="ok", key=job.key, components=job.components, files=files,
+                     last_attempt=attempt, last_ok=attempt)
+        try:
+            # Everything that needs disk space comes before the first move (the manifest's bytes are
+            # flushed, its folders made): if the disk is full or the folder read-only, the previous
+            # report stays whole. The manifest replaces the old one last, once the files are in place.
+            with atomic.replacing(manifest.manifest_path(output_root, job.ident)) as fh:
+                fh.write(manifest.dump(entry).encode("utf-8"))
+                fh.flush()
+                for rel in {str(Path(f).parent) for f in files} | {"."}:
+                    (job.wave_dir / rel).mkdir(parents=True, exist_ok=True)
+                with _no_interrupt():
+                    for rel in [*files, f"{stem}.ipynb", f"{stem}.html"]:
+                        os.replace(stage / rel, job.wave_dir / rel)
+        except OSError as exc:
+            result = _io_failure(result, exc)
+        else:
+            with _no_interrupt():
+                for rel in set(old.get("files", [])) - set(files):
+                    if not _claimed_elsewhere(output_root, job, rel):
+                        (job.wave_dir / rel).unlink(missing_ok=True)
+                failed_nb.unlink(missing_ok=True)
             shutil.rmtree(stage, ignore_errors=True)
             return Outcome(job, "ok", result.get("duration", 0.0))
-        produced = stage / f"{stem}.ipynb"
-        if produced.exists():
-            os.replace(produced, failed_nb)
-        kept = {k: old[k] for k in ("key", "components", "files", "last_ok") if k in old}
-        entry.update(kept)
-        entry.update(status="failed", error=result.get("error"), last_attempt=attempt)
-        manifest.save(output_root, job.ident, entry)
-        shutil.rmtree(stage, ignore_errors=True)
+    entry = {k: v for k, v in entry.items() if k in ("stem", "notebook", "wave", "wave_folder", "synthetic", "data_file")}
+    entry.update({k: old[k] for k in ("key", "components", "files", "last_ok") if k in old})
+    entry.update(status="failed", error=result.get("error"), last_attempt=attempt | {"status": "failed"})
+    produced = stage / f"{stem}.ipynb"
+    with _no_interrupt():
+        try:
+            job.wave_dir.mkdir(parents=True, exist_ok=True)
+            if produced.exists():
+                os.replace(produced, failed_nb)
+            manifest.save(output_root, job.ident, entry)
+        except OSError:  # full disk or read-only folder: the previous manifest and report stay as they were
+            pass
+    shutil.rmtree(stage, ignore_errors=True)
     return Outcome(job, "failed", result.get("duration", 0.0), error=result.get("error"),
                    failed_notebook=failed_nb if failed_nb.exists() else None)
 
 
-def _terminate_pool(executor: Any) -> None:
-    """Stop a process pool now: cancel queued jobs and terminate running workers (they kill their kernels)."""
-    procs = list(getattr(executor, "_processes", {}).values())
-    executor.shutdown(wait=False, cancel_futures=True)
-    for p in procs:
-        if p.is_alive():
-            p.terminate()
-    for p in procs:
-        p.join(timeout=5)
-        if p.is_alive():
-            p.kill()
+def _io_failure(result: dict[str, Any], exc: OSError) -> dict[str, Any]:
+    """A finished job that could not be published (full disk, read-only folder), as a failure."""
+    return result | {"status": "failed", "error": {
+        "cell_index": None, "execution_count": None, "source": "", "ename": type(exc).__name__,
+        "evalue": f"publication impossible : {exc}"}}
+
+
+def _crash_result(job: Job, staging: Path, exitcode: int | None) -> dict[str, Any]:
+    """Result of a worker that ended without reporting (killed, or crashed outside any cell)."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            why = f"arrêté par le signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            why = f"arrêté par le signal {-exitcode}"
+    else:
+        why = f"terminé avec le code {exitcode}"
+    return {"status": "failed", "stage": str(staging / job.wave_dir.name / job.notebook.stem), "files": [],
+            "duration": 0.0, "error": {"cell_index": None, "execution_count": None, "source": "",
+                                       "ename": "WorkerDied", "evalue": f"processus de rendu {why}"}}
+
+
+@dataclass
+class _Worker:
+    """One running execution: its process, the pipe its results come on, its kernel's pid."""
+
+    job: Job
+    process: Any
+    conn: Any
+    started: float
+    kernel_pid: int | None = None
+    result: dict[str, Any] | None = None
+    eof: bool = False
+
+    def drain(self) -> None:
+        """Read whatever the worker has sent (its kernel's pid, then its result)."""
+        while not self.eof and self.conn.poll():
+            try:
+                msg = self.conn.recv()
+            except (EOFError, OSError):
+                self.eof = True
+                break
+            if "kernel_pid" in msg:
+                self.kernel_pid = msg["kernel_pid"]
+            else:
+                self.result = msg
+
+
+def _gone(pid: int) -> bool:
+    """Whether a process has ended (absent, or a zombie waiting for init)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return True
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+
+def _stop_workers(workers: list[_Worker], grace: float = 3.0) -> None:
+    """Stop running workers and their kernels now, and wait until none of them is left."""
+    for w in workers:
+        if w.process.is_alive():
+            with contextlib.suppress(OSError):
+                os.kill(w.process.pid, signal.SIGTERM)  # the worker kills its kernel, then exits
+    deadline = time.monotonic() + grace
+    for w in workers:
+        w.process.join(max(0.0, deadline - time.monotonic()))
+        if w.process.is_alive():
+            w.process.kill()
+            w.process.join(1.0)
+        w.conn.close()
+    kernels = [w.kernel_pid for w in workers if w.kernel_pid]
+    for pid in kernels:  # they die with their worker (PR_SET_PDEATHSIG); make sure, then wait
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+    deadline = time.monotonic() + grace
+    while any(not _gone(pid) for pid in kernels) and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def _execute(jobs: list[Job], options: RenderOptions, output_root: Path, stream: TextIO) -> list[Outcome]:
-    """Run jobs in worker processes, publishing each as soon as it finishes."""
+    """Run each job in its own worker process (its kernel forked from this warm one), publishing as they finish."""
     import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from collections import deque
+    from multiprocessing.connection import wait
 
-    from tqdm import tqdm
+    import tqdm as tqdm_module
 
-    from cnfs.render import execute
+    from cnfs.render import execute, export, kernel
 
-    staging = Path(output_root) / f"{STAGING_PREFIX}{os.getpid()}"
-    staging.mkdir(parents=True, exist_ok=True)
-    workers = max(1, min(options.jobs or os.cpu_count() or 1, len(jobs)))
-    outcomes: list[Outcome] = []
-    bar = tqdm(total=len(jobs), desc="Rendu", unit="exéc.", file=stream,
-               disable=(not options.progress) if options.progress is not None else None)
+    fork_kernels = kernel.fork_supported()
+    # fork: workers start in milliseconds with everything imported (Linux; elsewhere the platform default).
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
+    if fork_kernels:
+        kernel.warm_up()
     # Import papermill/nbconvert and build the HTML exporter once, here, rather than once per worker.
     import papermill  # noqa: F401
 
-    from cnfs.render import export
     export.prepare()
-    # fork: workers start in milliseconds with cnfs already imported (Linux; elsewhere the platform default).
-    context = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=execute.init_worker)
+    tqdm_module.tqdm.monitor_interval = 0  # no monitor thread in a process that forks
+    staging = Path(output_root) / f"{STAGING_PREFIX}{os.getpid()}"
+    staging.mkdir(parents=True, exist_ok=True)
+    slots = max(1, min(options.jobs or os.cpu_count() or 1, len(jobs)))
+    outcomes: list[Outcome] = []
+    bar = tqdm_module.tqdm(total=len(jobs), desc="Rendu", unit="exéc.", file=stream,
+                           disable=(not options.progress) if options.progress is not None else None)
     provenance = {f: _provenance(f) for f in {job.data_file for job in jobs}}
+    queue = deque(jobs)
+    running: list[_Worker] = []
     try:
-        pending = {}
-        for job in jobs:
-            prov = provenance[job.data_file]
-            payload = job.to_payload() | {"provenance": prov}
-            payload["synthetic"] = job.synthetic or bool(prov and prov.get("synthetic"))
-            pending[executor.submit(execute.run_job, payload, str(staging), options.timeout)] = job
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                job = pending.pop(fut)
-                try:
-                    result = fut.result()
-                except Exception as exc:  # worker crashed
-                    result = {"status": "failed", "stage": str(staging / job.wave_dir.name / job.notebook.stem),
-                              "files": [], "duration": 0.0,
-                              "error": {"cell_index": None, "execution_count": None, "source": "",
-                                        "ename": type(exc).__name__, "evalue": str(exc)}}
-                outcome = _publish(job, result, output_root)
+        while queue or running:
+            while queue and len(running) < slots:
+                job = queue.popleft()
+                prov = provenance[job.data_file]
+                payload = job.to_payload() | {"provenance": prov}
+                payload["synthetic"] = job.synthetic or bool(prov and prov.get("synthetic"))
+                receive, send = context.Pipe(duplex=False)
+                proc = context.Process(target=execute.worker_main, name=f"cnfs-render {job.label}",
+                                       args=(send, payload, str(staging), options.timeout, os.getpid(), fork_kernels))
+                with _no_interrupt():  # a stop signal must not fall between the fork and the bookkeeping
+                    proc.start()
+                    running.append(_Worker(job, proc, receive, time.perf_counter()))
+                send.close()
+            wait([w.conn for w in running if not w.eof] + [w.process.sentinel for w in running])
+            for w in list(running):
+                w.drain()
+                if w.process.is_alive():
+                    continue
+                w.process.join()
+                w.drain()
+                w.conn.close()
+                running.remove(w)
+                result = w.result or _crash_result(w.job, staging, w.process.exitcode)
+                outcome = _publish(w.job, result, output_root)
                 outcomes.append(outcome)
-                bar.set_postfix_str(job.label, refresh=False)
+                bar.set_postfix_str(w.job.label, refresh=False)
                 bar.update(1)
                 if outcome.state == "failed":
-                    bar.write(f"✗ {job.label} : échec", file=stream)
-        executor.shutdown(wait=True)
+                    bar.write(f"✗ {w.job.label} : échec", file=stream)
     except BaseException:
-        _terminate_pool(executor)
+        _stop_workers(running)
         raise
     finally:
         bar.close()
@@ -315,40 +462,50 @@ def render(
     started = time.perf_counter()
     stream = stream or sys.stderr
     output_root = Path(options.output_dir or paths.OUTPUTS).resolve()
-    output_root.mkdir(parents=True, exist_ok=True)
-    with _lock(output_root):
-        _remove_stale_staging(output_root)
-        hasher = fingerprint.FileHasher(manifest.cache_dir(output_root) / "file-hashes.json")
-        jobs = plan(options, available_waves=available_waves, resolve_data_path=resolve_data_path, hasher=hasher)
-        hasher.save()
-        outcomes: dict[str, Outcome] = {}
-        to_run: list[Job] = []
-        for job in jobs:
-            fresh, reasons = _up_to_date(job, output_root, options.force)
-            if fresh:
-                outcomes[job.ident] = Outcome(job, "cached")
-            else:
-                outcomes[job.ident] = Outcome(job, "cancelled", reasons=reasons)
-                to_run.append(job)
-        if options.dry_run:
-            report = RenderReport(list(outcomes.values()), EXIT_OK, output_root, time.perf_counter() - started)
-            summary.print_plan(report, stream)
-            return report
-        code = EXIT_OK
-        try:
-            if to_run:
-                for o in _execute(to_run, options, output_root, stream):
-                    o.reasons = outcomes[o.job.ident].reasons
-                    outcomes[o.job.ident] = o
-        except KeyboardInterrupt:
-            code = EXIT_INTERRUPTED
-        finally:
-            index.write_index(output_root)
-        if code == EXIT_OK and any(o.state == "failed" for o in outcomes.values()):
-            code = EXIT_FAILED
-        report = RenderReport(list(outcomes.values()), code, output_root, time.perf_counter() - started)
-    summary.print_summary(report, stream)
+    with _stop_on_signals():
+        output_root.mkdir(parents=True, exist_ok=True)
+        with _lock(output_root):
+            _remove_stale_staging(output_root)
+            hasher = fingerprint.FileHasher(manifest.cache_dir(output_root) / "file-hashes.json")
+            jobs = plan(options, available_waves=available_waves, resolve_data_path=resolve_data_path, hasher=hasher)
+            hasher.save()
+            outcomes: dict[str, Outcome] = {}
+            to_run: list[Job] = []
+            for job in jobs:
+                fresh, reasons = _up_to_date(job, output_root, options.force)
+                if fresh:
+                    outcomes[job.ident] = Outcome(job, "cached")
+                else:
+                    outcomes[job.ident] = Outcome(job, "cancelled", reasons=reasons)
+                    to_run.append(job)
+            if options.dry_run:
+                report = RenderReport(list(outcomes.values()), EXIT_OK, output_root, time.perf_counter() - started)
+                summary.print_plan(report, stream)
+                return report
+            code = EXIT_OK
+            io_error: OSError | None = None
+            try:
+                if to_run:
+                    for o in _execute(to_run, options, output_root, stream):
+                        o.reasons = outcomes[o.job.ident].reasons
+                        outcomes[o.job.ident] = o
+            except KeyboardInterrupt as exc:
+                code = exit_status(exc)
+            finally:
+                with _no_interrupt():
+                    try:
+                        index.write_index(output_root)
+                    except OSError as exc:  # full disk, read-only folder: the previous index stays
+                        io_error = exc
+            if code == EXIT_OK and any(o.state == "failed" for o in outcomes.values()):
+                code = EXIT_FAILED
+            if code == EXIT_OK and io_error is not None:
+                code = EXIT_IO
+            report = RenderReport(list(outcomes.values()), code, output_root, time.perf_counter() - started,
+                                  io_error=str(io_error) if io_error else None)
+    with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
+        summary.print_summary(report, stream)
     return report
 
 
-__all__ = ["RenderOptions", "RenderReport", "Outcome", "plan", "render"]
+__all__ = ["Interrupted", "Outcome", "RenderBusy", "RenderOptions", "RenderReport", "plan", "render"]

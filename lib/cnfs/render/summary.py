@@ -28,6 +28,7 @@ class RenderReport:
     exit_code: int
     output_root: Path
     elapsed: float = 0.0
+    io_error: str | None = None
 
     @property
     def executed(self) -> list[Outcome]:
@@ -102,6 +103,8 @@ def print_summary(report: RenderReport, stream: TextIO) -> None:
             where += f" (In [{err['execution_count']}])"
         print(f"\n✗ {o.job.notebook.stem} — {wave_label(o.job.wave)} — {where}", file=stream)
         print(f"  {err.get('ename', 'Erreur')}: {err.get('evalue', '')}", file=stream)
+        if _disk_full(err):
+            print(f"  disque plein : libérez de l'espace sous {_rel(report.output_root)} puis relancez", file=stream)
         if err.get("source"):
             for line in str(err["source"]).splitlines():
                 print(f"  | {line}", file=stream)
@@ -110,5 +113,21 @@ def print_summary(report: RenderReport, stream: TextIO) -> None:
         old_html = o.job.wave_dir / f"{o.job.notebook.stem}.html"
         if old_html.exists():
             print(f"  rapport précédent conservé : {_rel(old_html)}", file=stream)
-    if report.exit_code == 130:
-        print("\nInterrompu : aucun fichier partiel laissé dans les sorties.", file=stream)
+    if report.io_error:
+        print(f"\nIndex non écrit ({report.io_error}) : l'index précédent est conservé.", file=stream)
+    if report.exit_code > 128:
+        print(f"\n{interrupted_message(report.exit_code)}", file=stream)
+
+
+def interrupted_message(exit_code: int) -> str:
+    """What a render stopped by a signal says (exit code 128 + signal number)."""
+    import signal
+
+    how = {signal.SIGTERM: " (SIGTERM)", signal.SIGHUP: " (SIGHUP)"}.get(exit_code - 128, "")
+    return f"Interrompu{how} : aucun fichier partiel laissé dans les sorties."
+
+
+def _disk_full(error: dict[str, Any]) -> bool:
+    """Whether a failure is the disk being full (errno 28), to say so plainly."""
+    text = f"{error.get('ename', '')} {error.get('evalue', '')}"
+    return "No space left on device" in text or "Errno 28" in text

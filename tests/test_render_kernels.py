@@ -1,0 +1,100 @@
+"""Kernels forked from the warm render process (issue 12): each notebook still gets a fresh process.
+
+A notebook that sets a global, changes a matplotlib setting and monkeypatches a module must leave
+the next notebook unaffected; the same checks run inside the polluting notebook itself fail (so they
+can detect a leak). The forked kernel is recognisable: pandas is already imported when the first
+cell runs, which a kernel started as `python -m ipykernel_launcher` never has.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from render_fixture import MiniProject
+
+from cnfs.render import kernel
+
+POLLUTE = """
+    import builtins, json, os, sys
+    import matplotlib, cnfs
+    print("preloaded:", "pandas" in sys.modules, "pid:", os.getpid())
+    cnfs.LEAKED = "global"
+    builtins.LEAKED = "builtin"
+    matplotlib.rcParams["lines.linewidth"] = 9.5
+    import statistics, cnfs.formatting
+    statistics.mean = lambda *a, **k: "patched"
+    cnfs.formatting.fmt_pct = lambda *a, **k: "patched"
+    """
+CHECK = """
+    import builtins, json, os, sys
+    import matplotlib, cnfs
+    print("preloaded:", "pandas" in sys.modules, "pid:", os.getpid())
+    assert not hasattr(cnfs, "LEAKED"), "a module global leaked from another notebook"
+    assert not hasattr(builtins, "LEAKED"), "a builtin leaked from another notebook"
+    assert matplotlib.rcParams["lines.linewidth"] != 9.5, "a matplotlib setting leaked"
+    import statistics, cnfs.formatting
+    assert statistics.mean([1, 3]) == 2, "a monkeypatch leaked"
+    assert cnfs.formatting.fmt_pct.__name__ == "fmt_pct", "a monkeypatch leaked"
+    print("clean")
+    """
+
+
+def _stdout(report_dir: Path, stem: str) -> str:
+    nb = json.loads((report_dir / f"{stem}.ipynb").read_text())
+    return "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> MiniProject:
+    p = MiniProject(tmp_path)
+    p.notebook("01_pollute", POLLUTE)
+    p.notebook("02_check", CHECK)
+    p.notebook("03_control", POLLUTE, CHECK)  # the checks must see a leak inside one process
+    return p
+
+
+@pytest.mark.skipif(not kernel.fork_supported(), reason="kernels are forked on Linux only")
+def test_forked_kernels_share_no_state(project: MiniProject) -> None:
+    # One slot: the polluting notebook's worker runs, then the checking one, from the same warm parent.
+    report = project.render(jobs=1, waves=["1"])
+    states = {o.job.notebook.stem: o.state for o in report.outcomes}
+    assert states == {"01_pollute": "ok", "02_check": "ok", "03_control": "failed"}, report.text
+    out = project.out / "wave-1"
+    first, second = _stdout(out, "01_pollute"), _stdout(out, "02_check")
+    assert "preloaded: True" in first and "preloaded: True" in second  # forked from the warm process
+    assert "clean" in second
+    assert first.split("pid:")[1].split()[0] != second.split("pid:")[1].split()[0]
+    assert "global leaked" in report.text  # the control: same checks, same process, leak seen
+    # The warm parent itself was not touched by any notebook.
+    import cnfs
+
+    import statistics
+
+    assert not hasattr(cnfs, "LEAKED") and statistics.mean([1, 3]) == 2
+
+
+def test_subprocess_kernels_when_fork_is_off(project: MiniProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CNFS_RENDER_KERNEL", "subprocess")
+    report = project.render(jobs=2, notebooks=["01", "02"], waves=["1"])
+    assert report.exit_code == 0, report.text
+    out = project.out / "wave-1"
+    assert "preloaded: False" in _stdout(out, "01_pollute")  # a kernel started the usual way
+    assert "clean" in _stdout(out, "02_check")
+
+
+def test_forked_kernel_is_the_project_interpreter(project: MiniProject) -> None:
+    project.notebook("04_where", """
+        import os, sys
+        print("exe:", sys.executable)
+        print("cwd:", os.getcwd())
+        print("ppid-alive:", os.getppid() != 1)
+        """)
+    report = project.render(notebooks=["04"], waves=["1"])
+    assert report.exit_code == 0, report.text
+    text = _stdout(project.out / "wave-1", "04_where")
+    assert f"exe: {sys.executable}\n" in text
+    assert f"cwd: {os.path.realpath(project.notebooks)}\n" in text
