@@ -405,5 +405,5 @@ def test_index_counts_publications_and_transcriptions_apart(tmp_path: Path) -> N
         "D,interim,transcrit\nE,interim,contexte\nF,interim,non calculable\n", encoding="utf-8")
     r = reproduction_summary(tmp_path)
     assert (r.reproduced, r.total, r.full_study, r.transcribed, r.transcription_checks) == (1, 2, (1, 1), 1, 1)
-    assert r.sentence() == ("1 figure reproduite sur 2 (article intermédiaire) ; étude complète : 1 sur 1 ; "
+    assert r.sentence() == ("1 chiffre publié reproduit sur 2 (article intermédiaire) ; étude complète : 1 sur 1 ; "
                             "transcriptions vérifiées : 1 sur 1")
