@@ -31,6 +31,7 @@ def strict(tmp_path_factory):
 def test_output_folder_follows_the_wave():
     assert output_folder("1") == paths.OUTPUTS / "wave-1"
     assert output_folder("all") == paths.OUTPUTS / "all"
+    assert output_folder("2", "raking") == paths.OUTPUTS / "wave-2-pondere"
 
 
 def test_shares_match_pandas_counts_and_are_ordered_like_the_chart(report):

@@ -49,3 +49,20 @@ def test_weighted_report_tables_state_weights_and_deff(twin_path, tmp_path):
     for _, g in rep.data.groupby("wave"):
         assert g["population_percent"].sum() == pytest.approx(100)
         assert g["sample_n"].sum() == g["n"].iloc[0]
+
+
+def test_weighted_figures_beside_published_are_design_estimates(twin_path):
+    from cnfs.codebook import load_codebook
+    from cnfs.design import estimate, make_design, weighted_figure
+    from cnfs.loader import load_survey
+    from cnfs.reference import load_published
+
+    s = load_survey()
+    cb = load_codebook()
+    design = make_design(s.data, cb, weighting="raking", fpc=True)
+    pub = load_published().set_index("id")
+    row = pub.loc["S2_edu_bac3plus"]
+    assert row["question"] == "education" and row["statistic"] == "share"
+    direct = estimate(s.data, cb, "education", design).set_index("option").loc["bac3plus", "estimate"]
+    assert weighted_figure(row, s.data, cb, design) == pytest.approx(100 * direct, rel=1e-12)
+    assert "correction de population finie (N = 2\u202f678)" in design.label and "," in design.label

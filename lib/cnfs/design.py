@@ -57,7 +57,8 @@ class Design:
         else:
             text = "sans pondération"
         if self.fpc:
-            text += f", correction de population finie (N = {self.population_size:,.0f})".replace(",", "\u202f")
+            size = f"{self.population_size:,.0f}".replace(",", "\u202f")
+            text += f", correction de population finie (N = {size})"
         return text
 
 
@@ -181,3 +182,42 @@ def estimate(df: pd.DataFrame, codebook: Codebook, qid: str, design: Design, *, 
     table = pd.DataFrame({"option": codes, "label": labels, "estimate": out["estimate"], "se": out["se"],
                           "ci_low": low, "ci_high": high, "n": out["n"].astype(int), "deff": out["deff"]})
     return table[ESTIMATE_COLUMNS]
+
+
+def weighted_figure(row, df: pd.DataFrame, codebook: Codebook, design: Design) -> float:
+    """Design-based value of a published-figures row (shares and means only; NaN for other statistics).
+
+    The subgroup of the row is a domain of the whole design (not a re-weighted subset); shares in percent.
+    """
+    from cnfs.codebook import mask_all
+    from cnfs.figspec import parse_spec
+    from cnfs.scoring import asked, option_codes
+
+    stat, qid = str(row["statistic"]), str(row["question"])
+    if stat not in ("share", "mean", "mean_complement") or ":" in qid or qid not in codebook:
+        return float("nan")
+    q = codebook[qid]
+    spec = parse_spec(row["option_or_subgroup"])
+    domain = asked(df, codebook, qid)
+    if spec.filters:
+        domain = domain & mask_all(df, spec.filters, codebook)
+    values = pd.to_numeric(df[qid], errors="coerce").astype("Float64").to_numpy(dtype=float, na_value=np.nan) \
+        if q.type in NUMERIC_TYPES else None
+    if stat == "share":
+        if spec.value_range is not None and values is not None:
+            lo, hi = spec.value_range
+            y = (values >= lo) & (values <= hi)
+        elif q.type == "single":
+            y = option_codes(df, q).isin(list(spec.options)).fillna(False).to_numpy(dtype=bool)
+        elif q.type == "multi":
+            y = df[[f"{qid}__{c}" for c in spec.options]].fillna(False).astype(bool).any(axis=1).to_numpy()
+        else:
+            return float("nan")
+        return 100 * float(domain_means(design, y.astype(float), domain.to_numpy())["estimate"].iloc[0])
+    if values is None:
+        return float("nan")
+    est = float(domain_means(design, np.nan_to_num(values), (domain & ~np.isnan(values)).to_numpy())["estimate"].iloc[0])
+    if stat == "mean_complement":
+        lo, hi = q.bounds  # type: ignore[misc]
+        return lo + hi - est
+    return est

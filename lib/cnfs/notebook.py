@@ -48,11 +48,12 @@ META_DIR = "meta"  # tables/meta/<name>.json: title, base, n and notes of each C
 HEADER_MIME = "application/vnd.cnfs.header+json"  # read by cnfs.render.export for the report header
 
 
-def output_folder(wave: str) -> Path:
-    """Default output folder of a wave, the renderer's: outputs/wave-1, outputs/wave-2, outputs/all."""
-    from cnfs.render.plan import wave_folder
+def output_folder(wave: str, weighting: str = "none") -> Path:
+    """Default output folder of a wave, the renderer's: outputs/wave-1, outputs/wave-2, outputs/all (with
+    the suffix of weighted reports, e.g. outputs/wave-1-pondere, when weighted)."""
+    from cnfs.render.plan import WEIGHTED_SUFFIX, wave_folder
 
-    return paths.OUTPUTS / wave_folder(str(wave))
+    return paths.OUTPUTS / (wave_folder(str(wave)) + ("" if weighting == "none" else WEIGHTED_SUFFIX))
 
 
 def _subgroup_site_mode(df: pd.DataFrame) -> pd.Series:
@@ -133,7 +134,7 @@ class Report:
         self.survey: Survey = load_survey(data_path, self.wave)
         self.df, self.codebook = self.survey
         self.section = section
-        self.out = resolve_output_dir(output_dir) if output_dir else output_folder(self.wave)
+        self.out = resolve_output_dir(output_dir) if output_dir else output_folder(self.wave, weighting)
         self.prefix = f"{section:02d}_" if section is not None else ""
         self.policy = disclosure.policy(self.codebook, min_count)
         self._waves: Any = None
@@ -492,11 +493,29 @@ class Report:
         title = headline(table)
         self._write_table(table.drop(columns=["quote"]), "reproduction", title)
         self._write_table(summary.reset_index(), "reproduction_par_section", "Chiffres reproduits par section")
-        shown = display_table(table)
+        shown = self._with_weighted(table, display_table(table))
         styler = shown.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Statut"])
-        res = Result(title, table, shown, styler=styler, notes=[] if self.wave == "all" else [WAVE_NOTE])
+        res = Result(title, table, shown, styler=styler, notes=([] if self.wave == "all" else [WAVE_NOTE]) + self._weighted_note())
         res.summary = summary  # type: ignore[attr-defined]
         return res
+
+    def _with_weighted(self, table: pd.DataFrame, shown: pd.DataFrame) -> pd.DataFrame:
+        """The reader's table with the weighted estimate beside the unweighted one (the article's), when weighting."""
+        if self.design is None:
+            return shown
+        from cnfs.design import weighted_figure
+
+        values = [weighted_figure(r, self.df, self.codebook, self.design) for _, r in table.iterrows()]
+        table["weighted"] = values
+        shown = shown.copy()
+        shown.insert(list(shown.columns).index("Calculé") + 1, "Pondéré", [fmt_num(v, 2) if v == v else "–" for v in values])
+        return shown
+
+    def _weighted_note(self) -> list[str]:
+        if self.design is None:
+            return []
+        return [f"« Calculé » : non pondéré, comme l'article (c'est lui qui est jugé) ; « Pondéré » : {self.design.label}, "
+                "parts et moyennes seulement, chaque sous-groupe étant un domaine de l'ensemble du plan."]
 
     def check_reproduced(self, result: Result) -> str:
         """On the synthetic twin with all waves, fail loudly if any published figure is not reproduced."""

@@ -28,6 +28,8 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, metavar="SECONDES", help="durée maximale d'une cellule")
     parser.add_argument("--min-count", type=int, metavar="N",
                         help="secret statistique : effectifs de 1 à N-1 masqués (défaut : celui du codebook, 10)")
+    parser.add_argument("--weighting", choices=["none", "raking"], default="none",
+                        help="raking : rapports pondérés (calage sur data/population.yaml) dans outputs/<vague>-pondere/")
     parser.add_argument("--dry-run", action="store_true", help="afficher ce qui serait exécuté, et pourquoi, sans rien exécuter")
     progress = parser.add_mutually_exclusive_group()
     progress.add_argument("--progress", dest="progress", action="store_true", default=None,
@@ -59,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         progress=args.progress,
         min_count=args.min_count,
+        weighting=args.weighting,
     )
     return guarded(lambda: render(options).exit_code)
 

@@ -10,7 +10,7 @@ from typing import Any, Iterable
 from cnfs.provenance import SYNTHETIC_WARNING
 from cnfs.status import RECOMPUTED, REPRODUCED, TRANSCRIBED, TRANSCRIPTION
 from cnfs.render import manifest
-from cnfs.render.plan import wave_label, wave_sort_key
+from cnfs.render.plan import WEIGHTED_SUFFIX, wave_label, wave_sort_key
 
 REPRODUCTION_TABLE = Path("tables") / "reproduction.csv"
 
@@ -96,7 +96,7 @@ def build_index(output_root: Path, rows: Iterable[dict[str, Any]] | None = None)
     entries = list(manifest.iter_all(output_root) if rows is None else rows)
     by_wave: dict[str, list[dict[str, Any]]] = {}
     for e in entries:
-        by_wave.setdefault(str(e.get("wave")), []).append(e)
+        by_wave.setdefault(str(e.get("wave_folder", e.get("wave"))), []).append(e)
     synthetic = any(e.get("synthetic") for e in entries)
     out = [
         "<!DOCTYPE html>",
@@ -118,16 +118,22 @@ def build_index(output_root: Path, rows: Iterable[dict[str, Any]] | None = None)
         )
     if not entries:
         out.append("<p>Aucun rapport n'a encore été produit.</p>")
-    waves = sorted(by_wave, key=wave_sort_key)
-    if len(waves) > 1:
-        out.append("<nav>" + "".join(
-            f'<a href="#vague-{html.escape(w)}">{html.escape(wave_label(w).capitalize())}</a>' for w in waves) + "</nav>")
-    for wave in waves:
-        wave_entries = sorted(by_wave[wave], key=lambda e: str(e.get("stem")))
-        folder = Path(str(wave_entries[0].get("wave_folder", wave)))
+    keys = sorted(by_wave, key=lambda k: (wave_sort_key(str(by_wave[k][0].get("wave"))), k))
+
+    def heading(key: str) -> str:
+        wave = str(by_wave[key][0].get("wave"))
+        weighted = " — pondéré (calage sur data/population.yaml)" if key.endswith(WEIGHTED_SUFFIX) else ""
+        return wave_label(wave).capitalize() + weighted
+
+    if len(keys) > 1:
+        out.append("<nav>" + "".join(f'<a href="#{html.escape(k)}">{html.escape(heading(k))}</a>' for k in keys) + "</nav>")
+    for key in keys:
+        wave_entries = sorted(by_wave[key], key=lambda e: str(e.get("stem")))
+        wave = str(wave_entries[0].get("wave"))
+        folder = Path(key)
         base = folder.as_posix()
         wave_dir = output_root / folder
-        out.append(f'<h2 id="vague-{html.escape(wave)}">{html.escape(wave_label(wave).capitalize())}</h2>')
+        out.append(f'<h2 id="{html.escape(key)}">{html.escape(heading(key))}</h2>')
         repro = reproduction_summary(wave_dir)
         if repro is not None:
             out.append(f'<p class="repro">{html.escape(repro.sentence())}</p>')
@@ -177,15 +183,17 @@ def write_workbooks(output_root: Path) -> list[Path]:
     written = []
     by_wave: dict[str, list[dict[str, Any]]] = {}
     for e in manifest.iter_all(output_root):
-        by_wave.setdefault(str(e.get("wave")), []).append(e)
-    for wave, entries in by_wave.items():
-        wave_dir = output_root / str(entries[0].get("wave_folder", wave))
+        by_wave.setdefault(str(e.get("wave_folder", e.get("wave"))), []).append(e)
+    for folder, entries in by_wave.items():
+        wave = str(entries[0].get("wave"))
+        wave_dir = output_root / folder
         book = wave_dir / workbook_name(wave_dir)
         sources = list((wave_dir / "tables").rglob("*.csv")) + list((wave_dir / "tables").rglob("*.json"))
         if not sources or (book.is_file() and book.stat().st_mtime >= max(p.stat().st_mtime for p in sources)):
             continue
         path = wave_workbook(wave_dir, synthetic=any(e.get("synthetic") for e in entries),
-                             produced=dt.datetime.now(dt.timezone.utc), label=wave_label(wave))
+                             produced=dt.datetime.now(dt.timezone.utc),
+                             label=wave_label(wave) + (", pondéré" if folder.endswith(WEIGHTED_SUFFIX) else ""))
         if path is not None:
             written.append(path)
     return written

@@ -9,6 +9,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 NOTEBOOK_PATTERN = re.compile(r"^(\d{2})_[\w-]+\.ipynb$")
 ALL_WAVES = "all"
+#: Folder suffix of weighted reports (``cnfs render --weighting raking``): outputs/wave-1-pondere/, …
+WEIGHTED_SUFFIX = "-pondere"
 
 WavesFn = Callable[[Path | None], list[str]]
 
@@ -39,6 +41,7 @@ class Job:
     synthetic: bool
     key: str = ""
     components: dict[str, str] = field(default_factory=dict)
+    folder: str = ""  # output folder name when not the wave's own (weighted reports)
 
     @property
     def label(self) -> str:
@@ -48,7 +51,7 @@ class Job:
     @property
     def ident(self) -> str:
         """Stable identifier, used for manifests and staging folders."""
-        return f"{wave_folder(self.wave)}/{self.notebook.stem}"
+        return f"{self.folder or wave_folder(self.wave)}/{self.notebook.stem}"
 
     def to_payload(self) -> dict[str, Any]:
         """Plain-data description sent to a worker process."""
@@ -155,18 +158,23 @@ def build_jobs(
     output_root: Path,
     data_file: Path,
     requested_data: Path | None,
+    weighting: str = "none",
 ) -> list[Job]:
     """One job per notebook and wave; wave-independent notebooks only for 'all', with ``output_dir`` only."""
     synthetic = is_synthetic(data_file, requested_data)
     jobs: list[Job] = []
     for nb in notebooks:
         for wave in waves:
-            if nb.wave_independent and wave != ALL_WAVES:
+            if nb.wave_independent and (wave != ALL_WAVES or weighting != "none"):
                 continue
-            wave_dir = (output_root / wave_folder(wave)).resolve()
+            folder = wave_folder(wave) + ("" if weighting == "none" else WEIGHTED_SUFFIX)
+            wave_dir = (output_root / folder).resolve()
             params: dict[str, Any] = {"output_dir": str(wave_dir)}
             if not nb.wave_independent:  # a wave-independent notebook never gets the survey file
                 params = {"wave": wave, "data_path": None if requested_data is None else str(data_file), **params}
-            jobs.append(Job(nb, wave, params, wave_dir, data_file, synthetic))
+                if weighting != "none":  # weighted reports (issue 10); unweighted parameters stay as they were
+                    params["weighting"] = weighting
+            jobs.append(Job(nb, wave, params, wave_dir, data_file, synthetic,
+                            folder=folder if weighting != "none" else ""))
     return jobs
 

@@ -65,6 +65,7 @@ class RenderOptions:
     timeout: float | None = None
     dry_run: bool = False
     progress: bool | None = None
+    weighting: str = "none"  # "raking": weighted reports in outputs/<wave>-pondere/
     shared_inputs: Mapping[str, Path] | None = None
     package_versions: Mapping[str, str] | None = None
     min_count: int | None = None  # disclosure threshold injected into the notebooks (None: the codebook's)
@@ -196,7 +197,7 @@ def plan(
     waves = _waves_for(data_file, data_digest, shared.get("input:lib", ""), cache, available_waves or _default_waves)
     notebooks = select_notebooks(discover_notebooks(notebooks_dir), options.notebooks)
     chosen = select_waves(all_waves(waves), options.waves)
-    jobs = build_jobs(notebooks, chosen, output_root, data_file, requested)
+    jobs = build_jobs(notebooks, chosen, output_root, data_file, requested, options.weighting)
     if options.min_count is not None:
         for job in jobs:
             job.parameters["min_count"] = int(options.min_count)
@@ -248,7 +249,7 @@ def _publish(job: Job, result: dict[str, Any], output_root: Path) -> Outcome:
         "stem": stem,
         "notebook": str(job.notebook.path),
         "wave": job.wave,
-        "wave_folder": wave_folder(job.wave),
+        "wave_folder": job.folder or wave_folder(job.wave),
         "synthetic": job.synthetic,
         "data_file": str(job.data_file),
     }
