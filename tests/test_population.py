@@ -118,3 +118,16 @@ def test_cli_estimate_scale_one_row(twin_path):
     code, out = _run(["estimate", "interest_mixed", "--weighting", "raking"])
     t = pd.read_csv(io.StringIO(out))
     assert code == 0 and list(t["option"]) == ["mean"] and 1 <= t["estimate"].iloc[0] <= 10
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["estimate", "nope"], "nope"),
+    (["estimate", "main_place_other"], "réponse libre"),
+    (["weights", "--wave", "3", "--margins"], "wave '3'"),
+    (["weights", "--population", "/nonexistent/population.yaml", "--margins"], "population file not found"),
+])
+def test_cli_user_errors_are_one_line_with_status_2(argv, words, twin_path, capsys):
+    code = main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and "Traceback" not in "\n".join(err)
+    assert words in err[-1] and err[-1].startswith(f"cnfs {argv[0]} : ")

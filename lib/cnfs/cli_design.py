@@ -10,6 +10,23 @@ import sys
 from pathlib import Path
 
 
+USER_ERROR = 2
+
+
+def _user_errors(command: str):
+    """Turn bad input (data, wave, population file, question id) into one French line on stderr, exit status 2."""
+    def wrap(func):
+        def run(args: argparse.Namespace) -> int:
+            try:
+                return func(args)
+            except (ValueError, KeyError, FileNotFoundError) as e:
+                text = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+                print(f"cnfs {command} : {text}", file=sys.stderr)
+                return USER_ERROR
+        return run
+    return wrap
+
+
 def _load(args: argparse.Namespace):
     from cnfs.loader import load_survey
     from cnfs.population import load_population
@@ -21,6 +38,7 @@ def _load(args: argparse.Namespace):
     return survey, population
 
 
+@_user_errors("weights")
 def _weights(args: argparse.Namespace) -> int:
     from cnfs.population import margin_totals
     from cnfs.atomic import write_text as atomic_write_text
@@ -47,6 +65,7 @@ def _weights(args: argparse.Namespace) -> int:
     return 0
 
 
+@_user_errors("estimate")
 def _estimate(args: argparse.Namespace) -> int:
     from cnfs.design import estimate, make_design
 
@@ -54,6 +73,8 @@ def _estimate(args: argparse.Namespace) -> int:
     df, codebook = survey.data, survey.codebook
     if args.question not in codebook:
         raise KeyError(f"{args.question!r} n'est pas une question du codebook")
+    if codebook[args.question].type == "text":
+        raise ValueError(f"{args.question!r} est une question à réponse libre : pas d'estimation")
     design = make_design(df, codebook, weighting=args.weighting, fpc=args.fpc, population=population, wave=args.wave)
     table = estimate(df, codebook, args.question, design, level=args.level)
     sys.stdout.write(table.to_csv(index=False, lineterminator="\n"))

@@ -466,21 +466,29 @@ class Report:
                                 "Part": (100 * counts / counts.sum()).map(lambda x: fmt_pct(x, 1))})
         summary.index = [magnitude(v) for v in summary.index]
         sig = int(tests["significant"].sum())
-        worst = tests.loc[tests["effect_size"].abs().idxmax()]
-        what = worst["label"] if isinstance(worst["label"], str) else worst["question_label"]
         notes = [
             f"{len(tests)} comparaisons (une par question, une par option pour les choix multiples), "
-            f"{sig} significative(s) au seuil de 5{NARROW_NBSP}% après correction de Benjamini-Hochberg. "
-            "Taille d'effet : V de Cramér (choix) ou d de Cohen (échelles), chacun sur son propre axe.",
-            f"Plus grand écart : « {what} » ({effect_text(worst['effect'], worst['effect_size'], 3)}, "
-            f"{magnitude(worst['verdict']).lower()}).",
+            f"{sig} significative(s) au seuil de 5{NARROW_NBSP}% après correction de Benjamini-Hochberg ({comp.family}). "
+            "Taille d'effet : V de Cramér pour les choix (seuils selon la taille du tableau), corrélation bisériale "
+            "des rangs pour les échelles et les modalités ordonnées (test de tendance entre vagues), d de Cohen pour "
+            "les nombres ; chaque mesure a son échelle et son axe, les plus grands écarts sont donnés mesure par mesure.",
         ]
+        for effect, part in tests.dropna(subset=["effect_size"]).groupby("effect", sort=False):
+            worst = part.loc[part["effect_size"].abs().idxmax()]
+            what = worst["label"] if isinstance(worst["label"], str) else worst["question_label"]
+            notes.append(f"Plus grand écart ({label(effect)}) : « {what} » ({effect_text(effect, worst['effect_size'], 3)}, "
+                         f"{magnitude(worst['verdict']).lower()}).")
         return Result(title, tests, summary, "", png, notes)
 
     def wave_differences(self, top: int = 10) -> Result:
         """The largest wave differences, to read beside the homogeneity summary."""
         tests = self._wave_comparison().tests
-        largest = tests.reindex(tests["effect_size"].abs().sort_values(ascending=False).index).head(top)
+        # effect sizes of different metrics are not on one scale: rank by verdict, then by adjusted p
+        from cnfs.contrasts import VERDICTS
+
+        severity = tests["verdict"].map({v: i for i, v in enumerate(VERDICTS)}).fillna(-1)
+        order = pd.DataFrame({"s": -severity, "p": tests["p_adjusted"].fillna(1.0)}).sort_values(["s", "p"], kind="stable").index
+        largest = tests.reindex(order).head(top)
         return Result(f"Les {top} plus grands écarts entre vagues", largest, _format_tests(largest))
 
     # ------------------------------------------------------------ reproduction (notebook 09)

@@ -10,6 +10,7 @@ usual way, as ``python -m ipykernel_launcher``.
 from __future__ import annotations
 
 import ctypes
+import faulthandler
 import importlib
 import json
 import os
@@ -64,7 +65,13 @@ def warm_up() -> None:
 
     matplotlib is imported with the backend ipykernel gives every kernel (MPLBACKEND, unless the user
     set one), resolved lazily as in a fresh kernel; nothing here starts a thread or a zmq context.
+    CNFS_RENDER_WARM (comma-separated modules) replaces the list, for quick tests; ipykernel stays.
     """
+    chosen = os.environ.get("CNFS_RENDER_WARM")
+    if chosen is not None:
+        for name in [*filter(None, (n.strip() for n in chosen.split(","))), "ipykernel.kernelapp"]:
+            importlib.import_module(name)
+        return
     if "matplotlib" not in sys.modules:
         previous = os.environ.get("MPLBACKEND")
         os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
@@ -168,6 +175,7 @@ def _kernel_child(control_fd: int, parent: int) -> None:  # pragma: no cover - f
         signal.signal(signal.SIGINT, signal.default_int_handler)
         for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
             signal.signal(signum, signal.SIG_DFL)
+        faulthandler.disable()  # inherited from a parent that enabled it (pytest): a fresh kernel has none
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):  # kernel logs would interleave with the progress bar; outputs go over zmq
             os.dup2(null, fd)

@@ -287,7 +287,7 @@ def _publish(job: Job, result: dict[str, Any], output_root: Path) -> Outcome:
     with _no_interrupt():
         try:
             job.wave_dir.mkdir(parents=True, exist_ok=True)
-            if produced.exists():
+            if _whole_notebook(produced):  # a notebook cut short by a full disk is not worth keeping
                 os.replace(produced, failed_nb)
             manifest.save(output_root, job.ident, entry)
         except OSError:  # full disk or read-only folder: the previous manifest and report stay as they were
@@ -295,6 +295,14 @@ def _publish(job: Job, result: dict[str, Any], output_root: Path) -> Outcome:
     shutil.rmtree(stage, ignore_errors=True)
     return Outcome(job, "failed", result.get("duration", 0.0), error=result.get("error"),
                    failed_notebook=failed_nb if failed_nb.exists() else None)
+
+
+def _whole_notebook(path: Path) -> bool:
+    """Whether a file is a complete notebook (JSON with cells), not one cut short."""
+    try:
+        return "cells" in json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
 
 
 def _io_failure(result: dict[str, Any], exc: OSError) -> dict[str, Any]:
