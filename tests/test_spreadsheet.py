@@ -92,3 +92,6 @@ def test_wave_workbook_from_a_folder(tmp_path):
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["Couverture", "Sommaire", "Notes", "Tableau_1"]
     assert wave_workbook(tmp_path / "vide", synthetic=False) is None
+    (tmp_path / "entete" / "tables").mkdir(parents=True)
+    (tmp_path / "entete" / "tables" / "x.csv").write_text("half\n")  # a header and no row: nothing to publish
+    assert wave_workbook(tmp_path / "entete", synthetic=False) is None

@@ -90,6 +90,7 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], cover: CoverI
     target.parent.mkdir(parents=True, exist_ok=True)
     notes: dict[str, str] = {}  # note text -> reference
     sheets = {}
+    tables = [t for t in tables if not t.data.empty and t.data.notna().any().any()]  # a table says something
     for i, t in enumerate(tables, start=1):
         refs = []
         for text in dict.fromkeys(t.notes):
@@ -173,6 +174,7 @@ def wave_workbook(wave_dir: str | Path, *, synthetic: bool, produced: Any = None
     from cnfs.provenance import SYNTHETIC_WARNING
 
     tables = read_tables(wave_dir)
+    tables = [t for t in tables if not t.data.empty and t.data.notna().any().any()]
     if not tables:
         return None
     cover = CoverInfo(

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import html
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -191,9 +192,13 @@ def write_workbooks(output_root: Path) -> list[Path]:
         sources = list((wave_dir / "tables").rglob("*.csv")) + list((wave_dir / "tables").rglob("*.json"))
         if not sources or (book.is_file() and book.stat().st_mtime >= max(p.stat().st_mtime for p in sources)):
             continue
-        path = wave_workbook(wave_dir, synthetic=any(e.get("synthetic") for e in entries),
-                             produced=dt.datetime.now(dt.timezone.utc),
-                             label=wave_label(wave) + (", pondéré" if folder.endswith(WEIGHTED_SUFFIX) else ""))
+        try:
+            path = wave_workbook(wave_dir, synthetic=any(e.get("synthetic") for e in entries),
+                                 produced=dt.datetime.now(dt.timezone.utc),
+                                 label=wave_label(wave) + (", pondéré" if folder.endswith(WEIGHTED_SUFFIX) else ""))
+        except (ValueError, OSError) as exc:  # a table the spreadsheet cannot hold must not stop the index
+            print(f"cnfs render : classeur de {folder}/ non écrit ({type(exc).__name__} : {exc})".strip(), file=sys.stderr)
+            continue
         if path is not None:
             written.append(path)
     return written
