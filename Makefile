@@ -38,6 +38,7 @@ report: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_render.py
+	$(BIN)/python bench/bench_tabbook.py
 
 synth: $(STAMP)
 	$(BIN)/cnfs synth

@@ -29,7 +29,7 @@ def _code(nb):
 
 def test_numbered_notebooks_exist():
     names = [p.name[:2] for p in NOTEBOOKS]
-    assert names == ["01", "02", "03", "04", "05", "06", "07", "08", "09"]
+    assert names == ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -135,6 +135,12 @@ def build_index(output_root: Path, rows: Iterable[dict[str, Any]] | None = None)
         base = folder.as_posix()
         wave_dir = output_root / folder
         out.append(f'<h2 id="{html.escape(key)}">{html.escape(heading(key))}</h2>')
+        from cnfs.tabbook import tabbook_files
+
+        books = tabbook_files(wave_dir)
+        if books:
+            out.append("<p>Tableaux croisés (toutes les questions selon les variables de ventilation) : " + " · ".join(
+                f'<a href="{html.escape(base)}/{html.escape(p.name)}">{html.escape(label)}</a>' for label, p in books) + "</p>")
         repro = reproduction_summary(wave_dir)
         if repro is not None:
             out.append(f'<p class="repro">{html.escape(repro.sentence())}</p>')

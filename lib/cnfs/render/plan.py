@@ -99,6 +99,8 @@ def discover_notebooks(notebooks_dir: Path) -> list[Notebook]:
         except ValueError:
             meta = {}
         independent = bool(meta.get("cnfs", {}).get("wave_independent", False))
+        if meta.get("cnfs", {}).get("render", True) is False:  # interactive (the explorer): not a report
+            continue
         found.append(Notebook(path=path.resolve(), number=m.group(1), wave_independent=independent))
     return found
 

@@ -69,6 +69,7 @@ class RenderOptions:
     shared_inputs: Mapping[str, Path] | None = None
     package_versions: Mapping[str, str] | None = None
     min_count: int | None = None  # disclosure threshold injected into the notebooks (None: the codebook's)
+    tabbook: bool = True  # tab book (cnfs.tabbook) per wave folder, on the project's data
 
 
 def _default_waves(path: Path | None) -> list[str]:
@@ -498,6 +499,10 @@ def render(
                     for o in _execute(to_run, options, output_root, stream):
                         o.reasons = outcomes[o.job.ident].reasons
                         outcomes[o.job.ident] = o
+                if options.tabbook and resolve_data_path is None:
+                    from cnfs.tabbook import render_tabbooks
+
+                    code = code if render_tabbooks(jobs, {j.ident for j in to_run}, stream) else EXIT_FAILED
             except KeyboardInterrupt as exc:
                 code = exit_status(exc)
             finally:

@@ -1,0 +1,694 @@
+"""Tab book: every question of the codebook crossed with the banner variables (data/banners.yaml).
+
+One tidy row per question × option (or mean) × banner column: the column percentage (of those asked
+the question in that column; multi-select options are a percent of respondents asked) or the mean,
+the column's base (unweighted n, sum of weights and Kish effective base when weighted), and the
+significance letters: a cell carries the letter of every other column of the same banner variable
+it is significantly higher than, at 95 %, after a Holm correction over the pairs of columns of that
+banner for that row. Tests (stated in ``TEST_NOTES``):
+
+- percentages: two-sample z test of proportions with the pooled proportion, on the effective bases
+  (unweighted: exactly ``statsmodels.stats.proportion.proportions_ztest``);
+- 1–10 and 0–100 scales, and the distribution of an ordered single choice: rank-based, Mann–Whitney
+  U (``scipy.stats.mannwhitneyu``, two-sided, asymptotic with tie correction); weighted: z test of the
+  weighted mean ridits (weighted mid-ranks) on the effective bases;
+- plain numbers (age, counts): Welch t test (weighted: weighted means and variances, effective bases).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+from string import ascii_uppercase
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import stats
+
+from cnfs import paths
+from cnfs.codebook import Codebook, Question
+
+BANNERS_FILE: Path = paths.DATA / "banners.yaml"
+TAB_TYPES = ("single", "multi", "scale10", "slider100", "number")
+ORDINAL_TYPES = ("scale10", "slider100")
+TOTAL_ID = "total"
+TOTAL_LABEL = "Ensemble"
+ALPHA = 0.05
+CORRECTION = "holm"
+
+#: French labels of the tests (the tidy table keeps the codes).
+TEST_LABELS = {
+    "z_prop": "test z de comparaison de proportions",
+    "mannwhitney": "test de Mann-Whitney",
+    "ridit_z": "test z des ridits pondérés (rangs)",
+    "welch_t": "test t de Welch",
+}
+TEST_NOTES = [
+    "Lettres de significativité : une cellule porte la lettre de chaque autre colonne de la même variable "
+    "de ventilation dont elle est significativement plus élevée au seuil de 5 %, tests bilatéraux deux à deux.",
+    "Correction pour comparaisons multiples : Holm, sur l'ensemble des paires de colonnes d'une variable de "
+    "ventilation pour une même ligne du tableau.",
+    "Pourcentages : test z de comparaison de deux proportions (proportion commune), sur les bases effectives "
+    "quand les données sont pondérées.",
+    "Échelles de 1 à 10, curseurs de 0 à 100 et distribution des questions à modalités ordonnées : test de rang "
+    "de Mann-Whitney ; pondéré, test z des ridits moyens pondérés sur les bases effectives.",
+    "Nombres (âge, nombre de sites, parts de temps) : test t de Welch ; pondéré, moyennes et variances pondérées "
+    "sur les bases effectives.",
+    "Base : répondants à qui la question a été posée, dans la colonne ; choix multiples : part des répondants "
+    "(le total dépasse 100 %). Base effective (Kish) : (Σw)² / Σw².",
+]
+
+COLUMNS = [
+    "question", "question_label", "wording", "type", "stat", "option", "label", "banner", "banner_label",
+    "column", "letter", "value", "count", "base_n", "base_weighted", "base_effective", "sig", "test",
+    "weighting", "base",
+]
+
+
+# -- banner variables ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Banner:
+    """One breakdown: a single-choice question (optionally regrouped) or a derived variable."""
+
+    id: str
+    label: str
+    question: str | None = None
+    derived: str | None = None
+    groups: Mapping[str, Sequence[str]] | None = field(default=None, hash=False)
+
+
+def _wave(df: pd.DataFrame, codebook: Codebook) -> pd.Series:
+    w = df[codebook.wave_column].astype("string")
+    waves = [x for x in codebook.waves if x in set(w.dropna())] + sorted(set(w.dropna()) - set(codebook.waves))
+    labels = {x: f"Vague {x}" for x in waves}
+    return pd.Series(pd.Categorical(w.map(labels), categories=list(labels.values()), ordered=True), index=df.index)
+
+
+def _site_mode(df: pd.DataFrame, codebook: Codebook) -> pd.Series:
+    from cnfs.subgroups import site_mode
+
+    return site_mode(df)
+
+
+#: Derived banner variables by name: a function of (data, codebook) giving an aligned Categorical.
+DERIVED: dict[str, Callable[[pd.DataFrame, Codebook], pd.Series]] = {"wave": _wave, "site_mode": _site_mode}
+
+
+def parse_banners(doc: Any, codebook: Codebook, where: str = "banners") -> list[Banner]:
+    """Banners from the parsed YAML, checked against the codebook; every problem named at once."""
+    problems: list[str] = []
+    raw = (doc or {}).get("banners") if isinstance(doc, dict) else None
+    if not isinstance(raw, list) or not raw:
+        raise ValueError(f"{where}: expected a non-empty list under 'banners'")
+    out: list[Banner] = []
+    for i, b in enumerate(raw, 1):
+        at = f"{where}: banner {i} ({b.get('id') if isinstance(b, dict) else b!r})"
+        if not isinstance(b, dict) or not b.get("id") or not b.get("label"):
+            problems.append(f"{at}: expected a mapping with 'id' and 'label'")
+            continue
+        q, d = b.get("question"), b.get("derived")
+        if bool(q) == bool(d):
+            problems.append(f"{at}: give exactly one of 'question' or 'derived'")
+            continue
+        if q:
+            if q not in codebook:
+                problems.append(f"{at}: question {q!r} is not in the codebook")
+                continue
+            if codebook[q].type != "single":
+                problems.append(f"{at}: question {q!r} is {codebook[q].type}; a banner needs a single-choice question")
+                continue
+            for codes in (b.get("groups") or {}).values():
+                bad = [c for c in codes if c not in codebook[q].codes]
+                if bad:
+                    problems.append(f"{at}: groups use codes {bad} that are not options of {q!r}")
+        elif d not in DERIVED:
+            problems.append(f"{at}: derived variable {d!r} unknown; known: {sorted(DERIVED)}")
+            continue
+        out.append(Banner(str(b["id"]), str(b["label"]), q, d, b.get("groups")))
+    ids = [b.id for b in out]
+    if len(set(ids)) != len(ids) or TOTAL_ID in ids:
+        problems.append(f"{where}: banner ids must be unique and not {TOTAL_ID!r}: {ids}")
+    if problems:
+        raise ValueError("\n".join(problems))
+    return out
+
+
+def load_banners(codebook: Codebook, path: str | Path | None = None) -> list[Banner]:
+    """The banner variables of ``data/banners.yaml`` (or ``path``)."""
+    p = Path(path) if path else BANNERS_FILE
+    with open(p, encoding="utf-8") as f:
+        doc = yaml.safe_load(f)
+    return parse_banners(doc, codebook, str(p))
+
+
+def banner_series(df: pd.DataFrame, codebook: Codebook, banner: Banner) -> pd.Series:
+    """The banner's values as an ordered Categorical of French labels, aligned on ``df`` (NA = no column)."""
+    if banner.derived:
+        s = DERIVED[banner.derived](df, codebook)
+    elif banner.groups:
+        from cnfs.subgroups import group_options
+
+        s = group_options(df, codebook, banner.question, banner.groups)  # type: ignore[arg-type]
+    else:
+        from cnfs.scoring import option_codes
+
+        q = codebook[banner.question]  # type: ignore[index]
+        labels = [o.label for o in q.options]
+        s = pd.Series(pd.Categorical(option_codes(df, q).map({o.code: o.label for o in q.options}),
+                                     categories=labels, ordered=True), index=df.index)
+    return s.rename(banner.id)
+
+
+def tab_questions(codebook: Codebook) -> list[Question]:
+    """Every question a tab book crosses: single, multi-select, scale and number (not free text)."""
+    return [q for q in codebook.questions.values() if q.type in TAB_TYPES]
+
+
+def letters(n: int) -> list[str]:
+    """Column letters A, B, … Z, AA, AB, …"""
+    out = []
+    for i in range(n):
+        s, k = "", i
+        while True:
+            s = ascii_uppercase[k % 26] + s
+            k = k // 26 - 1
+            if k < 0:
+                break
+        out.append(s)
+    return out
+
+
+# -- pairwise tests --------------------------------------------------------------------------------
+def _z_props(p: np.ndarray, neff: np.ndarray, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two-sided p-values and signs (a − b) of the pooled z test between columns a and b, for every row of p."""
+    pa, pb, na, nb = p[:, a], p[:, b], neff[a], neff[b]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pool = (na * pa + nb * pb) / (na + nb)
+        se = np.sqrt(pool * (1 - pool) * (1 / na + 1 / nb))
+        z = (pa - pb) / se
+    pv = np.where(se > 0, 2 * stats.norm.sf(np.abs(z)), np.nan)
+    return pv, np.sign(pa - pb)
+
+
+def _wstats(x: np.ndarray, w: np.ndarray) -> tuple[float, float, float]:
+    """Weighted mean, variance (ddof on the effective n: the sample variance when w = 1) and Kish n."""
+    sw = w.sum()
+    m = float((w * x).sum() / sw)
+    neff = float(sw ** 2 / (w ** 2).sum())
+    var = float((w * (x - m) ** 2).sum() / sw) * neff / (neff - 1) if neff > 1 else float("nan")
+    return m, var, neff
+
+
+def _welch(xa: np.ndarray, wa: np.ndarray, xb: np.ndarray, wb: np.ndarray) -> tuple[float, float]:
+    """Welch t test (weighted means and variances, effective bases): p-value and sign of mean(a) − mean(b)."""
+    ma, va, na = _wstats(xa, wa)
+    mb, vb, nb = _wstats(xb, wb)
+    sa, sb = va / na, vb / nb
+    se2 = sa + sb
+    if not se2 > 0:
+        return float("nan"), float(np.sign(ma - mb))
+    dof = se2 ** 2 / (sa ** 2 / (na - 1) + sb ** 2 / (nb - 1))
+    t = (ma - mb) / np.sqrt(se2)
+    return float(2 * stats.t.sf(abs(t), dof)), float(np.sign(ma - mb))
+
+
+def _ridits(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted mid-rank of each value in the pooled sample, scaled to 0–1 (ridit)."""
+    values, inverse = np.unique(x, return_inverse=True)
+    at = np.bincount(inverse, weights=w, minlength=len(values))
+    below = np.cumsum(at) - at
+    return ((below + at / 2) / w.sum())[inverse]
+
+
+def _rank_test(xa: np.ndarray, wa: np.ndarray, xb: np.ndarray, wb: np.ndarray, weighted: bool) -> tuple[float, float]:
+    """Rank-based comparison: Mann–Whitney U unweighted; z test of weighted mean ridits when weighted."""
+    if len(xa) < 1 or len(xb) < 1:
+        return float("nan"), 0.0
+    if not weighted:
+        res = stats.mannwhitneyu(xa, xb, alternative="two-sided", method="asymptotic")
+        u = float(res.statistic)
+        return float(res.pvalue), float(np.sign(u - len(xa) * len(xb) / 2))
+    r = _ridits(np.concatenate([xa, xb]), np.concatenate([wa, wb]))
+    ra, rb = r[: len(xa)], r[len(xa):]
+    ma, va, na = _wstats(ra, wa)
+    mb, vb, nb = _wstats(rb, wb)
+    se = np.sqrt(va / na + vb / nb)
+    if not se > 0:
+        return float("nan"), float(np.sign(ma - mb))
+    return float(2 * stats.norm.sf(abs((ma - mb) / se))), float(np.sign(ma - mb))
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm step-down adjusted p-values (as statsmodels' ``multipletests(method="holm")``, without its per-call gc)."""
+    p = np.asarray(p, dtype=float)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    out = np.empty(m)
+    out[order] = adj
+    return out
+
+
+def _letters_from(pvals: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]], k: int, n_rows: int,
+                  cols: list[str], alpha: float) -> list[list[str]]:
+    """Holm-adjust each row's pairwise p-values and give each cell the letters of the columns it beats."""
+    out = [["" for _ in range(k)] for _ in range(n_rows)]
+    pairs = list(pvals)
+    if not pairs:
+        return out
+    P = np.column_stack([np.atleast_1d(pvals[pr][0]) for pr in pairs])
+    S = np.column_stack([np.atleast_1d(pvals[pr][1]) for pr in pairs])
+    for r in range(n_rows):
+        ok = ~np.isnan(P[r])
+        if not ok.any():
+            continue
+        adj = np.full(len(pairs), np.nan)
+        adj[ok] = holm(P[r, ok])
+        for j, (a, b) in enumerate(pairs):
+            if adj[j] < alpha:
+                winner, loser = (a, b) if S[r, j] > 0 else (b, a)
+                if S[r, j] != 0:
+                    out[r][winner] += cols[loser]
+    for r in range(n_rows):  # letters in column order
+        out[r] = ["".join(sorted(s, key=cols.index)) if len(cols[0]) == 1 else s for s in out[r]]
+    return out
+
+
+# -- one question × one banner ---------------------------------------------------------------------
+def _indicators(df: pd.DataFrame, q: Question, asked: np.ndarray) -> tuple[list[str], list[str], np.ndarray]:
+    """(option codes, labels, 0/1 matrix over the rows asked) of a single or multi-select question."""
+    if q.type == "multi":
+        Y = df.loc[asked, q.columns].astype(bool).to_numpy(dtype=float)
+    else:
+        from cnfs.scoring import option_codes
+
+        codes = option_codes(df.loc[asked], q).to_numpy(dtype=object)
+        Y = np.column_stack([(codes == o.code) for o in q.options]).astype(float)
+    return q.codes, [o.label for o in q.options], Y
+
+
+def _cross(q: Question, Y: np.ndarray | None, x: np.ndarray | None, w: np.ndarray, g: np.ndarray,
+           cols: list[str], weighted: bool, alpha: float, test_letters: bool) -> list[dict]:
+    """Rows of one question for one banner: per column value, counts, bases and letters."""
+    k = len(cols)
+    G = np.zeros((len(g), k))
+    ok = g >= 0
+    G[np.flatnonzero(ok), g[ok]] = 1.0
+    base_n = G.sum(axis=0)
+    W = G.T @ w
+    W2 = G.T @ (w ** 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        neff = np.where(W2 > 0, W ** 2 / W2, 0.0)
+    letter_of = letters(k)
+    rows: list[dict] = []
+    common = lambda c: {"column": cols[c], "letter": letter_of[c] if test_letters else "", "base_n": int(base_n[c]),  # noqa: E731
+                        "base_weighted": float(W[c]), "base_effective": float(neff[c])}
+    pairs = [(a, b) for a, b in combinations(range(k), 2) if base_n[a] > 0 and base_n[b] > 0] if test_letters else []
+    if Y is not None:
+        counts = G.T @ Y
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pct = 100 * (G.T @ (w[:, None] * Y)) / W[:, None]
+        pv = {pr: _z_props(pct.T / 100, neff, *pr) for pr in pairs}
+        sig = _letters_from(pv, k, Y.shape[1], letter_of, alpha)
+        for j, (code, label) in enumerate(zip(q.codes, [o.label for o in q.options])):
+            for c in range(k):
+                rows.append({"stat": "percent", "option": code, "label": label, **common(c),
+                             "value": float(pct[c, j]), "count": int(counts[c, j]), "sig": sig[j][c], "test": "z_prop"})
+        if q.type == "single" and q.ordered:
+            pos = Y @ np.arange(1, Y.shape[1] + 1)
+            rows += _numeric_rows(pos, w, g, k, pairs, common, letter_of, weighted, alpha, "rank",
+                                  "Position moyenne (test de rang)", rank=True)
+    else:
+        rank = q.type in ORDINAL_TYPES
+        rows += _numeric_rows(x, w, g, k, pairs, common, letter_of, weighted, alpha, "mean", "Moyenne", rank=rank)
+    return rows
+
+
+def _numeric_rows(x: np.ndarray, w: np.ndarray, g: np.ndarray, k: int, pairs: list, common: Callable,
+                  letter_of: list[str], weighted: bool, alpha: float, option: str, label: str, rank: bool) -> list[dict]:
+    parts = [(x[g == c], w[g == c]) for c in range(k)]
+    pv = {}
+    for a, b in pairs:
+        xa, wa = parts[a]
+        xb, wb = parts[b]
+        p, s = _rank_test(xa, wa, xb, wb, weighted) if rank else _welch(xa, wa, xb, wb)
+        pv[(a, b)] = (np.array([p]), np.array([s]))
+    sig = _letters_from(pv, k, 1, letter_of, alpha)[0]
+    test = ("ridit_z" if weighted else "mannwhitney") if rank else "welch_t"
+    return [{"stat": "mean", "option": option, "label": label, **common(c),
+             "value": float((xc * wc).sum() / wc.sum()) if len(xc) else float("nan"), "count": np.nan,
+             "sig": sig[c], "test": test} for c, (xc, wc) in enumerate(parts)]
+
+
+# -- the tab book ----------------------------------------------------------------------------------
+def _weights(df: pd.DataFrame, weights: str | None, where: str = "data") -> np.ndarray:
+    if weights is None:
+        return np.ones(len(df))
+    if weights not in df.columns:
+        raise KeyError(f"{where}: weights column {weights!r} is not in the data")
+    w = pd.to_numeric(df[weights], errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(~(w > 0) | ~np.isfinite(w))
+    if len(bad):
+        raise ValueError(f"{where}: weights column {weights!r} must be positive and finite; rows {[int(i) + 1 for i in bad[:5]]}")
+    return w
+
+
+def tabbook(
+    df: pd.DataFrame,
+    codebook: Codebook,
+    banners: Sequence[Banner] | None = None,
+    *,
+    weights: str | None = None,
+    questions: Sequence[str] | None = None,
+    alpha: float = ALPHA,
+) -> pd.DataFrame:
+    """Every question (or ``questions``) × the total and each banner variable, as a tidy table (``COLUMNS``).
+
+    ``value`` is a percent (0–100) of those asked in the column (``stat == "percent"``) or a mean
+    (``stat == "mean"``: option "mean", or "rank" for the mean position of an ordered single choice,
+    which carries the rank test). ``count`` is the unweighted number of respondents ticking the option;
+    ``base_n`` the unweighted base, ``base_weighted`` Σw, ``base_effective`` Kish's (Σw)²/Σw² (= base_n
+    unweighted). ``sig`` holds the letters of the columns the cell is significantly higher than.
+    """
+    banners = list(banners) if banners is not None else load_banners(codebook)
+    qs = [codebook[q] for q in questions] if questions is not None else tab_questions(codebook)
+    w_all = _weights(df, weights)
+    weighted = weights is not None
+    from cnfs.scoring import asked as asked_mask
+
+    spec: list[tuple[str, str, np.ndarray, list[str], bool]] = [(TOTAL_ID, TOTAL_LABEL, np.zeros(len(df), dtype=int), [TOTAL_LABEL], False)]
+    for b in banners:
+        s = banner_series(df, codebook, b)
+        cols = [str(c) for c in s.cat.categories]
+        spec.append((b.id, b.label, s.cat.codes.to_numpy(dtype=int), cols, True))
+    rows: list[dict] = []
+    for q in qs:
+        if q.type not in TAB_TYPES:
+            raise TypeError(f"question {q.id!r} is {q.type}: the tab book crosses {TAB_TYPES}")
+        m = asked_mask(df, codebook, q.id).to_numpy()
+        Y = x = None
+        if q.type in ("single", "multi"):
+            Y = _indicators(df, q, m)[2]
+        else:
+            x = pd.to_numeric(df.loc[m, q.id], errors="coerce").to_numpy(dtype=float)
+        w = w_all[m]
+        head = {"question": q.id, "question_label": q.label, "wording": q.wording, "type": q.type,
+                "base": codebook.base_label(q.id)}
+        for bid, blabel, codes, cols, test in spec:
+            for r in _cross(q, Y, x, w, codes[m], cols, weighted, alpha, test and len(cols) > 1):
+                rows.append({**head, "banner": bid, "banner_label": blabel, **r})
+    out = pd.DataFrame(rows)
+    out["weighting"] = weights or "none"
+    out["count"] = out["count"].astype("Int64")
+    return out[COLUMNS]
+
+
+# -- weighting and disclosure control --------------------------------------------------------------
+WEIGHTINGS = ("none", "raking")
+WEIGHT_COLUMN = "poids_calage"
+
+
+def population_available() -> bool:
+    """Whether a population file is there to rake to (then tab books come weighted and unweighted)."""
+    from cnfs.population import POPULATION
+
+    return Path(POPULATION).is_file()
+
+
+def with_raking_weights(df: pd.DataFrame, codebook: Codebook, wave: str, column: str = WEIGHT_COLUMN) -> pd.DataFrame:
+    """A copy of ``df`` with raking weights (``cnfs.design``, to the wave's population margins) as ``column``."""
+    from cnfs.design import make_design
+
+    design = make_design(df, codebook, weighting="raking", wave=wave)
+    return df.assign(**{column: design.weights})
+
+
+def weighting_label(weighting: str, codebook: Codebook | None = None, wave: str = "all") -> str:
+    """French description of the weighting of a tab book."""
+    if weighting == "none":
+        return "sans pondération (comme l'article)"
+    return "pondéré par calage (raking) sur les marges de la population des conseillers (data/population.yaml)"
+
+
+class _FallbackDisclosure:
+    """Primary suppression (counts 1 to k − 1, bases under k) and secondary suppression in sets adding up to their base."""
+
+    @dataclass(frozen=True)
+    class Policy:
+        min_count: int = 10
+        fragile_base: int = 30
+
+        def note(self) -> str:
+            return (f"Secret statistique : les effectifs de 1 à {self.min_count - 1} répondants et les résultats "
+                    f"calculés sur moins de {self.min_count} répondants sont masqués ([c]), ainsi qu'un second "
+                    "effectif lorsque le total permettrait de les retrouver.")
+
+    def policy(self, codebook: Any, min_count: int | None) -> "_FallbackDisclosure.Policy":
+        meta = dict((getattr(codebook, "meta", None) or {}).get("disclosure", {}) or {})
+        return self.Policy(int(min_count if min_count is not None else meta.get("min_count", 10)))
+
+    def suppress(self, t: pd.DataFrame, *, min_count: int, fragile_base: int, count: str, base: str, by: list[str]) -> pd.DataFrame:
+        n = pd.to_numeric(t[base], errors="coerce")
+        c = pd.to_numeric(t[count], errors="coerce")
+        reason = pd.Series("", index=t.index, dtype=object)
+        reason[((n > 0) & (n < min_count)) | ((c > 0) & (c < min_count))] = "primaire"
+        key = t[by].astype(str).agg("|".join, axis=1)
+        nhidden = (reason != "").groupby(key).transform("sum")
+        for _, idx in t[nhidden == 1].groupby(key[nhidden == 1], sort=False).groups.items():
+            cc = c.loc[idx]
+            if cc.notna().all() and n.loc[idx].nunique() == 1 and cc.sum() == n.loc[idx].iloc[0]:
+                hidden = reason.loc[idx] != ""
+                if hidden.sum() == 1 and cc[hidden].iloc[0] > 0:
+                    cand = cc[(~hidden) & (cc > 0)]
+                    if len(cand):
+                        reason.loc[cand.idxmin()] = "secondaire"
+        return t.assign(suppressed=reason != "", suppression=reason, fragile=(n < fragile_base) & (reason == ""))
+
+
+def disclose(tab: pd.DataFrame, min_count: int | None = None, codebook: Codebook | None = None) -> pd.DataFrame:
+    """The tab book under the project's disclosure control (``cnfs.disclosure``), withheld cells blanked.
+
+    Each set of rows of one question, statistic, banner and column is one table for the rule: counts of
+    1 to min_count − 1 and results on fewer than min_count respondents are withheld (value, count, letters),
+    with a second count of a single choice's column when the base would give the first back.
+    """
+    try:
+        from cnfs import disclosure
+    except ImportError:  # until the project's disclosure module lands: the same rule, kept minimal
+        disclosure = _FallbackDisclosure()  # type: ignore[assignment]
+
+    pol = disclosure.policy(codebook, min_count)
+    work = tab.assign(n=tab["base_n"],
+                      percent=tab["value"].where(tab["stat"] == "percent"),
+                      mean=tab["value"].where(tab["stat"] == "mean"))
+    safe = disclosure.suppress(work, min_count=pol.min_count, fragile_base=pol.fragile_base, count="count",
+                               base="n", by=["question", "stat", "banner", "column"])
+    out = tab.copy()
+    hidden = safe["suppressed"].to_numpy(dtype=bool)
+    # the mean position of an ordered choice would narrow down its withheld counts: withheld with them
+    cell = tab["question"] + "|" + tab["banner"] + "|" + tab["column"]
+    any_hidden = pd.Series(hidden, index=tab.index).groupby(cell).transform("any").to_numpy(dtype=bool)
+    hidden = hidden | (any_hidden & (tab["option"] == "rank").to_numpy())
+    reason = safe["suppression"].to_numpy(dtype=object).copy()
+    reason[hidden & (reason == "")] = "secondaire"
+    small = (tab["base_n"] > 0) & (tab["base_n"] < pol.min_count)
+    out["value"] = out["value"].where(~hidden)
+    out["count"] = out["count"].where(~hidden)
+    out["sig"] = out["sig"].where(~hidden, "")
+    for col in ("base_n", "base_weighted", "base_effective"):
+        out[col] = out[col].where(~small)
+    out["base_n"] = out["base_n"].astype("Int64")
+    gone = tab.loc[small, ["question", "banner", "letter"]].drop_duplicates()
+    if len(gone):  # no letter may point at a column too small to be shown
+        drop = gone.groupby(["question", "banner"])["letter"].agg("".join)
+        key = pd.MultiIndex.from_frame(out[["question", "banner"]])
+        strip = pd.Series(drop.reindex(key).fillna("").to_numpy(), index=out.index)
+        out["sig"] = [s if not d else "".join(ch for ch in s if ch not in d) for s, d in zip(out["sig"], strip)]
+    out["suppressed"] = hidden
+    out["suppression"] = reason
+    out["fragile"] = safe["fragile"].to_numpy(dtype=bool)
+    out.attrs["disclosure_note"] = pol.note()
+    return out
+
+
+# -- presentation ----------------------------------------------------------------------------------
+SUPPRESSED_MARK = "[c]"
+
+
+def _cell_text(value: Any, stat: str, sig: str, suppressed: bool) -> str:
+    from cnfs.formatting import fmt_num, fmt_pct
+
+    if suppressed:
+        return SUPPRESSED_MARK
+    text = fmt_pct(value, 1) if stat == "percent" else fmt_num(value, 2)
+    return f"{text} {sig}".strip() if sig else text
+
+
+def column_headers(tab: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """(banner, column) -> header text: "Ensemble", then each column with its letter, "Structure publique (A)"."""
+    heads = tab[["banner", "column", "letter"]].drop_duplicates()
+    return {(b, c): (f"{c} ({l})" if l else c) for b, c, l in heads.itertuples(index=False)}
+
+
+def display_table(tab: pd.DataFrame) -> pd.DataFrame:
+    """French table of one question: rows are options (and the bases), columns (banner, column with its letter)."""
+    from cnfs.formatting import fmt_num
+
+    heads = column_headers(tab)
+    hidden = tab["suppressed"] if "suppressed" in tab else pd.Series(False, index=tab.index)
+    t = tab.assign(header=[(bl, heads[(b, c)]) for b, bl, c in zip(tab["banner"], tab["banner_label"], tab["column"])],
+                   text=[_cell_text(v, s, g, bool(x)) for v, s, g, x in zip(tab["value"], tab["stat"], tab["sig"], hidden)])
+    order = list(dict.fromkeys(t["header"]))
+    rows = list(dict.fromkeys(t["label"]))
+    cells = {(r, h): x for r, h, x in zip(t["label"], t["header"], t["text"])}
+    body = [[cells.get((r, h), "") for h in order] for r in rows]
+    first = t.drop_duplicates("header")
+    n = dict(zip(first["header"], first["base_n"]))
+    neff = dict(zip(first["header"], first["base_effective"]))
+    body.append([fmt_num(n[h]) if pd.notna(n[h]) else SUPPRESSED_MARK for h in order])
+    rows.append("Base (n)")
+    if (tab["weighting"] != "none").any():
+        body.append([fmt_num(neff[h], 1) if pd.notna(neff[h]) else SUPPRESSED_MARK for h in order])
+        rows.append("Base effective (Kish)")
+    wide = pd.DataFrame(body, index=rows, columns=pd.MultiIndex.from_tuples(order))
+    wide.index.name = "Réponse"
+    return wide
+
+
+def sheet_table(tab: pd.DataFrame, banner: str) -> pd.DataFrame:
+    """One banner variable as a publication table: one header row, one row per question × option, numbers as numbers.
+
+    Columns: question id and wording, option, statistic, then for the total and each column of the banner
+    its value, its unweighted base, (its effective base when weighted) and its significance letters.
+    """
+    part = tab[tab["banner"].isin([TOTAL_ID, banner])]
+    heads = column_headers(part)
+    weighted = (part["weighting"] != "none").any()
+    keys = ["question", "question_label", "option", "label", "stat"]
+    out = part[keys].drop_duplicates().reset_index(drop=True)
+    out["stat"] = out["stat"].map({"percent": "Pourcentage", "mean": "Moyenne"})
+    for (b, c), head in heads.items():
+        sub = part[(part["banner"] == b) & (part["column"] == c)].reset_index(drop=True)
+        hidden = sub["suppressed"] if "suppressed" in sub else pd.Series(False, index=sub.index)
+        out[f"{head} : valeur"] = sub["value"].astype(float).round(4).astype(object).where(~hidden, SUPPRESSED_MARK)
+        out[f"{head} : base (n)"] = sub["base_n"].astype(object).where(sub["base_n"].notna() | (sub["base_weighted"] == 0), SUPPRESSED_MARK)
+        if weighted:
+            out[f"{head} : base effective"] = sub["base_effective"].astype(float).round(1)
+        if b != TOTAL_ID:
+            out[f"{head} : lettres"] = sub["sig"]
+    return out.rename(columns={"question": "Question (code)", "question_label": "Question", "option": "Réponse (code)",
+                               "label": "Réponse", "stat": "Statistique"})
+
+
+def write_spreadsheet(tab: pd.DataFrame, path: str | Path, *, title: str, wave: str, weighting: str,
+                      synthetic: bool) -> Path:
+    """The tab book as an .xlsx: cover, contents, notes, then one sheet per banner variable (written atomically)."""
+    from cnfs.tabbook_xlsx import write_workbook
+
+    banners = [b for b in dict.fromkeys(tab["banner"]) if b != TOTAL_ID] or [TOTAL_ID]
+    labels = dict(zip(tab["banner"], tab["banner_label"]))
+    tables = [(labels[b], sheet_table(tab, b)) for b in banners]
+    notes = list(TEST_NOTES) + [weighting_label(weighting)]
+    if "suppressed" in tab:
+        notes.append(str(tab.attrs.get("disclosure_note", "")))
+    return write_workbook(Path(path), title=title, wave=wave, weighting=weighting_label(weighting), synthetic=synthetic,
+                          tables=tables, notes=[n for n in notes if n])
+
+
+# -- a tab book per wave folder --------------------------------------------------------------------
+TABBOOK_STEM = "tableaux_croises"
+
+
+def tabbook_files(wave_dir: Path) -> list[tuple[str, Path]]:
+    """(French label, path) of the tab book files present in a wave folder, for the index."""
+    out = []
+    for weighting, label in (("none", "tableaux croisés"), ("raking", "tableaux croisés pondérés")):
+        stem = TABBOOK_STEM if weighting == "none" else f"{TABBOOK_STEM}_ponderes"
+        for ext in ("html", "xlsx"):
+            p = wave_dir / f"{stem}.{ext}"
+            if p.is_file():
+                out.append((f"{label} ({'page' if ext == 'html' else 'tableur'})", p))
+    return out
+
+
+def html_page(tab: pd.DataFrame, *, title: str, notes: Sequence[str], synthetic: bool) -> str:
+    """A self-contained French HTML page: one table per question, the total and every banner side by side."""
+    import html as h
+
+    from cnfs.provenance import SYNTHETIC_WARNING
+
+    parts = ['<!DOCTYPE html>', '<html lang="fr"><head><meta charset="utf-8">', f"<title>{h.escape(title)}</title>",
+             "<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#1d1d1d}table{border-collapse:collapse;"
+             "margin:.5rem 0 2rem;font-size:.85rem}th,td{padding:.2rem .5rem;border-bottom:1px solid #ddd;text-align:right}"
+             "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.banner{background:#fdecea;"
+             "border:2px solid #b00020;color:#b00020;padding:.6rem;font-weight:600}nav a{margin-right:.6rem}</style>",
+             "</head><body>", f"<h1>{h.escape(title)}</h1>"]
+    if synthetic:
+        parts.append(f'<p class="banner">⚠ {h.escape(SYNTHETIC_WARNING)}</p>')
+    parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{h.escape(n)}</li>" for n in notes if n) + "</ul>")
+    qids = list(dict.fromkeys(tab["question"]))
+    parts.append("<h2>Questions</h2><nav>" + "".join(
+        f'<a href="#{h.escape(q)}">{h.escape(q)}</a>' for q in qids) + "</nav>")
+    for qid, part in tab.groupby("question", sort=False):
+        first = part.iloc[0]
+        parts.append(f'<h3 id="{h.escape(qid)}">{h.escape(str(first["question_label"]))}</h3>')
+        parts.append(f"<p>{h.escape(str(first['wording']))}<br><small>Base : {h.escape(str(first['base']))}</small></p>")
+        parts.append(display_table(part).to_html(border=0, escape=True))
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_wave_tabbook(wave_dir: str | Path, wave: str = "all", data_path: str | None = None,
+                       min_count: int | None = None) -> list[Path]:
+    """Tab book of a wave folder: spreadsheet, HTML page and tidy CSV, unweighted and (population file present) raked.
+
+    Every file is written atomically; disclosure control applies to all of them.
+    """
+    from cnfs.loader import load_survey
+    from cnfs.atomic import write_text as atomic_write_text
+
+    wave_dir = Path(wave_dir)
+    survey = load_survey(data_path, wave)
+    df, codebook = survey
+    banners = load_banners(codebook)
+    written: list[Path] = []
+    weightings = ["none", "raking"] if population_available() else ["none"]
+    for weighting in weightings:
+        data = df if weighting == "none" else with_raking_weights(df, codebook, wave)
+        tab = disclose(tabbook(data, codebook, banners, weights=None if weighting == "none" else WEIGHT_COLUMN),
+                       min_count, codebook)
+        stem = TABBOOK_STEM if weighting == "none" else f"{TABBOOK_STEM}_ponderes"
+        wave_text = "toutes vagues" if wave == "all" else f"vague {wave}"
+        title = f"Tableaux croisés — {wave_text}" + (" — pondérés" if weighting != "none" else "")
+        notes = [weighting_label(weighting), *TEST_NOTES, str(tab.attrs.get("disclosure_note", ""))]
+        written.append(write_spreadsheet(tab, wave_dir / f"{stem}.xlsx", title=title, wave=wave, weighting=weighting,
+                                         synthetic=survey.is_synthetic))
+        page = wave_dir / f"{stem}.html"
+        atomic_write_text(page, html_page(tab, title=title, notes=notes, synthetic=survey.is_synthetic))
+        csv = wave_dir / f"{stem}.csv"
+        atomic_write_text(csv, tab.drop(columns=["wording"]).to_csv(index=False, lineterminator="\n"))
+        written += [page, csv]
+    return written
+
+
+def render_tabbooks(jobs: Sequence[Any], ran: set[str], stream: Any) -> bool:
+    """``cnfs render``'s step: the tab book of every wave folder whose reports ran or that has none; False on failure."""
+    ok = True
+    folders: dict[str, Any] = {}
+    for job in jobs:
+        folders.setdefault(str(job.wave_dir), job)
+    for folder, job in folders.items():
+        wave = job.wave
+        stale = any(j.ident in ran for j in jobs if str(j.wave_dir) == folder)
+        if not stale and (Path(job.wave_dir) / f"{TABBOOK_STEM}.xlsx").is_file():
+            continue
+        try:
+            written = write_wave_tabbook(job.wave_dir, wave, job.parameters.get("data_path"))
+            print(f"Tableaux croisés : {len(written)} fichiers dans {Path(job.wave_dir).name}/", file=stream)
+        except (OSError, ValueError, KeyError, TypeError, ImportError) as e:
+            print(f"Tableaux croisés de {Path(job.wave_dir).name}/ : échec ({type(e).__name__} : {e}) ; "
+                  "les fichiers précédents sont conservés.", file=stream)
+            ok = False
+    return ok

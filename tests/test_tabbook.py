@@ -1,0 +1,278 @@
+"""Tab book: percentages, bases and significance letters recomputed independently (plain pandas counts,
+statsmodels' z test, scipy's Mann-Whitney and Welch tests, Holm by statsmodels) on a small hand-made
+frame; every question of the codebook appears; banner file errors are clear."""
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportions_ztest
+
+from cnfs.codebook import parse_codebook
+from cnfs.tabbook import Banner, load_banners, parse_banners, tab_questions, tabbook
+
+DOC = {
+    "meta": {"waves": ["1", "2"]},
+    "sections": {1: "S"},
+    "questions": [
+        {"id": "grp", "section": 1, "type": "single", "wording": "Groupe ?", "short": "Groupe",
+         "options": [{"code": "a", "label": "Groupe A"}, {"code": "b", "label": "Groupe B"}, {"code": "c", "label": "Groupe C"}]},
+        {"id": "yn", "section": 1, "type": "single", "wording": "Oui ou non ?", "short": "Oui/non",
+         "options": [{"code": "oui", "label": "Oui"}, {"code": "non", "label": "Non"}]},
+        {"id": "lvl", "section": 1, "type": "single", "ordered": True, "wording": "Niveau ?", "short": "Niveau",
+         "options": [{"code": "l1", "label": "Bas"}, {"code": "l2", "label": "Moyen"}, {"code": "l3", "label": "Haut"}]},
+        {"id": "tick", "section": 1, "type": "multi", "wording": "Cochez", "short": "Cases",
+         "universe": {"question": "yn", "in": ["oui"]},
+         "options": [{"code": "x", "label": "X"}, {"code": "y", "label": "Y"}]},
+        {"id": "sc", "section": 1, "type": "scale10", "wording": "Note ?", "short": "Note"},
+        {"id": "num", "section": 1, "type": "number", "min": 0, "max": 100, "wording": "Nombre ?", "short": "Nombre"},
+        {"id": "free", "section": 1, "type": "text", "wording": "Texte", "short": "Texte"},
+    ],
+}
+CB = parse_codebook(DOC)
+BANNERS = [Banner("grp", "Groupe", question="grp"), Banner("wave", "Vague", derived="wave")]
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    n = 90
+    grp = np.repeat(["Groupe A", "Groupe B", "Groupe C"], [40, 30, 20])
+    yn = np.where(rng.random(n) < np.where(grp == "Groupe A", 0.8, 0.3), "Oui", "Non")
+    asked = yn == "Oui"
+    tick_x = pd.array(np.where(asked, rng.random(n) < 0.6, None), dtype="boolean")
+    tick_y = pd.array(np.where(asked, rng.random(n) < 0.3, None), dtype="boolean")
+    sc = np.clip(np.round(rng.normal(np.where(grp == "Groupe C", 8, 5), 1.5)), 1, 10).astype(int)
+    return pd.DataFrame({
+        "respondent_id": [f"R{i}" for i in range(n)],
+        "wave": np.where(np.arange(n) % 2 == 0, "1", "2"),
+        "grp": grp,
+        "yn": yn,
+        "lvl": rng.choice(["Bas", "Moyen", "Haut"], n),
+        "tick__x": tick_x,
+        "tick__y": tick_y,
+        "sc": pd.array(sc, dtype="Int64"),
+        "num": pd.array(rng.integers(0, 100, n), dtype="Int64"),
+        "free": [None] * n,
+    })
+
+
+@pytest.fixture(scope="module")
+def tb(frame) -> pd.DataFrame:
+    return tabbook(frame, CB, BANNERS)
+
+
+def _cell(tb, q, option, banner, column):
+    hit = tb[(tb.question == q) & (tb.option == option) & (tb.banner == banner) & (tb.column == column)]
+    assert len(hit) == 1, (q, option, banner, column)
+    return hit.iloc[0]
+
+
+def _holm_letters(pvals: dict, signs: dict, cols: list[str]) -> dict[str, str]:
+    """Letters from pairwise p-values: Holm over the pairs, the higher column gets the lower's letter."""
+    pairs = [p for p in pvals if not np.isnan(pvals[p])]
+    adj = multipletests([pvals[p] for p in pairs], method="holm")[1] if pairs else []
+    out = {c: "" for c in cols}
+    for (a, b), pa in zip(pairs, adj):
+        if pa < 0.05:
+            hi, lo = (a, b) if signs[(a, b)] > 0 else (b, a)
+            out[hi] += "ABC"[cols.index(lo)]
+    return {c: "".join(sorted(v)) for c, v in out.items()}
+
+
+def test_single_choice_percent_and_base(frame, tb):
+    for g in ["Groupe A", "Groupe B", "Groupe C"]:
+        sub = frame[frame.grp == g]
+        row = _cell(tb, "yn", "oui", "grp", g)
+        assert row["base_n"] == len(sub)
+        assert row["count"] == int((sub.yn == "Oui").sum())
+        assert row["value"] == pytest.approx(100 * (sub.yn == "Oui").mean())
+        assert row["base_effective"] == pytest.approx(len(sub))
+    total = _cell(tb, "yn", "oui", "total", "Ensemble")
+    assert total["base_n"] == len(frame) and total["sig"] == "" and total["letter"] == ""
+
+
+def test_multi_select_is_percent_of_those_asked(frame, tb):
+    for g in ["Groupe A", "Groupe B", "Groupe C"]:
+        sub = frame[(frame.grp == g) & (frame.yn == "Oui")]
+        row = _cell(tb, "tick", "y", "grp", g)
+        assert row["base_n"] == len(sub)  # only those asked (universe yn = oui)
+        assert row["value"] == pytest.approx(100 * sub["tick__y"].astype(bool).mean())
+
+
+def test_proportion_letters_match_statsmodels_z_with_holm(frame, tb):
+    cols = ["Groupe A", "Groupe B", "Groupe C"]
+    for q, opt, label in [("yn", "oui", "Oui"), ("yn", "non", "Non")]:
+        counts = {c: int((frame[frame.grp == c][q] == label).sum()) for c in cols}
+        ns = {c: int((frame.grp == c).sum()) for c in cols}
+        pvals, signs = {}, {}
+        for a, b in combinations(cols, 2):
+            pvals[(a, b)] = proportions_ztest([counts[a], counts[b]], [ns[a], ns[b]])[1]
+            signs[(a, b)] = np.sign(counts[a] / ns[a] - counts[b] / ns[b])
+        expected = _holm_letters(pvals, signs, cols)
+        got = {c: _cell(tb, q, opt, "grp", c)["sig"] for c in cols}
+        assert got == expected
+    assert "BC" == _cell(tb, "yn", "oui", "grp", "Groupe A")["sig"]  # the planted difference is found
+
+
+def test_scale_letters_are_mann_whitney_with_holm(frame, tb):
+    cols = ["Groupe A", "Groupe B", "Groupe C"]
+    x = {c: frame.loc[frame.grp == c, "sc"].astype(float).to_numpy() for c in cols}
+    pvals, signs = {}, {}
+    for a, b in combinations(cols, 2):
+        res = stats.mannwhitneyu(x[a], x[b], alternative="two-sided")
+        pvals[(a, b)] = res.pvalue
+        signs[(a, b)] = np.sign(res.statistic - len(x[a]) * len(x[b]) / 2)
+    got = {c: _cell(tb, "sc", "mean", "grp", c) for c in cols}
+    assert {c: r["sig"] for c, r in got.items()} == _holm_letters(pvals, signs, cols)
+    assert got["Groupe C"]["sig"] == "AB"
+    assert all(r["test"] == "mannwhitney" for r in got.values())
+    assert got["Groupe A"]["value"] == pytest.approx(x["Groupe A"].mean())
+
+
+def test_number_letters_are_welch_with_holm(frame, tb):
+    cols = ["Groupe A", "Groupe B", "Groupe C"]
+    x = {c: frame.loc[frame.grp == c, "num"].astype(float).to_numpy() for c in cols}
+    pvals = {(a, b): stats.ttest_ind(x[a], x[b], equal_var=False).pvalue for a, b in combinations(cols, 2)}
+    signs = {(a, b): np.sign(x[a].mean() - x[b].mean()) for a, b in combinations(cols, 2)}
+    got = {c: _cell(tb, "num", "mean", "grp", c)["sig"] for c in cols}
+    assert got == _holm_letters(pvals, signs, cols)
+
+
+def test_ordered_single_choice_gets_a_rank_test_row(frame, tb):
+    pos = frame.lvl.map({"Bas": 1, "Moyen": 2, "Haut": 3})
+    row = _cell(tb, "lvl", "rank", "wave", "Vague 1")
+    assert row["test"] == "mannwhitney"
+    assert row["value"] == pytest.approx(pos[frame.wave == "1"].mean())
+    p = stats.mannwhitneyu(pos[frame.wave == "1"], pos[frame.wave == "2"]).pvalue
+    assert (row["sig"] != "" or _cell(tb, "lvl", "rank", "wave", "Vague 2")["sig"] != "") == (p < 0.05)
+
+
+def test_constant_weights_change_nothing_but_the_weighted_base(frame, tb):
+    w = tabbook(frame.assign(w=2.0), CB, BANNERS, weights="w")
+    keys = ["question", "option", "banner", "column"]
+    m = tb.merge(w, on=keys, suffixes=("", "_w"))
+    assert len(m) == len(tb)
+    assert np.allclose(m["value"], m["value_w"], equal_nan=True)
+    assert (m["sig"] == m["sig_w"])[m["test"] != "mannwhitney"].all()
+    assert np.allclose(m["base_effective_w"], m["base_n"])
+    assert np.allclose(m["base_weighted_w"], 2 * m["base_n"])
+    assert set(w["weighting"]) == {"w"}
+
+
+def test_weighted_percent_and_kish_base(frame):
+    wts = np.linspace(0.5, 2.0, len(frame))
+    w = tabbook(frame.assign(w=wts), CB, BANNERS, weights="w")
+    sub = frame.grp == "Groupe B"
+    ws = wts[sub.to_numpy()]
+    row = _cell(w, "yn", "oui", "grp", "Groupe B")
+    assert row["value"] == pytest.approx(100 * np.average(frame.yn[sub] == "Oui", weights=ws))
+    assert row["base_effective"] == pytest.approx(ws.sum() ** 2 / (ws ** 2).sum())
+    assert row["base_n"] == int(sub.sum())
+    assert _cell(w, "sc", "mean", "grp", "Groupe B")["test"] == "ridit_z"
+
+
+def test_every_tab_question_appears_and_text_does_not(tb):
+    assert set(tb.question) == {"grp", "yn", "lvl", "tick", "sc", "num"}
+    assert set(tb.banner) == {"total", "grp", "wave"}
+
+
+def test_bad_weights_named():
+    df = pd.DataFrame({"grp": ["Groupe A"], "wave": ["1"], "yn": ["Oui"], "w": [-1.0]})
+    with pytest.raises(ValueError, match="'w'.*rows \\[1\\]"):
+        tabbook(df, CB, BANNERS, weights="w", questions=["yn"])
+    with pytest.raises(KeyError, match="poids|weights column 'nope'"):
+        tabbook(df, CB, BANNERS, weights="nope", questions=["yn"])
+
+
+def test_banner_file_problems_are_all_named():
+    doc = {"banners": [{"id": "a", "label": "A", "question": "sc"}, {"id": "b", "label": "B", "derived": "nope"},
+                       {"id": "c", "label": "C", "question": "missing"}]}
+    with pytest.raises(ValueError) as e:
+        parse_banners(doc, CB, "banners.yaml")
+    msg = str(e.value)
+    assert "'sc' is scale10" in msg and "'nope' unknown" in msg and "'missing' is not in the codebook" in msg
+
+
+def test_every_question_of_the_codebook_is_in_the_twin_tab_book(survey):
+    df, cb = survey
+    banners = load_banners(cb)
+    assert [b.id for b in banners] == ["wave", "structure_sector", "site_mode", "civil_category", "training_path", "education"]
+    t = tabbook(df, cb, banners)
+    expected = {q.id for q in cb.questions.values() if q.type != "text"}
+    assert set(t.question) == expected == {q.id for q in tab_questions(cb)}
+    assert set(t.banner) == {"total", *(b.id for b in banners)}
+    pct = t[(t.stat == "percent") & (t.type == "single") & (t.base_n > 0)]
+    sums = pct.groupby(["question", "banner", "column"])["value"].sum()
+    assert np.allclose(sums, 100)  # single-choice columns add up to 100 % of those asked
+
+
+# -- disclosure control and publication ------------------------------------------------------------
+def test_small_counts_stay_suppressed_everywhere(frame, tb, tmp_path):
+    from openpyxl import load_workbook
+
+    from cnfs.tabbook import SUPPRESSED_MARK, disclose, display_table, html_page, sheet_table, write_spreadsheet
+
+    safe = disclose(tb, min_count=10, codebook=CB)
+    counts = pd.to_numeric(tb["count"], errors="coerce")
+    small = (counts > 0) & (counts < 10)
+    assert small.any()
+    assert safe.loc[small, "suppressed"].all() and safe.loc[small, "value"].isna().all()
+    assert (safe.loc[small, "sig"] == "").all() and safe.loc[small, "count"].isna().all()
+    # a single choice's column never has exactly one withheld option (the base would give it back)
+    single = safe[(safe.type == "single") & (safe.stat == "percent")]
+    per_col = single.groupby(["question", "banner", "column"])["suppressed"].sum()
+    assert not (per_col == 1).any()
+    # the same cells are withheld in the French table, the spreadsheet and the HTML page
+    one = safe[safe.question == "yn"]
+    hidden = one[one.suppressed].iloc[0]
+    shown = display_table(one)
+    assert SUPPRESSED_MARK in shown.to_string()
+    assert str(hidden["value"]) == "nan"
+    path = write_spreadsheet(safe, tmp_path / "t.xlsx", title="Essai", wave="all", weighting="none", synthetic=True)
+    wb = load_workbook(path)
+    values = [c.value for ws in wb.worksheets[3:] for row in ws.iter_rows(min_row=4) for c in row]
+    n_hidden_cells = sum(int(safe[(safe.banner.isin(["total", b]))]["suppressed"].sum()) for b in ["grp", "wave"]) 
+    assert values.count(SUPPRESSED_MARK) >= n_hidden_cells
+    page = html_page(safe, title="Essai", notes=["n"], synthetic=True)
+    assert page.count(SUPPRESSED_MARK) >= int(safe["suppressed"].sum())
+    assert "R1" not in page  # no respondent id
+    assert sheet_table(safe, "grp").shape[0] == len(safe[(safe.banner == "total")])
+
+
+def test_spreadsheet_follows_the_publication_rules(frame, tb, tmp_path):
+    from openpyxl import load_workbook
+
+    from cnfs.tabbook import disclose, write_spreadsheet
+
+    safe = disclose(tb, min_count=5, codebook=CB)
+    path = write_spreadsheet(safe, tmp_path / "book.xlsx", title="Tableaux croisés — essai", wave="all",
+                             weighting="none", synthetic=True)
+    wb = load_workbook(path)
+    assert wb.sheetnames[:3] == ["Couverture", "Sommaire", "Notes"]
+    cover = " ".join(str(c.value) for c in wb["Couverture"]["A"] if c.value)
+    assert "synthétiques" in cover.lower() and "Pondération" in cover and "Source" in cover
+    tables = wb.worksheets[3:]
+    assert [ws.title for ws in tables] == ["T1_Groupe", "T2_Vague"]
+    contents = [r[0] for r in wb["Sommaire"].iter_rows(min_row=3, values_only=True)]
+    assert contents == [ws.title for ws in tables]
+    for ws in tables:
+        assert not ws.merged_cells.ranges
+        header = [c.value for c in ws[3]]
+        assert header[:5] == ["Question (code)", "Question", "Réponse (code)", "Réponse", "Statistique"]
+        rows = list(ws.iter_rows(min_row=4, values_only=True))
+        assert rows and all(any(v is not None for v in r) for r in rows)  # no blank row inside
+        col = header.index("Groupe A (A) : valeur") if "Groupe A (A) : valeur" in header else header.index("Ensemble : valeur")
+        nums = [r[col] for r in rows if r[col] not in (None, "[c]")]
+        assert nums and all(isinstance(v, (int, float)) for v in nums)  # numbers stored as numbers
+    first = tables[0]
+    header = [c.value for c in first[3]]
+    row = next(r for r in first.iter_rows(min_row=4, values_only=True) if r[0] == "yn" and r[2] == "oui")
+    expected = _cell(tb, "yn", "oui", "grp", "Groupe A")
+    assert row[header.index("Groupe A (A) : valeur")] == pytest.approx(expected["value"], abs=1e-4)
+    assert row[header.index("Groupe A (A) : lettres")] == expected["sig"]
+    assert row[header.index("Groupe A (A) : base (n)")] == 40
