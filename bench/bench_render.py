@@ -1,30 +1,179 @@
-"""Benchmark of `cnfs render` (issue 4): cold render vs the papermill + nbconvert CLI loop vs a no-op re-render.
+"""Benchmark of `cnfs render` (issues 4 and 12), in one run, as ratios to the floor.
 
-Runs on whatever notebooks/NN_*.ipynb exist, in temporary output folders (never touches outputs/).
-Prints the three timings and the ratios; targets on 2 cores: cold ≥ 3× faster than the loop,
-re-render with nothing changed < 2 s.
+Measures (wall time, and CPU time, which the machine's load does not inflate), each in a fresh process and in temporary folders (outputs/, notebooks/ and lib/ are never
+touched):
+
+- the floor: every notebook × wave executed in ONE warm Python process (imports once, each code cell
+  run, each result's ``_repr_html_`` called), with no kernel, no papermill, no HTML export; on N
+  cores the floor is imports + compute / N;
+- a cold render, a no-op re-render (command line), a re-render after editing one notebook (its
+  waves) and after editing a ``lib/`` module (every execution);
+- the papermill + nbconvert command-line loop (sequential, what a user would write);
+- the twin replicated ×10 and ×100 respondents: render time and peak memory;
+- the size of each wave folder.
+
+Targets on 2 cores: cold ≤ 1.3× the floor and ≥ 8× faster than the loop; one edited notebook ≤ 1.3×
+its own floor; no-op < 1 s. Timings on a shared machine are noisy: say so when reporting them.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
-from cnfs.render.runner import RenderOptions, render
+HERE = Path(__file__).resolve()
 
 
-def timed(label: str, fn) -> float:
-    """Run fn, print and return its wall time."""
+# ------------------------------------------------------------------ children (run in fresh processes)
+def child_floor(config: dict[str, Any]) -> dict[str, Any]:
+    """Execute every planned notebook × wave in this one process; time the imports and each execution."""
+    import ast
+
+    t0 = time.perf_counter()
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    from cnfs.render import kernel
+
+    kernel.warm_up()  # the same imports a forked kernel starts with
+    imports = time.perf_counter() - t0
+    import matplotlib.pyplot as plt
+    import nbformat
+
+    from cnfs.render.runner import RenderOptions, plan
+
+    out = Path(config["out"])
+    jobs = plan(RenderOptions(notebooks=config.get("notebooks"), data=_path(config.get("data")),
+                              notebooks_dir=_path(config.get("notebooks_dir")), output_dir=out / "plan"))
+    per_job: dict[str, float] = {}
+    failed: list[str] = []
+    for job in jobs:
+        nb = nbformat.read(str(job.notebook.path), as_version=4)
+        params = dict(job.parameters, output_dir=str(out / job.wave_dir.name))
+        ns: dict[str, Any] = {"__name__": "__main__"}
+        cwd = os.getcwd()
+        os.chdir(job.notebook.path.parent)
+        t = time.perf_counter()
+        try:
+            for cell in nb.cells:
+                if cell.cell_type != "code":
+                    continue
+                tree = ast.parse(cell.source)
+                last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+                exec(compile(tree, "<cell>", "exec"), ns)
+                if "parameters" in cell.metadata.get("tags", []):
+                    ns.update(params)
+                if last is not None:
+                    value = eval(compile(ast.Expression(last.value), "<cell>", "eval"), ns)
+                    if hasattr(value, "_repr_html_"):
+                        value._repr_html_()
+                plt.close("all")
+        except Exception as exc:  # reported, so a broken floor is never mistaken for a fast one
+            failed.append(f"{job.label}: {type(exc).__name__}: {exc}")
+        finally:
+            os.chdir(cwd)
+        per_job[job.ident] = time.perf_counter() - t
+    return {"imports": imports, "per_job": per_job, "failed": failed}
+
+
+def child_render(config: dict[str, Any]) -> dict[str, Any]:
+    """One render with the given options (shared inputs may be overridden); states and elapsed time."""
+    from cnfs import paths
+    from cnfs.render.fingerprint import shared_inputs
+    from cnfs.render.runner import RenderOptions, render
+
+    opts = dict(config["options"])
+    for key in ("data", "notebooks_dir", "output_dir"):
+        opts[key] = _path(opts.get(key))
+    if config.get("lib"):
+        opts["shared_inputs"] = dict(shared_inputs(), lib=Path(config["lib"]))
     t = time.perf_counter()
-    fn()
-    dt = time.perf_counter() - t
-    print(f"{label:<58} {dt:8.1f} s", flush=True)
-    return dt
+    with open(os.devnull, "w") as quiet:
+        report = render(RenderOptions(**opts), stream=quiet)
+    assert paths.ROOT  # the project is importable from here
+    return {"elapsed": time.perf_counter() - t, "exit_code": report.exit_code,
+            "states": {o.job.ident: o.state for o in report.outcomes},
+            "failed": [o.job.label for o in report.outcomes if o.state == "failed"]}
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
+# ------------------------------------------------------------------ measurement helpers
+class PeakMemory:
+    """Peak total memory of a process and its descendants, sampled every 0.2 s (psutil): proportional set
+    size, so pages that forked processes share are counted once, not once per process."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            import psutil
+        except ImportError:
+            return
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.Error:
+            return
+        while not self._stop.is_set():
+            total = 0
+            try:
+                procs = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                break
+            for p in procs:
+                try:
+                    info = p.memory_full_info()
+                except psutil.Error:
+                    continue
+                total += getattr(info, "pss", info.rss)
+            self.peak = max(self.peak, total)
+            self._stop.wait(0.2)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def cpu_children() -> float:
+    """CPU seconds (user + system) used so far by the finished descendants of this process."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+CPU: dict[str, float] = {}  # CPU seconds of each measurement, by label
+
+
+def run_child(kind: str, config: dict[str, Any], tmp: Path) -> tuple[dict[str, Any], float, int]:
+    """Run a child measurement in a fresh interpreter: its result, wall time and peak memory of its tree
+    (its CPU time goes to CPU[last])."""
+    cfg = tmp / f"{kind}-{time.monotonic_ns()}.json"
+    cfg.write_text(json.dumps(config))
+    res_path = cfg.with_suffix(".out.json")
+    t, cpu = time.perf_counter(), cpu_children()
+    proc = subprocess.Popen([sys.executable, str(HERE), f"--child-{kind}", str(cfg), str(res_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    mem = PeakMemory(proc.pid)
+    _, err = proc.communicate()
+    wall = time.perf_counter() - t
+    CPU["last"] = cpu_children() - cpu
+    peak = mem.stop()
+    if proc.returncode != 0 or not res_path.exists():
+        raise RuntimeError(f"mesure {kind} en échec :\n{err[-2000:]}")
+    return json.loads(res_path.read_text()), wall, peak
 
 
 def cli_loop(jobs: list, out_root: Path) -> None:
@@ -45,58 +194,146 @@ def cli_loop(jobs: list, out_root: Path) -> None:
                        check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def replicate(data: Path, factor: int, target: Path) -> Path:
+    """The twin with every respondent repeated `factor` times under new ids (still flagged synthetic)."""
+    import pandas as pd
+
+    df = pd.read_csv(data, dtype=str, keep_default_na=False)
+    copies = [df.assign(respondent_id=df["respondent_id"] + (f"-R{k}" if k else "")) for k in range(factor)]
+    pd.concat(copies, ignore_index=True).to_csv(target, index=False)
+    return target
+
+
+def folder_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def floor_of(floor: dict[str, Any], idents: list[str], cores: int) -> float:
+    """Imports once plus the compute of these executions spread over the cores."""
+    compute = sum(floor["per_job"][i] for i in idents)
+    return floor["imports"] + compute / max(1, min(cores, len(idents)))
+
+
+# ------------------------------------------------------------------ main
 def main(argv: list[str] | None = None) -> int:
-    """Run the three measurements and print the ratios."""
-    parser = argparse.ArgumentParser(description=__doc__)
+    """Run every measurement and print the figures and ratios."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0].startswith("--child-"):
+        fn = {"--child-floor": child_floor, "--child-render": child_render}[argv[0]]
+        Path(argv[2]).write_text(json.dumps(fn(json.loads(Path(argv[1]).read_text()))))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", "--notebooks", nargs="+", help="sous-ensemble de notebooks (défaut : tous)")
     parser.add_argument("-j", "--jobs", type=int, default=None, help="processus parallèles (défaut : nb de cœurs)")
-    parser.add_argument("--data", type=Path, help="fichier de données (défaut : jumeau synthétique)")
+    parser.add_argument("--edit", default="02", help="notebook modifié pour la mesure « un notebook » (défaut : 02)")
+    parser.add_argument("--scales", nargs="*", type=int, default=[10, 100], help="facteurs de réplication (défaut : 10 100)")
     parser.add_argument("--skip-loop", action="store_true", help="ne pas mesurer la boucle papermill + nbconvert")
     parser.add_argument("--keep", action="store_true", help="garder les dossiers temporaires")
     args = parser.parse_args(argv)
 
+    from cnfs import paths
+    from cnfs.loader import resolve_data_path
+    from cnfs.render.runner import RenderOptions, plan
+
+    cores = args.jobs or os.cpu_count() or 1
     tmp = Path(tempfile.mkdtemp(prefix="cnfs-bench-"))
-    opts = RenderOptions(notebooks=args.notebooks, data=args.data, jobs=args.jobs,
-                         output_dir=tmp / "render", progress=False)
-    quiet = open(os.devnull, "w")
+    notebooks_dir = tmp / "notebooks"
+    shutil.copytree(paths.NOTEBOOKS, notebooks_dir, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    base = {"notebooks": args.notebooks, "jobs": args.jobs, "progress": False, "notebooks_dir": str(notebooks_dir)}
+    rows: list[tuple[str, float, str, float | None]] = []
     try:
-        from cnfs.render.runner import plan
+        jobs = plan(RenderOptions(notebooks=args.notebooks, notebooks_dir=notebooks_dir, output_dir=tmp / "plan"))
+        print(f"{len(jobs)} exécutions ({len({j.notebook for j in jobs})} notebooks × vagues), {cores} processus, "
+              f"{os.cpu_count()} cœurs, charge {os.getloadavg()[0]:.1f}", flush=True)
 
-        jobs = plan(RenderOptions(notebooks=args.notebooks, data=args.data, output_dir=tmp / "plan"))
-        print(f"{len(jobs)} exécutions ({len({j.notebook for j in jobs})} notebooks × vagues), "
-              f"{args.jobs or os.cpu_count()} processus, {os.cpu_count()} cœurs")
-        failed: list[str] = []
+        floor, floor_wall, _ = run_child("floor", {"out": str(tmp / "floor"), "notebooks": args.notebooks,
+                                                   "notebooks_dir": str(notebooks_dir)}, tmp)
+        floor_cpu = CPU["last"]
+        compute = sum(floor["per_job"].values())
+        t_floor = floor_of(floor, list(floor["per_job"]), cores)
+        print(f"plancher : imports {floor['imports']:.1f} s + calcul {compute:.1f} s (un processus, {floor_wall:.1f} s "
+              f"mesurés) → {t_floor:.1f} s sur {cores} cœurs", flush=True)
+        if floor["failed"]:
+            print(f"  attention : {len(floor['failed'])} exécution(s) en échec dans le plancher : {floor['failed'][:3]}")
+        rows.append(("plancher (un processus chaud, calcul réparti sur les cœurs)", t_floor, "", floor_cpu))
 
-        def cold() -> None:
-            report = render(opts, stream=quiet)
-            failed.extend(o.job.label for o in report.outcomes if o.state == "failed")
+        out = tmp / "render"
+        cold, t_cold, mem_cold = run_child("render", {"options": base | {"output_dir": str(out)}}, tmp)
+        cpu_cold = CPU["last"]
+        rows.append(("rendu à froid (cnfs render)", t_cold, f"mémoire max {mem_cold / 2**20:.0f} Mo", cpu_cold))
+        print(f"rendu à froid : {t_cold:.1f} s", flush=True)
 
-        t_cold = timed("(1) rendu à froid (cnfs render)", cold)
-        rerun: list[str] = []
+        t, cpu = time.perf_counter(), cpu_children()
+        subprocess.run([sys.executable, "-m", "cnfs.render", "-o", str(out), "--notebooks-dir", str(notebooks_dir),
+                        "--no-progress", *(["-n", *args.notebooks] if args.notebooks else [])],
+                       check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        t_noop = time.perf_counter() - t
+        rows.append(("re-rendu sans changement (ligne de commande)", t_noop, "", cpu_children() - cpu))
 
-        def noop() -> None:
-            report = render(opts, stream=quiet)
-            rerun.extend(f"{o.job.label} ({', '.join(o.reasons)})" for o in report.executed)
+        edited = next(p for p in sorted(notebooks_dir.glob("*.ipynb")) if p.name.startswith(args.edit.zfill(2)))
+        nb = json.loads(edited.read_text(encoding="utf-8"))
+        first_md = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
+        first_md["source"] = "".join(first_md["source"]) + "\n"
+        edited.write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
+        one, t_one, _ = run_child("render", {"options": base | {"output_dir": str(out)}}, tmp)
+        rerun = [i for i, s in one["states"].items() if s in ("ok", "failed")]
+        own_floor = floor_of(floor, rerun, cores)
+        rows.append((f"re-rendu après modification de {edited.stem} ({len(rerun)} exéc.)", t_one,
+                     f"son plancher {own_floor:.1f} s → {t_one / own_floor:.2f}×", CPU["last"]))
 
-        t_noop = timed("(3) re-rendu, rien de changé", noop)
-        if rerun:
-            print(f"    attention : des entrées ont changé pendant la mesure, ré-exécuté : {'; '.join(rerun[:5])}")
-        t_noop_cli = timed("(3b) re-rendu, rien de changé, en ligne de commande",
-                           lambda: subprocess.run([sys.executable, "-m", "cnfs.render", "-o", str(tmp / "render"),
-                                                   *(["-n", *args.notebooks] if args.notebooks else []),
-                                                   *(["--data", str(args.data)] if args.data else [])],
-                                                  check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        print()
+        lib_copy = tmp / "lib"
+        shutil.copytree(paths.LIB, lib_copy, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        with open(lib_copy / "cnfs" / "formatting.py", "a", encoding="utf-8") as fh:
+            fh.write("\n# bench: module modifié\n")
+        lib_run, t_lib, _ = run_child("render", {"options": base | {"output_dir": str(out)}, "lib": str(lib_copy)}, tmp)
+        n_lib = sum(s in ("ok", "failed") for s in lib_run["states"].values())
+        rows.append((f"re-rendu après modification de lib/ ({n_lib} exéc.)", t_lib, "", CPU["last"]))
+
+        t_loop = None
         if not args.skip_loop:
-            t_loop = timed("(2) boucle papermill + jupyter nbconvert (CLI, séquentielle)",
-                           lambda: cli_loop(jobs, tmp / "loop"))
-            print(f"\nrendu à froid : {t_loop / t_cold:.1f}× plus rapide que la boucle (objectif ≥ 3×)")
-        print(f"re-rendu sans changement : {t_noop:.2f} s en processus, {t_noop_cli:.2f} s en ligne de commande "
-              f"(objectif < 2 s)")
+            print("boucle papermill + nbconvert (séquentielle)…", flush=True)
+            t, cpu = time.perf_counter(), cpu_children()
+            cli_loop(jobs, tmp / "loop")
+            t_loop = time.perf_counter() - t
+            rows.append(("boucle papermill + jupyter nbconvert (séquentielle)", t_loop, "", cpu_children() - cpu))
+
+        scale_rows = []
+        data = Path(resolve_data_path(None))
+        for factor in args.scales:
+            big = replicate(data, factor, tmp / f"survey_synthetic_x{factor}.csv")
+            print(f"échelle ×{factor} ({big.stat().st_size / 2**20:.0f} Mo de CSV)…", flush=True)
+            res, t_scale, mem = run_child("render", {"options": base | {"output_dir": str(tmp / f"x{factor}"),
+                                                                        "data": str(big)}}, tmp)
+            scale_rows.append((factor, t_scale, mem, len(res["failed"]), CPU["last"]))
+
+        print("\n" + "=" * 100)
+        print(f"{'mesure':<62} {'durée':>9} {'× plancher':>11} {'CPU':>8}  remarque")
+        for label, seconds, note, cpu_s in rows:
+            cpu_text = f"{cpu_s:7.1f}s" if cpu_s is not None else ""
+            print(f"{label:<62} {seconds:8.1f}s {seconds / t_floor:10.2f}× {cpu_text:>8}  {note}")
+        print()
+        print(f"rendu à froid / plancher : {t_cold / t_floor:.2f}× (objectif ≤ 1,3×) ; en temps CPU : "
+              f"{cpu_cold / floor_cpu:.2f}× (indépendant de la charge de la machine)")
+        if t_loop:
+            print(f"boucle / rendu à froid : {t_loop / t_cold:.1f}× plus rapide (objectif ≥ 8×)")
+        print(f"un notebook modifié / son plancher : {t_one / own_floor:.2f}× (objectif ≤ 1,3×)")
+        print(f"re-rendu sans changement : {t_noop:.2f} s (objectif < 1 s)")
+        if scale_rows:
+            print("\néchelle (jumeau répliqué) :")
+            print(f"  ×1    {t_cold:8.1f} s   mémoire max (tous processus) {mem_cold / 2**20:7.0f} Mo")
+            for factor, seconds, mem, n_failed, cpu_s in scale_rows:
+                print(f"  ×{factor:<4} {seconds:8.1f} s   mémoire max (tous processus) {mem / 2**20:7.0f} Mo   "
+                      f"temps ×{seconds / t_cold:.1f} (CPU ×{cpu_s / max(cpu_cold, 1e-9):.1f}), "
+                      f"mémoire ×{mem / max(mem_cold, 1):.1f}"
+                      + (f"   {n_failed} échec(s)" if n_failed else ""))
+        print("\ntaille des dossiers de vague (rendu à froid) :")
+        for folder in sorted(p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            print(f"  {folder.name:<10} {folder_size(folder) / 2**20:6.1f} Mo")
+        failed = cold["failed"] + one["failed"] + lib_run["failed"]
         if failed:
-            print(f"attention : {len(failed)} exécution(s) en échec : {', '.join(failed)}")
+            print(f"attention : exécution(s) en échec : {', '.join(sorted(set(failed)))}")
+        print("(mesures sur une machine partagée : chiffres bruités)")
     finally:
-        quiet.close()
         if args.keep:
             print(f"dossiers gardés : {tmp}")
         else:

@@ -407,3 +407,16 @@ def test_index_counts_publications_and_transcriptions_apart(tmp_path: Path) -> N
     assert (r.reproduced, r.total, r.full_study, r.transcribed, r.transcription_checks) == (1, 2, (1, 1), 1, 1)
     assert r.sentence() == ("1 chiffre publié reproduit sur 2 (article intermédiaire) ; étude complète : 1 sur 1 ; "
                             "transcriptions vérifiées : 1 sur 1")
+
+
+def test_package_versions_match_importlib_metadata() -> None:
+    from importlib import metadata
+
+    expected: dict[str, str] = {}
+    for dist in metadata.distributions():  # first on sys.path wins, as for imports
+        name = dist.metadata.get("Name")
+        if name:
+            expected.setdefault(name.lower().replace("_", "-"), dist.version)
+    found = fingerprint.package_versions()
+    assert found.pop("python") == sys.version
+    assert found == expected

@@ -359,6 +359,9 @@ class Report:
         name = f"{qid}_selon_{by}"
         title = f"{self.codebook[qid].short} selon {self._by_label(by)}"
         caption, notes = table_caption(table), self._notes(table)
+        if self.design is not None:
+            notes.append("Comparaison non pondérée : les tests entre groupes portent sur les répondants "
+                          "(pas de test du plan de sondage).")
         self._write_table(table, name, title, caption, notes)
         self._write_table(comp.tests, f"{name}_test", f"{title} : test")
         png = self._write_figure(plot_comparison(comp, sort=False, legend_title=self._by_title(by)), name)
@@ -396,6 +399,16 @@ class Report:
             f"{fmt_p(r.p_value)}{' (Monte Carlo)' if r.test == 'chi2_mc' else ''}"
             for r in tests.itertuples()
         ]
+        from cnfs.population import margin_totals
+        from cnfs.weights import rake
+
+        full = self._all_waves()
+        for w in waves:
+            part = full if w == "all" else full[full[self.codebook.wave_column].astype(str) == w]
+            ws = rake(part, self.codebook, margin_totals(population, w, self.codebook)).summary()
+            notes.append(f"Poids de calage, vague {'toutes' if w == 'all' else w} : de {fmt_num(ws['min'], 2)} à "
+                         f"{fmt_num(ws['max'], 2)}, coefficient de variation {fmt_num(ws['cv'], 2)}, effet de plan de Kish "
+                         f"{fmt_num(ws['kish_deff'], 2)}, n effectif {fmt_num(ws['effective_n'], 0)} (sur {fmt_num(ws['n'])}).")
         return Result("Échantillon et population : statut de la structure d'accueil", t, shown,
                       "Population : data/population.yaml (source, date et statut de chaque valeur).", png, notes)
 

@@ -95,14 +95,29 @@ class FileHasher:
 
 
 def package_versions() -> dict[str, str]:
-    """Installed distributions and the interpreter version: an upgrade anywhere invalidates the cache."""
+    """Installed distributions and the interpreter version: an upgrade anywhere invalidates the cache.
+
+    Read from the ``name-version.dist-info`` folder names on sys.path (first one wins, as for imports),
+    which costs a directory listing instead of parsing every distribution's metadata.
+    """
     from importlib import metadata
 
     versions: dict[str, str] = {}
-    for dist in metadata.distributions():
-        name = dist.metadata.get("Name") if dist.metadata is not None else None
-        if name:
-            versions[name.lower().replace("_", "-")] = dist.version
+    for entry in sys.path:
+        try:
+            names = sorted(os.listdir(entry or "."))
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info") and "-" in name:
+                dist, _, version = name[: -len(".dist-info")].rpartition("-")
+            elif name.endswith(".egg-info"):
+                found = metadata.Distribution.at(os.path.join(entry or ".", name))
+                dist, version = (found.metadata.get("Name") or ""), found.version
+            else:
+                continue
+            if dist:
+                versions.setdefault(dist.lower().replace("_", "-"), version)
     versions["python"] = sys.version
     return dict(sorted(versions.items()))
 
