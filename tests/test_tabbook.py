@@ -276,3 +276,41 @@ def test_spreadsheet_follows_the_publication_rules(frame, tb, tmp_path):
     assert row[header.index("Groupe A (A) : valeur")] == pytest.approx(expected["value"], abs=1e-4)
     assert row[header.index("Groupe A (A) : lettres")] == expected["sig"]
     assert row[header.index("Groupe A (A) : base (n)")] == 40
+
+
+def test_render_step_writes_the_wave_tab_book_and_the_index_links_it(twin_path, tmp_path):
+    import io
+    from types import SimpleNamespace
+
+    from cnfs.render.index import build_index
+    from cnfs.tabbook import population_available
+    from cnfs.tabbook_files import TABBOOK_STEM, render_tabbooks
+
+    wave_dir = tmp_path / "wave-1"
+    job = SimpleNamespace(wave="1", wave_dir=wave_dir, parameters={"data_path": None}, ident="wave-1/02_profil")
+    log = io.StringIO()
+    assert render_tabbooks([job], {job.ident}, log)
+    expected = {f"{TABBOOK_STEM}.{ext}" for ext in ("html", "xlsx", "csv")}
+    if population_available():
+        expected |= {f"{TABBOOK_STEM}_ponderes.{ext}" for ext in ("html", "xlsx", "csv")}
+    assert {p.name for p in wave_dir.iterdir()} == expected
+    tidy = pd.read_csv(wave_dir / f"{TABBOOK_STEM}.csv")
+    assert "wave" not in set(tidy["banner"])  # one wave: no wave columns
+    assert "respondent_id" not in tidy.columns and not tidy["column"].astype(str).str.startswith("SYN-").any()
+    page = build_index(tmp_path, rows=[{"wave": "1", "stem": "02_profil", "wave_folder": "wave-1", "status": "ok"}])
+    assert f'href="wave-1/{TABBOOK_STEM}.html"' in page and f'href="wave-1/{TABBOOK_STEM}.xlsx"' in page
+    before = (wave_dir / f"{TABBOOK_STEM}.xlsx").stat().st_mtime_ns
+    assert render_tabbooks([job], set(), log)  # nothing re-ran: the tab book is left as it is
+    assert (wave_dir / f"{TABBOOK_STEM}.xlsx").stat().st_mtime_ns == before
+
+
+def test_no_letter_points_at_a_withheld_cell(tb):
+    from cnfs.tabbook import disclose
+
+    safe = disclose(tb, min_count=10, codebook=CB)
+    assert ((tb["sig"] != safe["sig"]) & ~safe["suppressed"]).any()  # the frame has letters to strip
+    for _, row in safe[safe.sig != ""].iterrows():
+        same = safe[(safe.question == row.question) & (safe.stat == row.stat) & (safe.option == row.option)
+                    & (safe.banner == row.banner)]
+        pointed = same[same.letter.isin(list(row.sig))]
+        assert not pointed["suppressed"].any() and pointed["base_n"].notna().all()

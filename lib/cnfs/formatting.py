@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a table is formatted, so that dates and numbers stay light
+    import pandas as pd
+
 
 NARROW_NBSP = "\u202f"
 NBSP = "\u00a0"
@@ -245,6 +247,8 @@ def display(table: pd.DataFrame, columns: Sequence[str], index: str, extra: Mapp
     ``"ci"`` is the interval from ci_low/ci_high (a percentage when the table has ``percent``); values
     withheld by disclosure control read "[c]"; columns absent from ``table`` or entirely empty are left out.
     """
+    import pandas as pd
+
     by = by_columns(table)
     suppressed = table["suppressed"].fillna(False).astype(bool) if "suppressed" in table else pd.Series(False, index=table.index)
     out: dict[str, Any] = {c: table[c].astype(str) for c in by}

@@ -14,12 +14,14 @@ import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-import pandas as pd
 
 from cnfs.atomic import write_bytes
 from cnfs.formatting import SUPPRESSED, colon, fmt_date, fmt_num
+
+if TYPE_CHECKING:  # pandas is imported by the functions that need it: naming a workbook stays light
+    import pandas as pd
 
 NOT_AVAILABLE = "[x]"
 META_DIR = "meta"
@@ -58,6 +60,8 @@ class CoverInfo:
 
 def _cell_values(table: pd.DataFrame) -> pd.DataFrame:
     """Numbers stay numbers; withheld values read "[c]", other missing values "[x]"."""
+    import pandas as pd
+
     out = table.copy()
     withheld = out["suppressed"].fillna(False).astype(bool) if "suppressed" in out else pd.Series(False, index=out.index)
     for col in out.columns:
@@ -85,6 +89,7 @@ def _table_name(i: int, name: str) -> str:
 def write_workbook(path: str | Path, tables: Sequence[SheetTable], cover: CoverInfo) -> Path:
     """Write the workbook (cover, contents, notes, one sheet per table) atomically; returns its path."""
     import gptables as gpt
+    import pandas as pd
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -154,6 +159,8 @@ def _translate(path: str | Path) -> None:
 
 def read_tables(wave_dir: str | Path) -> list[SheetTable]:
     """The tables a wave folder holds (tables/*.csv with their tables/meta/*.json), in file order."""
+    import pandas as pd
+
     folder = Path(wave_dir) / "tables"
     out = []
     for csv in sorted(folder.glob("*.csv")):

@@ -29,6 +29,7 @@ from scipy import stats
 
 from cnfs import paths
 from cnfs.codebook import Codebook, Question
+from cnfs.tabbook_files import TABBOOK_STEM
 
 BANNERS_FILE: Path = paths.DATA / "banners.yaml"
 TAB_TYPES = ("single", "multi", "scale10", "slider100", "number")
@@ -500,12 +501,13 @@ def disclose(tab: pd.DataFrame, min_count: int | None = None, codebook: Codebook
     for col in ("base_n", "base_weighted", "base_effective"):
         out[col] = out[col].where(~small)
     out["base_n"] = out["base_n"].astype("Int64")
-    gone = tab.loc[small, ["question", "banner", "letter"]].drop_duplicates()
-    if len(gone):  # no letter may point at a column too small to be shown
-        drop = gone.groupby(["question", "banner"])["letter"].agg("".join)
-        key = pd.MultiIndex.from_frame(out[["question", "banner"]])
-        strip = pd.Series(drop.reindex(key).fillna("").to_numpy(), index=out.index)
-        out["sig"] = [s if not d else "".join(ch for ch in s if ch not in d) for s, d in zip(out["sig"], strip)]
+    # no letter may point at a withheld cell of the same row, nor at a column too small to be shown
+    row = tab["question"] + "|" + tab["stat"] + "|" + tab["option"] + "|" + tab["banner"]
+    gone = pd.Series(np.where(hidden | small.to_numpy(), tab["letter"], ""), index=tab.index).groupby(row).transform("".join)
+    whole = pd.Series(np.where(small.to_numpy(), tab["letter"], ""), index=tab.index)
+    whole = whole.groupby(tab["question"] + "|" + tab["banner"]).transform("".join)
+    out["sig"] = [s if not (d or w) else "".join(ch for ch in s if ch not in d + w)
+                  for s, d, w in zip(out["sig"], gone, whole)]
     out["suppressed"] = hidden
     out["suppression"] = reason
     out["fragile"] = safe["fragile"].to_numpy(dtype=bool)
@@ -598,19 +600,6 @@ def write_spreadsheet(tab: pd.DataFrame, path: str | Path, *, title: str, wave: 
 
 
 # -- a tab book per wave folder --------------------------------------------------------------------
-TABBOOK_STEM = "tableaux_croises"
-
-
-def tabbook_files(wave_dir: Path) -> list[tuple[str, Path]]:
-    """(French label, path) of the tab book files present in a wave folder, for the index."""
-    out = []
-    for weighting, label in (("none", "tableaux croisés"), ("raking", "tableaux croisés pondérés")):
-        stem = TABBOOK_STEM if weighting == "none" else f"{TABBOOK_STEM}_ponderes"
-        for ext in ("html", "xlsx"):
-            p = wave_dir / f"{stem}.{ext}"
-            if p.is_file():
-                out.append((f"{label} ({'page' if ext == 'html' else 'tableur'})", p))
-    return out
 
 
 def html_page(tab: pd.DataFrame, *, title: str, notes: Sequence[str], synthetic: bool) -> str:
@@ -635,7 +624,7 @@ def html_page(tab: pd.DataFrame, *, title: str, notes: Sequence[str], synthetic:
         first = part.iloc[0]
         parts.append(f'<h3 id="{h.escape(qid)}">{h.escape(str(first["question_label"]))}</h3>')
         parts.append(f"<p>{h.escape(str(first['wording']))}<br><small>Base : {h.escape(str(first['base']))}</small></p>")
-        parts.append(display_table(part).to_html(border=0, escape=True))
+        parts.append(display_table(part).rename_axis(None).to_html(border=0, escape=True))
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -652,7 +641,7 @@ def write_wave_tabbook(wave_dir: str | Path, wave: str = "all", data_path: str |
     wave_dir = Path(wave_dir)
     survey = load_survey(data_path, wave)
     df, codebook = survey
-    banners = load_banners(codebook)
+    banners = [b for b in load_banners(codebook) if wave == "all" or b.derived != "wave"]  # one wave: no wave columns
     written: list[Path] = []
     weightings = ["none", "raking"] if population_available() else ["none"]
     for weighting in weightings:
@@ -672,23 +661,3 @@ def write_wave_tabbook(wave_dir: str | Path, wave: str = "all", data_path: str |
         written += [page, csv]
     return written
 
-
-def render_tabbooks(jobs: Sequence[Any], ran: set[str], stream: Any) -> bool:
-    """``cnfs render``'s step: the tab book of every wave folder whose reports ran or that has none; False on failure."""
-    ok = True
-    folders: dict[str, Any] = {}
-    for job in jobs:
-        folders.setdefault(str(job.wave_dir), job)
-    for folder, job in folders.items():
-        wave = job.wave
-        stale = any(j.ident in ran for j in jobs if str(j.wave_dir) == folder)
-        if not stale and (Path(job.wave_dir) / f"{TABBOOK_STEM}.xlsx").is_file():
-            continue
-        try:
-            written = write_wave_tabbook(job.wave_dir, wave, job.parameters.get("data_path"))
-            print(f"Tableaux croisés : {len(written)} fichiers dans {Path(job.wave_dir).name}/", file=stream)
-        except (OSError, ValueError, KeyError, TypeError, ImportError) as e:
-            print(f"Tableaux croisés de {Path(job.wave_dir).name}/ : échec ({type(e).__name__} : {e}) ; "
-                  "les fichiers précédents sont conservés.", file=stream)
-            ok = False
-    return ok

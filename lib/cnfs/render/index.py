@@ -135,7 +135,7 @@ def build_index(output_root: Path, rows: Iterable[dict[str, Any]] | None = None)
         base = folder.as_posix()
         wave_dir = output_root / folder
         out.append(f'<h2 id="{html.escape(key)}">{html.escape(heading(key))}</h2>')
-        from cnfs.tabbook import tabbook_files
+        from cnfs.tabbook_files import tabbook_files
 
         books = tabbook_files(wave_dir)
         if books:
@@ -185,7 +185,7 @@ def write_workbooks(output_root: Path) -> list[Path]:
     """Each wave folder's spreadsheet of its tables, rebuilt only when a table is newer than it."""
     import datetime as dt
 
-    from cnfs.spreadsheet import wave_workbook, workbook_name
+    from cnfs.spreadsheet import workbook_name
 
     written = []
     by_wave: dict[str, list[dict[str, Any]]] = {}
@@ -198,6 +198,8 @@ def write_workbooks(output_root: Path) -> list[Path]:
         sources = list((wave_dir / "tables").rglob("*.csv")) + list((wave_dir / "tables").rglob("*.json"))
         if not sources or (book.is_file() and book.stat().st_mtime >= max(p.stat().st_mtime for p in sources)):
             continue
+        from cnfs.spreadsheet import wave_workbook  # pandas and gptables: only when a workbook is due
+
         try:
             path = wave_workbook(wave_dir, synthetic=any(e.get("synthetic") for e in entries),
                                  produced=dt.datetime.now(dt.timezone.utc),

@@ -551,7 +551,7 @@ def render(
                         o.reasons = outcomes[o.job.ident].reasons
                         outcomes[o.job.ident] = o
                 if options.tabbook and resolve_data_path is None:
-                    from cnfs.tabbook import render_tabbooks
+                    from cnfs.tabbook_files import render_tabbooks
 
                     code = code if render_tabbooks(jobs, {j.ident for j in to_run}, stream) else EXIT_FAILED
             except KeyboardInterrupt as exc:
