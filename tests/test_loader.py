@@ -1,14 +1,15 @@
 """The loader: typed data, every validation error named precisely, input untouched, cache."""
 from __future__ import annotations
 
+import os
 import shutil
-import time
 
 import pandas as pd
 import pytest
 
+from cnfs.errors import ExportWarning, InputError
 from cnfs.loader import SurveyValidationError, available_waves, load_survey, read_raw
-from cnfs.provenance import sha256_file
+from cnfs.provenance import is_synthetic, sha256_file
 
 
 @pytest.fixture()
@@ -42,7 +43,7 @@ def test_wave_selection(survey):
     two = load_survey(wave=2)
     assert len(one.data) + len(two.data) == len(survey.data)
     assert set(one.data["wave"].astype(str)) == {"1"}
-    with pytest.raises(ValueError, match="wave '3' is not in the data"):
+    with pytest.raises(ValueError, match="wave '3' absente des données ; vagues présentes"):
         load_survey(wave="3")
     assert available_waves() == ["1", "2"]
 
@@ -53,26 +54,31 @@ def test_csv_and_parquet_load_the_same(twin_path):
     pd.testing.assert_frame_equal(a, b)
 
 
-def test_missing_and_unknown_columns(raw, tmp_path):
+def test_missing_column_is_a_problem_and_unknown_columns_a_warning(raw, tmp_path):
     bad = raw.drop(columns=["age"]).assign(shoe_size="42")
     e = _problems(_write(bad, tmp_path / "cols.csv"))
     msg = str(e)
-    assert "cols.csv, column 'age': expected this column (from the codebook); found no such column" in msg
-    assert "column 'shoe_size': expected only codebook columns" in msg
+    assert "cols.csv, colonne 'age' : attendu cette colonne (du codebook) ; trouvé colonne absente" in msg
+    assert "shoe_size" not in msg
+    with pytest.warns(ExportWarning, match="colonnes absentes du codebook, ignorées : 'shoe_size'"):
+        survey = load_survey(_write(raw.assign(shoe_size="42"), tmp_path / "extra.csv"), use_cache=False)
+    assert survey.warnings == [f"{tmp_path / 'extra.csv'} : colonnes absentes du codebook, ignorées : 'shoe_size'"]
+    assert "shoe_size" not in survey.data
 
 
 def test_code_outside_options(raw, tmp_path):
     raw.loc[[4, 9], "education"] = "doctorat"
     msg = str(_problems(_write(raw, tmp_path / "codes.csv")))
-    assert "codes.csv, column 'education', rows 5, 10: expected an option code among ['bac_ou_moins', 'bac2', 'bac3plus']; found values 'doctorat'" in msg
+    assert ("codes.csv, colonne 'education', lignes 5, 10 : attendu un code ou un libellé d'option parmi bac_ou_moins (Bac ou inférieur), "
+            "bac2 (Bac +2), bac3plus (Bac +3 et supérieur) ; trouvé valeurs 'doctorat'") in msg
 
 
 def test_scale_out_of_range_and_not_integer(raw, tmp_path):
     raw.loc[0, "interest_social"] = "11"
     raw.loc[1, "training_satisfaction"] = "55.5"
     msg = str(_problems(_write(raw, tmp_path / "scale.csv")))
-    assert "column 'interest_social', rows 1: expected a value from 1 to 10; found values '11'" in msg
-    assert "column 'training_satisfaction', rows 2: expected a whole number; found values '55.5'" in msg
+    assert "colonne 'interest_social', lignes 1 : attendu une valeur de 1 à 10 ; trouvé valeurs '11'" in msg
+    assert "colonne 'training_satisfaction', lignes 2 : attendu un nombre entier ; trouvé valeurs '55.5'" in msg
 
 
 def test_answer_outside_the_universe_and_missing_mandatory_answer(raw, tmp_path):
@@ -81,22 +87,24 @@ def test_answer_outside_the_universe_and_missing_mandatory_answer(raw, tmp_path)
     raw.loc[private, "civil_category"] = "B"
     raw.loc[public, "civil_category"] = ""
     msg = str(_problems(_write(raw, tmp_path / "universe.csv")))
-    assert f"column 'civil_category', rows {private + 1}: expected no answer outside the universe" in msg
-    assert f"column 'civil_category', rows {public + 1}: expected an answer (mandatory question" in msg
+    assert f"colonne 'civil_category', lignes {private + 1} : attendu aucune réponse hors du champ de la question" in msg
+    assert f"colonne 'civil_category', lignes {public + 1} : attendu une réponse (question obligatoire" in msg
 
 
 def test_duplicate_ids_and_unknown_wave(raw, tmp_path):
     raw.loc[3, "respondent_id"] = raw.loc[2, "respondent_id"]
     raw.loc[7, "wave"] = "3"
     msg = str(_problems(_write(raw, tmp_path / "ids.csv")))
-    assert "column 'respondent_id', rows 3, 4: expected unique respondent ids" in msg
-    assert "column 'wave', rows 8: expected a wave among ['1', '2']" in msg
+    raw.loc[3, "wave"] = raw.loc[2, "wave"]
+    msg = str(_problems(_write(raw, tmp_path / "ids.csv")))
+    assert "colonne 'respondent_id', lignes 3, 4 : attendu des identifiants uniques dans une vague" in msg
+    assert "colonne 'wave', lignes 8 : attendu une vague parmi ['1', '2']" in msg
 
 
 def test_every_problem_reported_at_once(raw, tmp_path):
     raw.loc[0, "education"] = "x"
     raw.loc[1, "age"] = "200"
-    raw.loc[2, "experience__accueil_publics"] = "yes"
+    raw.loc[2, "experience__accueil_publics"] = "peut-être"
     raw = raw.drop(columns=["met_teams"])
     e = _problems(_write(raw, tmp_path / "many.csv"))
     cols = {p.column for p in e.problems}
@@ -107,7 +115,7 @@ def test_every_problem_reported_at_once(raw, tmp_path):
 def test_long_row_lists_are_shortened(raw, tmp_path):
     raw.loc[:, "age"] = "5"
     msg = str(_problems(_write(raw, tmp_path / "age.csv")))
-    assert "rows 1, 2, 3, 4, 5 and 1066 more" in msg
+    assert "lignes 1, 2, 3, 4, 5 et 1066 autres" in msg
 
 
 def test_input_is_never_modified(raw, tmp_path):
@@ -119,23 +127,31 @@ def test_input_is_never_modified(raw, tmp_path):
 
 
 def test_unsupported_format_and_missing_file(tmp_path):
-    (tmp_path / "x.xlsx").write_text("nope")
-    with pytest.raises(ValueError, match="unsupported format '.xlsx'"):
-        load_survey(tmp_path / "x.xlsx")
-    with pytest.raises(FileNotFoundError, match="nothere.csv"):
+    (tmp_path / "x.json").write_text("nope")
+    with pytest.raises(InputError, match=r"x.json : format non pris en charge : .json"):
+        load_survey(tmp_path / "x.json")
+    with pytest.raises(InputError, match="nothere.csv : fichier introuvable"):
         load_survey(tmp_path / "nothere.csv")
 
 
-def test_cache_is_invalidated_when_the_file_changes(twin_path, tmp_path):
+def test_cache_is_keyed_on_content_not_on_size_and_mtime(twin_path, tmp_path, monkeypatch):
+    monkeypatch.setenv("CNFS_CACHE_DIR", str(tmp_path / "cache"))
     path = tmp_path / "export.csv"
     shutil.copy(twin_path, path)
     first = load_survey(path).data
+    st = path.stat()
     raw = read_raw(path).astype(object).where(lambda d: d.notna(), "")
-    raw.loc[0, "age"] = "61" if raw.loc[0, "age"] != "61" else "62"
-    time.sleep(0.01)
-    raw.to_csv(path, index=False)
+    raw.loc[0, "age"] = "61" if raw.loc[0, "age"] != "61" else "62"  # same size
+    raw.to_csv(path, index=False, lineterminator="\n")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
     second = load_survey(path).data
     assert first.loc[0, "age"] != second.loc[0, "age"]
+    raw.loc[0, "age"] = "5"  # invalid now, same size and mtime again
+    raw.to_csv(path, index=False, lineterminator="\n")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    with pytest.raises(SurveyValidationError, match="colonne 'age', lignes 1"):
+        load_survey(path)
 
 
 def test_a_copy_of_the_twin_without_its_sidecar_is_still_synthetic(twin_path, tmp_path):
@@ -143,12 +159,15 @@ def test_a_copy_of_the_twin_without_its_sidecar_is_still_synthetic(twin_path, tm
     shutil.copy(twin_path, copy)
     survey = load_survey(copy, use_cache=False)
     assert survey.is_synthetic and "SYNTHÉTIQUES" in survey.warning
+    assert is_synthetic(copy)
 
 
-def test_a_real_looking_export_is_not_flagged_synthetic(raw, tmp_path):
+def test_a_real_export_is_not_flagged_synthetic_whatever_its_name(raw, tmp_path):
     raw["respondent_id"] = [f"R{i:05d}" for i in range(len(raw))]
-    survey = load_survey(_write(raw, tmp_path / "export.csv"), use_cache=False)
-    assert not survey.is_synthetic and survey.warning == ""
+    for name in ("export.csv", "synthese_enquete.csv", "survey_synthetic.csv"):
+        survey = load_survey(_write(raw, tmp_path / name), use_cache=False)
+        assert not survey.is_synthetic and survey.warning == ""
+        assert not is_synthetic(tmp_path / name)
 
 
 def test_cli_validate_reports_problems(raw, tmp_path, capsys):
@@ -158,5 +177,5 @@ def test_cli_validate_reports_problems(raw, tmp_path, capsys):
     assert main(["validate", good]) == 0
     raw.loc[0, "education"] = "x"
     bad = _write(raw, tmp_path / "bad.csv")
-    assert main(["validate", bad]) == 1
-    assert "bad.csv, column 'education', rows 1" in capsys.readouterr().err
+    assert main(["validate", bad]) == 2
+    assert "bad.csv, colonne 'education', lignes 1" in capsys.readouterr().err

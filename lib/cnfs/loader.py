@@ -1,9 +1,11 @@
-"""Load the survey (real export or synthetic twin), validated against the codebook.
+"""Load the survey (real export in any common format, or the synthetic twin), validated against the codebook.
 
 ``load_survey()`` returns typed data: French-labelled categoricals for choices, nullable booleans
-for multi-select ticks, nullable integers for scales and numbers. Every problem of a bad file is
-reported at once, naming the file, the column, the first offending rows and what was expected.
-The input file is only ever read; the parsed form is cached beside the project data.
+for multi-select ticks, nullable integers for scales and numbers. The export is read by
+``cnfs.readers`` (CSV/XLSX/SPSS/Stata/Parquet), put in the codebook's shape by ``cnfs.normalise``
+(and an optional mapping file), then validated here: every problem of a bad file is reported at
+once, naming the file, the column, the first offending rows and what was expected, one root cause
+once. The input file is only ever read; the parsed form is cached by content hash (``cnfs.cache``).
 """
 from __future__ import annotations
 
@@ -15,45 +17,16 @@ from typing import Any, Iterator
 
 import pandas as pd
 
-from cnfs import paths
+from cnfs import cache, readers
 from cnfs.codebook import MULTI_SEP, NUMERIC_TYPES, Codebook, Question, load_codebook
-from cnfs.provenance import SYNTHETIC_WARNING, is_synthetic, read_provenance, sha256_file
+from cnfs.errors import MAX_ROWS_SHOWN, ExportWarning, InputError, Problem, SurveyValidationError
+from cnfs.mapping import Mapping, load_mapping
+from cnfs.normalise import Normalised, normalise, wave_periods
+from cnfs.provenance import SYNTHETIC_WARNING, ids_look_synthetic, read_provenance, sha256_file
 
-LOADER_VERSION = "1"
-MAX_ROWS_SHOWN = 5
+__all__ = ["Problem", "SurveyValidationError", "Survey", "load_survey", "prepare", "validate", "to_typed", "MAX_ROWS_SHOWN"]
 
-
-@dataclass(frozen=True)
-class Problem:
-    """One validation failure: where it is, what was expected, what was found."""
-
-    file: str
-    column: str
-    rows: tuple[int, ...]
-    expected: str
-    found: str = ""
-
-    def __str__(self) -> str:
-        where = f"{self.file}, column {self.column!r}"
-        if self.rows:
-            shown = ", ".join(str(r) for r in self.rows[:MAX_ROWS_SHOWN])
-            more = f" and {len(self.rows) - MAX_ROWS_SHOWN} more" if len(self.rows) > MAX_ROWS_SHOWN else ""
-            where += f", rows {shown}{more}"
-        found = f"; found {self.found}" if self.found else ""
-        return f"{where}: expected {self.expected}{found}"
-
-
-class SurveyValidationError(ValueError):
-    """The survey file does not match the codebook; ``problems`` lists every failure."""
-
-    def __init__(self, path: str | Path, problems: list[Problem]):
-        self.path = str(path)
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(
-            f"{path}: {len(problems)} problem(s) against the codebook "
-            f"(rows are 1-based data rows, header excluded):\n{lines}"
-        )
+LOADER_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -74,6 +47,16 @@ class Survey:
     def warning(self) -> str:
         return SYNTHETIC_WARNING if self.is_synthetic else ""
 
+    @property
+    def excluded_incomplete(self) -> int:
+        """Incomplete responses (no submission date) left out, at import and at this load."""
+        at_import = int(self.provenance.get("excluded_incomplete", 0) or 0)
+        return at_import + int((self.provenance.get("load") or {}).get("dropped", {}).get("incomplete", 0))
+
+    @property
+    def warnings(self) -> list[str]:
+        return list((self.provenance.get("load") or {}).get("warnings", []))
+
     def __iter__(self) -> Iterator[Any]:
         yield self.data
         yield self.codebook
@@ -81,35 +64,17 @@ class Survey:
 
 # ---------------------------------------------------------------- reading
 def resolve_data_path(path: str | Path | None = None) -> Path:
-    """The survey file to read: the given one, or the synthetic twin (generated on first use)."""
+    """The survey file to read: the given one (checked: exists, a file, a supported format), or the twin."""
     if path is None:
         from cnfs.synth import ensure_synthetic
 
         return ensure_synthetic()
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"survey file not found: {p}")
-    if p.suffix.lower() not in (".csv", ".parquet"):
-        raise ValueError(f"{p}: unsupported format {p.suffix!r}; expected a .csv or .parquet export")
-    return p
+    return readers.check_path(path)
 
 
-def read_raw(path: str | Path) -> pd.DataFrame:
-    """The file's cells as text (empty cells as NA), exactly as exported."""
-    p = Path(path)
-    if p.suffix.lower() == ".parquet":
-        df = pd.read_parquet(p)
-        return pd.DataFrame({c: _as_text(df[c]) for c in df.columns}, index=pd.RangeIndex(len(df)))
-    df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8")
-    df = df.apply(lambda s: s.str.strip())
-    return df.mask(df == "").astype("string")
-
-
-def _as_text(s: pd.Series) -> pd.Series:
-    if pd.api.types.is_float_dtype(s):
-        return s.map(lambda x: pd.NA if pd.isna(x) else (str(int(x)) if float(x).is_integer() else str(x))).astype("string")
-    out = s.astype("string").str.strip()
-    return out.mask(out == "")
+def read_raw(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
+    """The file's cells as text (empty cells as NA), as exported, in any supported format."""
+    return readers.read_table(path, sheet).data
 
 
 # ---------------------------------------------------------------- validation
@@ -126,35 +91,65 @@ def _asked(raw: pd.DataFrame, q: Question, codebook: Codebook) -> pd.Series:
 
 
 def validate(raw: pd.DataFrame, codebook: Codebook, source: str = "survey") -> list[Problem]:
-    """Every way the raw file departs from the codebook (empty list when it conforms)."""
+    """Every way the codebook-shaped file departs from the codebook (empty list when it conforms).
+
+    One root cause is reported once: rows with an unknown wave, or whose answer to a filter question
+    is itself wrong, are not checked again against the universes that depend on it.
+    """
     out: list[Problem] = []
-    expected_cols = codebook.data_columns()
-    missing = [c for c in expected_cols if c not in raw.columns]
-    for c in missing:
-        out.append(Problem(source, c, (), "this column (from the codebook)", "no such column"))
-    for c in raw.columns:
-        if c not in expected_cols:
-            out.append(Problem(source, c, (), "only codebook columns", "an unknown column"))
+    for c in codebook.data_columns():
+        if c not in raw.columns:
+            out.append(Problem(source, c, (), "cette colonne (du codebook)", "colonne absente"))
     idc, wc, dc = codebook.id_column, codebook.wave_column, codebook.date_column
+    bad_wave = pd.Series(False, index=raw.index)
     if idc in raw:
         ids = raw[idc]
-        out += _check(source, idc, ids.isna(), "a respondent id in every row", "empty ids")
-        dup = ids.duplicated(keep=False) & ids.notna()
-        out += _check(source, idc, dup, "unique respondent ids", "duplicates " + ", ".join(sorted(set(ids[dup].astype(str)))[:5]))
+        out += _check(source, idc, ids.isna(), "un identifiant de répondant à chaque ligne", "identifiants vides")
+        key = [idc, wc] if wc in raw else [idc]
+        dup = raw.duplicated(subset=key, keep=False) & ids.notna()
+        out += _check(source, idc, dup, "des identifiants uniques dans une vague (le même identifiant dans deux vagues est un conseiller qui a répondu deux fois)",
+                      "doublons " + ", ".join(sorted(set(ids[dup].astype(str)))[:5]))
     if wc in raw:
-        bad = ~raw[wc].isin(codebook.waves).fillna(False)
-        out += _check(source, wc, bad, f"a wave among {codebook.waves} (add new waves to the codebook's meta.waves)", _values(raw[wc], bad))
+        bad_wave = ~raw[wc].isin(codebook.waves).fillna(False)
+        out += _check(source, wc, bad_wave, f"une vague parmi {codebook.waves} (une nouvelle vague s'ajoute à meta.waves du codebook)", _values(raw[wc], bad_wave))
     if dc in raw:
         parsed = pd.to_datetime(raw[dc], errors="coerce", format="ISO8601")
-        out += _check(source, dc, parsed.isna(), "an ISO date (YYYY-MM-DD)", _values(raw[dc], parsed.isna()))
+        out += _check(source, dc, parsed.isna(), "une date (AAAA-MM-JJ, avec ou sans heure, ou jj/mm/aaaa)", _values(raw[dc], parsed.isna()))
+        if wc in raw:
+            out += _check_periods(raw, parsed, bad_wave, codebook, source)
     if wc not in raw:
         return out
-    for q in codebook.questions.values():
-        if any(c not in raw for c in q.columns):
+    invalid: dict[str, pd.Series] = {}
+    unsure: dict[str, pd.Series] = {}
+    found: dict[str, list[Problem]] = {}
+    for qid in codebook.dependency_order():
+        q = codebook.questions[qid]
+        everyone = pd.Series(True, index=raw.index)
+        if any(c not in raw for c in q.columns) or (q.universe is not None and q.universe.question not in raw):
+            invalid[qid] = unsure[qid] = everyone
             continue
-        if q.universe is not None and q.universe.question not in raw:
-            continue
-        out += _check_question(raw, q, codebook, source)
+        skip = bad_wave.copy()
+        if q.universe is not None:
+            skip |= invalid[q.universe.question] | unsure[q.universe.question]
+        found[qid], invalid[qid] = _check_question(raw, q, codebook, source, skip)
+        unsure[qid] = skip
+    for qid in codebook.questions:
+        out += found.get(qid, [])
+    return out
+
+
+def _check_periods(raw: pd.DataFrame, parsed: pd.Series, bad_wave: pd.Series, codebook: Codebook, source: str) -> list[Problem]:
+    """Submission dates outside their wave's period (widened by meta.wave_period_tolerance_days)."""
+    out: list[Problem] = []
+    periods = codebook.meta.get("wave_periods") or {}
+    tol = int(codebook.meta.get("wave_period_tolerance_days", 0) or 0)
+    for w, (lo, hi) in wave_periods(codebook).items():
+        rows = (raw[codebook.wave_column] == w).fillna(False) & ~bad_wave & parsed.notna()
+        outside = rows & ((parsed < lo) | (parsed > hi))
+        p = periods[w]
+        out += _check(source, codebook.date_column, outside,
+                      f"une date de soumission dans la période de la vague {w}, du {p['start']} au {p['end']} (± {tol} jours ; meta.wave_periods)",
+                      _values(raw[codebook.date_column], outside))
     return out
 
 
@@ -164,42 +159,53 @@ def _check(source: str, column: str, mask: pd.Series, expected: str, found: str)
 
 
 def _values(s: pd.Series, mask: pd.Series) -> str:
-    vals = sorted(set(s[mask.fillna(False).to_numpy(dtype=bool)].fillna("<empty>").astype(str)))
-    return "values " + ", ".join(repr(v) for v in vals[:5])
+    vals = sorted(set(s[mask.fillna(False).to_numpy(dtype=bool)].fillna("<vide>").astype(str)))
+    return "valeurs " + ", ".join(repr(v) for v in vals[:5])
 
 
-def _check_question(raw: pd.DataFrame, q: Question, codebook: Codebook, source: str) -> list[Problem]:
+def _check_question(raw: pd.DataFrame, q: Question, codebook: Codebook, source: str, skip: pd.Series) -> tuple[list[Problem], pd.Series]:
+    """Problems of one question on the rows not skipped, and the rows where its answer is wrong."""
     out: list[Problem] = []
+    ok = ~skip.fillna(False).astype(bool)
     asked = _asked(raw, q, codebook)
     who = codebook.base_label(q.id)
+    wrong = pd.Series(False, index=raw.index)
+
+    def check(col: str, mask: pd.Series, expected: str, found: str) -> None:
+        nonlocal wrong
+        mask = mask.fillna(False).astype(bool) & ok
+        wrong |= mask
+        out.extend(_check(source, col, mask, expected, found))
+
     for col in q.columns:
         s = raw[col]
-        out += _check(source, col, s.notna() & ~asked, f"no answer outside the universe ({who})", "an answer")
+        check(col, s.notna() & ~asked, f"aucune réponse hors du champ de la question ({who})", "une réponse")
         if q.type != "multi":
-            out += _check(source, col, s.isna() & asked, f"an answer (mandatory question, asked of: {who})", "an empty cell")
+            check(col, s.isna() & asked, f"une réponse (question obligatoire pour : {who})", "une cellule vide")
         present = s.notna()
         if q.type == "single":
             bad = present & ~s.isin(q.codes).fillna(False)
-            out += _check(source, col, bad, f"an option code among {q.codes}", _values(s, bad))
+            labels = ", ".join(f"{o.code} ({o.label})" for o in q.options)
+            check(col, bad, f"un code ou un libellé d'option parmi {labels}", _values(s, bad))
         elif q.type == "multi":
             bad = present & ~s.isin(["0", "1"]).fillna(False)
-            out += _check(source, col, bad, "0 or 1 (option ticked or not)", _values(s, bad))
-            out += _check(source, col, s.isna() & asked, f"0 or 1 (mandatory question, asked of: {who})", "an empty cell")
+            check(col, bad, "une coche (1, Y, Oui, x, True) ou son absence (0, N, Non, vide)", _values(s, bad))
+            check(col, s.isna() & asked, f"coché ou non (question obligatoire pour : {who})", "une cellule vide")
         elif q.type in NUMERIC_TYPES:
             num = pd.to_numeric(s, errors="coerce")
             not_int = present & (num.isna() | (num % 1 != 0))
-            out += _check(source, col, not_int, "a whole number", _values(s, not_int))
+            check(col, not_int, "un nombre entier", _values(s, not_int))
             lo, hi = q.bounds  # type: ignore[misc]
             out_of = present & ~not_int & ((num < lo) | (num > hi))
-            out += _check(source, col, out_of, f"a value from {lo} to {hi}", _values(s, out_of))
+            check(col, out_of, f"une valeur de {lo} à {hi}", _values(s, out_of))
     if q.type == "multi":
         ticks = raw[q.columns].apply(pd.to_numeric, errors="coerce")
         none = asked & (ticks.fillna(0).sum(axis=1) == 0) & ticks.notna().all(axis=1)
-        out += _check(source, f"{q.id}{MULTI_SEP}*", none, "at least one option ticked (mandatory question)", "no tick")
+        check(f"{q.id}{MULTI_SEP}*", none, "au moins une option cochée (question obligatoire)", "aucune coche")
     if q.sum_max_with and q.sum_max_with in raw:
         total = pd.to_numeric(raw[q.id], errors="coerce") + pd.to_numeric(raw[q.sum_max_with], errors="coerce")
-        out += _check(source, q.id, total > 100, f"{q.id} + {q.sum_max_with} at most 100", _values(total.astype("string"), total > 100))
-    return out
+        check(q.id, total > 100, f"{q.id} + {q.sum_max_with} au plus 100", _values(total.astype("string"), total > 100))
+    return out, wrong
 
 
 # ---------------------------------------------------------------- typing
@@ -225,45 +231,59 @@ def to_typed(raw: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     return pd.DataFrame(cols, index=raw.index)
 
 
-# ---------------------------------------------------------------- cache
-def _cache_key(path: Path, codebook: Codebook) -> str:
-    st = path.stat()
-    cb = sha256_file(codebook.path) if codebook.path else "inline"
-    raw = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{cb}|{LOADER_VERSION}|{pd.__version__}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+# ---------------------------------------------------------------- one export, end to end
+def prepare(
+    path: str | Path,
+    codebook: Codebook,
+    mapping: Mapping | None = None,
+    wave: str | None = None,
+    exclude_incomplete: bool = False,
+    sheet: str | None = None,
+    data: bytes | None = None,
+) -> tuple[pd.DataFrame, Normalised, dict[str, Any]]:
+    """Read, normalise and validate one export: (codebook-shaped text frame, normalisation, read record).
 
-
-def _load_typed(path: Path, codebook: Codebook, use_cache: bool) -> pd.DataFrame:
-    cache = paths.CACHE_DIR / f"survey-{_cache_key(path, codebook)}.parquet"
-    if use_cache and cache.exists():
-        try:
-            return pd.read_parquet(cache)
-        except (OSError, ValueError, ImportError) as exc:  # a damaged cache is rebuilt, never trusted
-            warnings.warn(f"{cache}: unreadable cache ignored and rebuilt ({exc})", stacklevel=2)
-    raw = read_raw(path)
-    problems = validate(raw, codebook, str(path))
-    if problems:
-        raise SurveyValidationError(path, problems)
-    typed = to_typed(raw, codebook)
-    if use_cache:
-        _write_cache(typed, cache)
-    return typed
-
-
-def _write_cache(df: pd.DataFrame, cache: Path) -> None:
-    import io
-
-    from cnfs.atomic import write_bytes as atomic_write_bytes
-
+    Raises InputError (SurveyValidationError for problems against the codebook), always naming the file.
+    """
+    p = readers.check_path(path)
+    data = readers.read_bytes(p) if data is None else data
+    mapping = mapping or load_mapping(None, codebook)
     try:
-        buf = io.BytesIO()
-        df.to_parquet(buf)
-        atomic_write_bytes(cache, buf.getvalue())
-        for old in cache.parent.glob("survey-*.parquet"):
-            if old != cache and old.stat().st_mtime < cache.stat().st_mtime - 3600:
-                old.unlink(missing_ok=True)
-    except OSError:
-        pass  # a read-only project still loads, just without the cache
+        table = readers.read_table(p, sheet, data)
+        norm = normalise(table.data, codebook, mapping, wave, exclude_incomplete, str(p))
+        coded = norm.data
+        problems = norm.problems + validate(coded[~norm.flagged], codebook, str(p))
+    except InputError:
+        raise
+    except Exception as e:  # whatever the file's content trips, it is reported as the file's problem
+        raise InputError(p, f"contenu inattendu ({type(e).__name__}: {e})", "relancez avec --debug et signalez-le si le fichier vous semble correct") from e
+    if problems:
+        raise SurveyValidationError(p, problems)
+    record = {"file": str(p), "sha256": hashlib.sha256(data).hexdigest(), "reader": table.reader,
+              "options": {**table.options, "sheet": table.options.get("sheet", sheet), "exclude_incomplete": exclude_incomplete},
+              "rows": int(len(coded)), **norm.report()}
+    return coded.reset_index(drop=True), norm, record
+
+
+def _load_typed(p: Path, codebook: Codebook, mapping: Mapping, wave: str | None, exclude_incomplete: bool,
+                sheet: str | None, use_cache: bool) -> tuple[pd.DataFrame, dict[str, Any]]:
+    data = readers.read_bytes(p)
+    base = (hashlib.sha256(data).hexdigest(), sha256_file(codebook.path) if codebook.path else "inline", mapping.fingerprint,
+            sheet, exclude_incomplete, LOADER_VERSION, pd.__version__)
+    if use_cache:
+        hit = cache.get(cache.make_key(*base, None))
+        if hit and (wave is None or hit[1].get("wave_from") in ("column", "mapping")):
+            return hit
+        if wave is not None:
+            hit = cache.get(cache.make_key(*base, wave))
+            if hit:
+                return hit
+    coded, norm, record = prepare(p, codebook, mapping, wave, exclude_incomplete, sheet, data)
+    typed = to_typed(coded, codebook)
+    if use_cache:
+        used = wave if norm.wave_from == "argument" else None
+        cache.put(cache.make_key(*base, used), typed, record)
+    return typed, record
 
 
 def load_survey(
@@ -271,37 +291,45 @@ def load_survey(
     wave: str = "all",
     codebook: Codebook | None = None,
     use_cache: bool = True,
+    mapping: str | Path | Mapping | None = None,
+    exclude_incomplete: bool = False,
+    sheet: str | None = None,
 ) -> Survey:
-    """Typed, validated survey data for one wave (or ``"all"``); the synthetic twin when path is None."""
+    """Typed, validated survey data for one wave (or ``"all"``); the synthetic twin when path is None.
+
+    Any supported export (CSV, XLSX, SPSS, Stata, Parquet) with an optional mapping file. ``wave``
+    selects a wave; for an export without a wave column it is the wave of every row.
+    """
     codebook = codebook or load_codebook()
     p = resolve_data_path(path)
-    df = _load_typed(p, codebook, use_cache)
+    maps = load_mapping(mapping, codebook)
     wave = str(wave)
+    df, record = _load_typed(p, codebook, maps, None if wave == "all" else wave, exclude_incomplete, sheet, use_cache)
     if wave != "all":
         present = [str(w) for w in df[codebook.wave_column].dropna().unique()]
         if wave not in present:
-            raise ValueError(f"{p}: wave {wave!r} is not in the data; waves present: {sorted(present)} or 'all'")
+            raise InputError(p, f"wave {wave!r} absente des données ; vagues présentes : {sorted(present)}", "ou wave='all'")
         df = df[df[codebook.wave_column] == wave].reset_index(drop=True)
-    return Survey(df, codebook, p, wave, _provenance(p))
+    for w in record.get("warnings", []):
+        warnings.warn(w, ExportWarning, stacklevel=2)
+    return Survey(df, codebook, p, wave, _provenance(p, df, codebook, record))
 
 
-def _provenance(path: Path) -> dict[str, Any]:
-    """What the file says about itself; a copy of the twin that lost its sidecar is still flagged synthetic."""
-    prov = read_provenance(path)
-    if not prov.get("synthetic") and is_synthetic(path):
-        prov = {**prov, "synthetic": True, "warning": SYNTHETIC_WARNING, "detected_by": "nom du fichier ou identifiants SYN-"}
-    return prov
+def _provenance(path: Path, df: pd.DataFrame, codebook: Codebook, record: dict[str, Any]) -> dict[str, Any]:
+    """What the file says about itself (sidecar or Parquet metadata), the twin's id scheme, and this read."""
+    try:
+        prov = read_provenance(path)
+    except (OSError, ValueError):
+        prov = {}
+    if not prov.get("synthetic") and ids_look_synthetic(df[codebook.id_column]):
+        prov = {**prov, "synthetic": True, "warning": SYNTHETIC_WARNING, "detected_by": "identifiants SYN- du jumeau synthétique"}
+    return {**prov, "load": record}
 
 
 def available_waves(path: str | Path | None = None) -> list[str]:
-    """The waves present in the data file, in codebook order (without reading all the columns twice)."""
+    """The waves present in the data file, in codebook order."""
     codebook = load_codebook()
-    p = resolve_data_path(path)
-    if p.suffix.lower() == ".parquet":
-        col = pd.read_parquet(p, columns=[codebook.wave_column])[codebook.wave_column]
-    else:
-        col = pd.read_csv(p, usecols=[codebook.wave_column], dtype=str)[codebook.wave_column]
-    present = set(col.dropna().astype(str).str.strip())
+    present = set(load_survey(path, codebook=codebook).data[codebook.wave_column].dropna().astype(str))
     known = [w for w in codebook.waves if w in present]
     return known + sorted(present - set(known))
 

@@ -446,6 +446,14 @@ class Report:
         }).set_index("Vague")
         return Result(title, t, shown, caption)
 
+    def sample_facts(self) -> Result:
+        """Panel members (same id in two waves) and incomplete answers left out at import (cnfs.sample)."""
+        from cnfs.sample import sample_facts
+
+        t = sample_facts(self.survey if self.wave == "all" else load_survey(self.data_path, "all"))
+        self._write_table(t, "echantillon")
+        return Result("Réponses retenues, panel et réponses écartées", t, t.assign(valeur=t["valeur"].map(fmt_num)).set_index("fait"))
+
     def _all_waves(self) -> pd.DataFrame:
         """The data of every wave (the report's own data when its wave is already "all")."""
         return self.df if self.wave == "all" else load_survey(self.data_path, "all").data

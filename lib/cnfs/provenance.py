@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SYNTHETIC_WARNING = (
     "Données SYNTHÉTIQUES : générées par cnfs.synth à partir du codebook, des chiffres publiés et "
@@ -32,10 +36,13 @@ def read_provenance(data_path: str | Path) -> dict[str, Any]:
     side = sidecar_path(data_path)
     if side.exists():
         return json.loads(side.read_text(encoding="utf-8"))
-    if Path(data_path).suffix == ".parquet":
+    if Path(data_path).suffix.lower() == ".parquet":
         import pyarrow.parquet as pq
 
-        meta = pq.read_schema(data_path).metadata or {}
+        try:
+            meta = pq.read_schema(data_path).metadata or {}
+        except Exception:  # not a Parquet file: the reader says so, with the file's name
+            return {}
         raw = meta.get(b"cnfs_provenance")
         if raw:
             return json.loads(raw.decode("utf-8"))
@@ -43,29 +50,38 @@ def read_provenance(data_path: str | Path) -> dict[str, Any]:
 
 
 SYNTHETIC_ID_PREFIX = "SYN-"
+SYNTHETIC_ID = re.compile(r"^SYN-\d{5}$")
+
+
+def ids_look_synthetic(ids: "pd.Series") -> bool:
+    """True when every respondent id follows the twin's scheme (SYN-00001…): a copy of the twin without its sidecar."""
+    vals = ids.dropna().astype(str)
+    return bool(len(vals)) and bool(vals.str.fullmatch(SYNTHETIC_ID).all())
 
 
 def is_synthetic(data_path: str | Path) -> bool:
-    """Synthetic when its provenance says so, its name says so, or its ids are the twin's (a copy without sidecar)."""
+    """Synthetic when its provenance says so or its ids are the twin's; never decided from the file name."""
     p = Path(data_path)
-    if read_provenance(p).get("synthetic", False) or "synth" in p.name.lower():
-        return True
-    return _first_id(p).startswith(SYNTHETIC_ID_PREFIX)
+    try:
+        if read_provenance(p).get("synthetic", False):
+            return True
+    except (OSError, ValueError):
+        return False
+    return _ids_of(p)
 
 
-def _first_id(path: Path, column: str = "respondent_id") -> str:
-    """The first respondent id of a CSV or Parquet export ('' when unreadable), read cheaply."""
+def _ids_of(path: Path, column: str = "respondent_id") -> bool:
+    """Whether the file's respondent ids are the twin's (False when unreadable or absent)."""
     try:
         if path.suffix.lower() == ".parquet":
             import pyarrow.parquet as pq
 
-            col = pq.read_table(path, columns=[column]).column(0)
-            return str(col[0]) if len(col) else ""
-        import csv
+            import pandas as pd
 
-        with open(path, newline="", encoding="utf-8") as f:
-            rows = csv.reader(f)
-            header = next(rows)
-            return next(rows)[header.index(column)]
-    except (OSError, ValueError, KeyError, StopIteration, IndexError):
-        return ""
+            return ids_look_synthetic(pd.Series(pq.read_table(path, columns=[column]).column(0).to_pylist()))
+        from cnfs.readers import read_table
+
+        data = read_table(path).data
+        return column in data and ids_look_synthetic(data[column])
+    except Exception:  # unreadable files are reported by the loader, not here
+        return False
