@@ -502,11 +502,13 @@ def _execute(jobs: list[Job], options: RenderOptions, output_root: Path, stream:
                 if outcome.state == "failed":
                     bar.write(f"✗ {w.job.label} : échec", file=stream)
     except BaseException:
-        _stop_workers(running)
+        with _no_interrupt():  # a second Ctrl-C or SIGTERM must not cut the clean-up short
+            _stop_workers(running)
         raise
     finally:
-        bar.close()
-        shutil.rmtree(staging, ignore_errors=True)
+        with _no_interrupt():
+            bar.close()
+            shutil.rmtree(staging, ignore_errors=True)
     return outcomes
 
 
