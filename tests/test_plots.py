@@ -17,6 +17,7 @@ from cnfs.subgroups import site_mode  # noqa: E402
 from test_scoring import make_codebook, make_frame  # noqa: E402
 
 NNBSP = "\u202f"
+NBSP = "\u00a0"
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +46,7 @@ def texts(fig: Figure) -> str:
         legend = ax.get_legend()
         if legend is not None:
             parts += [t.get_text() for t in legend.get_texts()]
-    return "\n".join(parts)
+    return "\n".join(parts).replace(NBSP, " ")  # typography is tested above; here, the words
 
 
 # -- formatting -------------------------------------------------------------------------------------
@@ -57,10 +58,10 @@ def test_french_number_formatting():
     assert fmt_num(float("nan")) == "–" and fmt_num(pd.NA) == "–"
     assert fmt_pct(37.14) == f"37,1{NNBSP}%"
     assert fmt_pct(62.5, 0) == f"62{NNBSP}%"  # Python rounds half to even
-    assert fmt_n(1071) == f"n = 1{NNBSP}071"
-    assert fmt_p(0.0004) == "p < 0,001" and fmt_p(0.0123) == "p = 0,012"
-    assert base_caption("ensemble des répondants", 1071) == f"Base{NNBSP}: ensemble des répondants (n = 1{NNBSP}071)"
-    assert base_caption("x", [512, 559]) == "Base\u202f: x (n = 512 à 559)"
+    assert fmt_n(1071) == f"n{NBSP}={NBSP}1{NNBSP}071"
+    assert fmt_p(0.0004) == f"p{NBSP}<{NBSP}0,001" and fmt_p(0.0123) == f"p{NBSP}={NBSP}0,012"
+    assert base_caption("ensemble des répondants", 1071) == f"Base{NNBSP}: ensemble des répondants (n{NBSP}={NBSP}1{NNBSP}071)"
+    assert base_caption("x", [512, 559]) == f"Base{NNBSP}: x (n{NBSP}={NBSP}512 à 559)"
 
 
 # -- figures ----------------------------------------------------------------------------------------
@@ -69,7 +70,7 @@ def test_plot_shares_title_and_caption(df, cb):
     assert isinstance(fig, Figure)
     assert fig._suptitle.get_text() == "Catégorie"
     all_text = texts(fig)
-    assert base_caption("répondants ayant répondu « Public » à « Secteur »", 6) in all_text
+    assert base_caption("répondants ayant répondu « Public » à « Secteur »", 6).replace(NBSP, " ") in all_text
     assert "Cat C" in all_text
 
 
@@ -91,7 +92,7 @@ def test_plot_scores_ranked(df, cb):
     assert fig._suptitle.get_text() == "Batterie"
     ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert ticks == ["Item 2", "Item 1"]  # highest mean on top
-    assert base_caption("ensemble des répondants", 10) in texts(fig)
+    assert base_caption("ensemble des répondants", 10).replace(NBSP, " ") in texts(fig)
 
 
 def test_plot_scores_by_group(df, cb):
@@ -110,9 +111,10 @@ def test_plot_comparison_states_the_test(df, cb):
     comp = contrasts.compare_groups(df, cb, "i1", "sector")
     fig = plots.plot_comparison(comp)
     all_text = texts(fig)
-    # a 1–10 scale: rank test and rank-based effect size by default (issue 10)
+    # a 1–10 scale: rank test and rank-based effect size by default (issue 10); words, not codes
     assert "Test de Mann-Whitney" in all_text and "corrélation bisériale des rangs" in all_text
-    assert base_caption("ensemble des répondants", 10) in all_text
+    assert "mannwhitney" not in all_text and "rank_biserial" not in all_text
+    assert base_caption("ensemble des répondants", 10).replace(NBSP, " ") in all_text
 
 
 def test_plot_wave_comparison_and_effects(df, cb):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from cnfs import paths
 from cnfs.render import cli, fingerprint
 from cnfs.render.runner import RenderOptions, render
 
@@ -109,7 +110,9 @@ def test_full_render_layout_index_html_and_noop(project: Project, monkeypatch: p
     # The kernel is the project's interpreter.
     executed = json.loads((project.out / "wave-1" / "01_alpha.ipynb").read_text())
     text = "".join("".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", []))
-    assert f"kernel: {sys.executable}\n" in text
+    # (shown relative to the project when inside it: outputs name no absolute path of the checkout)
+    shown = os.path.relpath(sys.executable, paths.ROOT) if sys.executable.startswith(str(paths.ROOT) + os.sep) else sys.executable
+    assert f"kernel: {shown}\n" in text
     # Parameters injected, with the wave folder (not the staging folder) shown.
     injected = next(c for c in executed["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
     assert str(project.out / "wave-1") in "".join(injected["source"])
@@ -125,8 +128,8 @@ def test_full_render_layout_index_html_and_noop(project: Project, monkeypatch: p
     for folder in ("wave-1", "wave-2", "all"):
         assert f'href="{folder}/01_alpha.html"' in index
     assert 'href="all/08_qual.html"' in index
-    assert index.count("2 figures reproduites sur 3") == 3
-    assert "réussi" in index and " s</td>" in index
+    assert index.count("2 chiffres publiés reproduits sur 3") == 3
+    assert "réussi" in index and "\u00a0s</td>" in index
 
     # Nothing changed: nothing runs (timings belong to bench/, not to tests).
     again = project.render()
@@ -402,7 +405,7 @@ def test_index_counts_publications_and_transcriptions_apart(tmp_path: Path) -> N
         "D,interim,transcrit\nE,interim,contexte\nF,interim,non calculable\n", encoding="utf-8")
     r = reproduction_summary(tmp_path)
     assert (r.reproduced, r.total, r.full_study, r.transcribed, r.transcription_checks) == (1, 2, (1, 1), 1, 1)
-    assert r.sentence() == ("1 figure reproduite sur 2 (article intermédiaire) ; étude complète : 1 sur 1 ; "
+    assert r.sentence() == ("1 chiffre publié reproduit sur 2 (article intermédiaire) ; étude complète : 1 sur 1 ; "
                             "transcriptions vérifiées : 1 sur 1")
 
 

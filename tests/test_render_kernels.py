@@ -16,6 +16,7 @@ import pytest
 
 from render_fixture import MiniProject
 
+from cnfs import paths
 from cnfs.render import kernel
 
 POLLUTE = """
@@ -96,5 +97,7 @@ def test_forked_kernel_is_the_project_interpreter(project: MiniProject) -> None:
     report = project.render(notebooks=["04"], waves=["1"])
     assert report.exit_code == 0, report.text
     text = _stdout(project.out / "wave-1", "04_where")
-    assert f"exe: {sys.executable}\n" in text
+    # outputs show paths inside the project relative to it (no absolute machine path)
+    shown = os.path.relpath(sys.executable, paths.ROOT) if sys.executable.startswith(str(paths.ROOT) + os.sep) else sys.executable
+    assert f"exe: {shown}\n" in text
     assert f"cwd: {os.path.realpath(project.notebooks)}\n" in text

@@ -1,24 +1,41 @@
 """What a section notebook calls: one object that loads the data, shows results the article's way,
-and writes every table (CSV) and chart (PNG) under the output folder.
+and writes every table (CSV, with its title and base beside it for the spreadsheet) and chart (PNG)
+under the output folder.
 
-Each method returns a ``Result`` that Jupyter renders as a caption, a French-formatted table and a
-chart; ``result.data`` is the tidy table behind it. Notebooks stay thin: no logic of their own.
+Each method returns a ``Result`` that Jupyter renders as a title, a French table, a chart and notes;
+``result.data`` is the tidy table behind it, after disclosure control (cnfs.disclosure). Tables and
+charts are drawn from the same ordered tidy table, so they agree.
 """
 from __future__ import annotations
 
 import base64
 import html
-import io
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import numpy as np
 import pandas as pd
 
-from cnfs import paths
-from cnfs.formatting import base_caption, fmt_num, fmt_p, fmt_pct
+from cnfs import disclosure, paths
+from cnfs.formatting import (
+    NARROW_NBSP,
+    base_caption,
+    colon,
+    display,
+    display_path,
+    effect_text,
+    fmt_date,
+    fmt_num,
+    fmt_p,
+    fmt_pct,
+    label,
+    magnitude,
+)
 from cnfs.loader import Survey, describe_source, load_survey
 from cnfs.outputs import resolve_output_dir, write_figure, write_table
+from cnfs.atomic import write_text
 from cnfs.provenance import SYNTHETIC_WARNING
 from cnfs.status import STYLE
 
@@ -27,6 +44,16 @@ WAVE_NOTE = (
     "publié est attendu et ne signale pas une erreur."
 )
 STATUS_STYLE = STYLE  # one status vocabulary (cnfs.status)
+META_DIR = "meta"  # tables/meta/<name>.json: title, base, n and notes of each CSV, for the spreadsheet
+HEADER_MIME = "application/vnd.cnfs.header+json"  # read by cnfs.render.export for the report header
+
+
+def output_folder(wave: str, weighting: str = "none") -> Path:
+    """Default output folder of a wave, the renderer's: outputs/wave-1, outputs/wave-2, outputs/all (with
+    the suffix of weighted reports, e.g. outputs/wave-1-pondere, when weighted)."""
+    from cnfs.render.plan import WEIGHTED_SUFFIX, wave_folder
+
+    return paths.OUTPUTS / (wave_folder(str(wave)) + ("" if weighting == "none" else WEIGHTED_SUFFIX))
 
 
 def _subgroup_site_mode(df: pd.DataFrame) -> pd.Series:
@@ -37,6 +64,8 @@ def _subgroup_site_mode(df: pd.DataFrame) -> pd.Series:
 
 #: Subgroups derived from answers, usable as ``by=`` by name.
 DERIVED_SUBGROUPS: dict[str, Callable[[pd.DataFrame], pd.Series]] = {"site_mode": _subgroup_site_mode}
+BY_TITLES = {"site_mode": "Nombre de sites", "wave": "Vague"}
+BY_PHRASES = {"site_mode": "le nombre de sites (mono-site / multi-sites)", "wave": "la vague"}
 
 
 @dataclass
@@ -52,29 +81,50 @@ class Result:
     styler: Any = None
 
     def _repr_html_(self) -> str:
-        parts = [f"<h4>{html.escape(self.title)}</h4>"]
+        parts = ['<div class="cnfs-result">', f"<h4>{html.escape(self.title)}</h4>"]
         if self.styler is not None:
             parts.append(self.styler.to_html())
         elif self.table is not None:
             parts.append(self.table.to_html(escape=True, border=0, classes="cnfs-table"))
         if self.png:
             b64 = base64.b64encode(self.png).decode()
-            parts.append(f'<img alt="{html.escape(self.title)}" src="data:image/png;base64,{b64}"/>')
-        for line in [self.caption, *self.notes]:
-            if line:
-                parts.append(f"<p><em>{html.escape(line)}</em></p>")
-        return "\n".join(parts)
+            alt = html.escape(f"{self.title}. {self.caption}".strip())
+            parts.append(f'<img alt="{alt}" style="max-width:100%" src="data:image/png;base64,{b64}"/>')
+        elif self.caption:  # a chart states its base itself: the caption is written once
+            parts.append(f"<p><em>{html.escape(self.caption)}</em></p>")
+        parts += [f"<p><em>{html.escape(line)}</em></p>" for line in self.notes if line]
+        return "\n".join(parts + ["</div>"])
 
     def __repr__(self) -> str:
         body = (self.table if self.table is not None else self.data).to_string()
-        return f"{self.title}\n{body}\n{self.caption}"
+        return "\n".join([self.title, body, self.caption, *self.notes]).strip()
+
+
+@dataclass
+class _Header:
+    """Banner and four facts for JupyterLab; the HTML report shows its own header, so this one hides there."""
+
+    html_text: str
+    text: str
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {"text/html": f'<div class="cnfs-nb-header">{self.html_text}</div>', "text/plain": self.text,
+                HEADER_MIME: self.facts}
+
+    def __repr__(self) -> str:
+        return self.text
 
 
 class Report:
-    """The notebook's view of one survey file and wave, writing its tables and figures under ``output_dir``."""
+    """The notebook's view of one survey file and wave, writing its tables and figures under ``output_dir``.
 
-    def __init__(self, wave: str = "all", data_path: str | None = None, output_dir: str | None = None, section: int | None = None,
-                 weighting: str = "none"):
+    ``output_dir=None`` follows the wave (outputs/wave-1, …, outputs/all); ``min_count=None`` takes the
+    disclosure threshold of the codebook; ``weighting`` other than "none" gives design-based estimates.
+    """
+
+    def __init__(self, wave: str = "all", data_path: str | None = None, output_dir: str | None = None,
+                 section: int | None = None, min_count: int | None = None, weighting: str = "none"):
         from cnfs.plots import set_theme
 
         self.wave = str(wave)
@@ -84,25 +134,37 @@ class Report:
         self.survey: Survey = load_survey(data_path, self.wave)
         self.df, self.codebook = self.survey
         self.section = section
-        default = paths.OUTPUTS / ("all" if self.wave == "all" else f"wave-{self.wave}")
-        self.out = resolve_output_dir(output_dir) if output_dir else default
+        self.out = resolve_output_dir(output_dir) if output_dir else output_folder(self.wave, weighting)
         self.prefix = f"{section:02d}_" if section is not None else ""
+        self.policy = disclosure.policy(self.codebook, min_count)
         self._waves: Any = None
         set_theme()
 
     # ------------------------------------------------------------ files
-    def _write_table(self, df: pd.DataFrame, name: str) -> Path:
-        return write_table(df, self.out, f"{self.prefix}{name}")
+    def protect(self, tidy: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
+        """Disclosure control of a tidy table with the report's thresholds (see cnfs.disclosure)."""
+        if "n" not in tidy.columns:
+            return tidy
+        return disclosure.suppress(tidy, min_count=self.policy.min_count, fragile_base=self.policy.fragile_base, **kwargs)
+
+    def _write_table(self, df: pd.DataFrame, name: str, title: str = "", caption: str = "",
+                     notes: Sequence[str] = ()) -> Path:
+        """tables/<name>.csv and, beside it, tables/meta/<name>.json (title, base, notes) for the spreadsheet."""
+        stem = f"{self.prefix}{name}"
+        path = write_table(df, self.out, stem)
+        notes = list(dict.fromkeys([*notes, *([self.policy.note()] if disclosure.suppressed_cells(df) else [])]))
+        meta = {"name": stem, "title": title or name, "caption": caption, "notes": notes, "wave": self.wave,
+                "section": self.section, "n": int(df["n"].max()) if "n" in df and df["n"].notna().any() else None}
+        write_text(path.parent / META_DIR / f"{stem}.json", json.dumps(meta, ensure_ascii=False, indent=1))
+        return path
 
     def _write_figure(self, fig: Any, name: str) -> bytes:
-        """Save the chart as PNG under figures/ and return a smaller copy to embed in the notebook."""
+        """Save the chart once as PNG under figures/ and return the written file's bytes to embed."""
         import matplotlib.pyplot as plt
 
-        write_figure(fig, self.out, f"{self.prefix}{name}")
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+        path = write_figure(fig, self.out, f"{self.prefix}{name}")
         plt.close(fig)
-        return buf.getvalue()
+        return path.read_bytes()
 
     @property
     def design(self) -> Any:
@@ -129,32 +191,41 @@ class Report:
             return DERIVED_SUBGROUPS[by](self.df)
         return by
 
+    def _notes(self, t: pd.DataFrame) -> list[str]:
+        notes = []
+        if disclosure.suppressed_cells(t):
+            notes.append(self.policy.note())
+        elif "fragile" in t and t["fragile"].any():
+            notes.append(f"Résultats sur moins de {self.policy.fragile_base} répondants : fragiles, à lire avec prudence.")
+        return notes
+
     # ------------------------------------------------------------ header
-    def header(self) -> Result | _Banner:
-        """Parameters and provenance, with the synthetic-data warning when it applies."""
+    def header(self) -> _Header:
+        """Synthetic-data banner and four facts (vague, données, n, date); provenance in « Détails techniques »."""
         src = describe_source(self.survey)
-        facts = pd.DataFrame(
-            {
-                "Paramètre": ["Vague", "Fichier de données", "Empreinte SHA-256", "Données synthétiques", "Répondants (n)", "Pondération"],
-                "Valeur": [
-                    "toutes (vagues réunies)" if self.wave == "all" else self.wave,
-                    src["fichier"],
-                    src["sha256"],
-                    "OUI" if src["synthetique"] else "non",
-                    fmt_num(src["n"]),
-                    "aucune (comme l'article)" if self.weighting == "none" else self.design.label,
-                ],
-            }
-        ).set_index("Paramètre")
-        notes = [] if self.wave == "all" else [WAVE_NOTE]
-        res = Result("Paramètres et provenance des données", facts, facts, notes=notes)
+        wave = "toutes (vagues réunies)" if self.wave == "all" else self.wave
+        data = "jumeau synthétique" if src["synthetique"] else display_path(src["fichier"])
+        facts = [("Vague", wave), ("Données", data), ("Répondants", fmt_num(src["n"])),
+                 ("Date", fmt_date(pd.Timestamp.now(tz="UTC").to_pydatetime()))]
+        if self.weighting != "none":
+            facts.insert(3, ("Pondération", self.design.label))
+        details = [("Fichier", display_path(src["fichier"])), ("Empreinte SHA-256 (début)", src["sha256"]),
+                   ("Graine du jumeau", src.get("graine")), ("Version du générateur", src.get("version_generateur")),
+                   ("Pondération", "aucune (comme l'article)" if self.weighting == "none" else self.design.label),
+                   ("Secret statistique", f"effectifs < {self.policy.min_count} masqués"),
+                   ("Dossier de sortie", display_path(self.out))]
+        parts = []
         if self.survey.is_synthetic:
-            banner = (
-                '<div style="border:3px solid #b00020;background:#fdecea;padding:10px;margin:8px 0;'
-                'font-weight:bold;color:#b00020">⚠ ' + html.escape(SYNTHETIC_WARNING) + "</div>"
-            )
-            return _Banner(banner, res)
-        return res
+            parts.append('<div role="alert" style="border:3px solid #b00020;background:#fdecea;padding:10px;'
+                         f'margin:8px 0;font-weight:bold;color:#b00020">⚠ {html.escape(SYNTHETIC_WARNING)}</div>')
+        parts.append("<p>" + " · ".join(f"<strong>{html.escape(k)}</strong>{NARROW_NBSP}: {html.escape(str(v))}"
+                                        for k, v in facts) + "</p>")
+        if self.wave != "all":
+            parts.append(f"<p><em>{html.escape(WAVE_NOTE)}</em></p>")
+        rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in details if v is not None)
+        parts.append(f"<details><summary>Détails techniques</summary><table>{rows}</table></details>")
+        text = "\n".join(([SYNTHETIC_WARNING] if self.survey.is_synthetic else []) + [colon(k, str(v)) for k, v in facts])
+        return _Header("\n".join(parts), text, {k: str(v) for k, v in facts})
 
     # ------------------------------------------------------------ published figures
     def figures(self, *ids: str) -> Result:
@@ -176,17 +247,27 @@ class Report:
         from cnfs.compare import display_table, headline, reproduction_table
 
         table = reproduction_table(self.df, self.codebook, section=self.section, context=self._context())
-        self._write_table(table.drop(columns=["quote"]), "chiffres_publies")
+        title = f"Section {self.section} — {headline(table)}"
+        self._write_table(table.drop(columns=["quote"]), "chiffres_publies", title)
         shown = display_table(table)
         styler = shown.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Statut"])
-        title = f"Section {self.section} — {headline(table)}"
         notes = [] if self.wave == "all" else [WAVE_NOTE]
         return Result(title, table, shown, styler=styler, notes=notes)
 
     # ------------------------------------------------------------ descriptive results
+    def _ordered_shares(self, t: pd.DataFrame, qid: str) -> pd.DataFrame:
+        """Options in the order both table and chart show: codebook order for ordered scales, else by share."""
+        if self.codebook[qid].ordered or "option" not in t:
+            return t.reset_index(drop=True)
+        mean = t.assign(option=t["option"].astype(str)).groupby("option")["percent"].mean()
+        rank = t["option"].astype(str).map(mean.rank(ascending=False, method="first"))
+        by = [c for c in t.columns[: list(t.columns).index("question")]] if "question" in t else []
+        keys = [*by, "_rank"] if by else ["_rank"]
+        return t.assign(_rank=rank).sort_values(keys, kind="stable").drop(columns="_rank").reset_index(drop=True)
+
     def shares(self, qid: str, by: str | None = None, levels: Sequence[str] | None = None, chart: bool = True) -> Result:
         """Share of each option among those asked (multi-select: percent of respondents), with Wilson CI."""
-        from cnfs.plots import plot_shares
+        from cnfs.plots import plot_shares, table_caption
         from cnfs.scoring import shares
 
         by_s = self._by(by)
@@ -195,34 +276,40 @@ class Report:
 
             by_s = restrict_levels(self.df, by_s, levels)
         t = shares(self.df, self.codebook, qid, by=by_s, design=self.design)
+        t = self.protect(self._ordered_shares(t, qid))
         name = qid if by is None else f"{qid}_par_{by}"
-        self._write_table(t, name)
-        shown = _format_shares(t)
-        png = self._write_figure(plot_shares(t, legend_title=self._by_title(by)), name) if chart else None
-        notes = self._weight_notes(t)
+        title = self.codebook[qid].wording
+        caption = table_caption(t)
+        notes = self._notes(t) + self._weight_notes(t)
         if "mean_items" in t:
-            notes.append(f"Nombre moyen d'items cochés : {fmt_num(t['mean_items'].iloc[0], 2)} (choix multiples : les pourcentages sont des parts de répondants et dépassent 100 % au total).")
-        return Result(self.codebook[qid].wording, t, shown, _caption(t), png, notes)
+            notes.insert(0, f"Nombre moyen d'items cochés : {fmt_num(t['mean_items'].iloc[0], 2)} (choix multiples : "
+                            f"les pourcentages sont des parts de répondants et dépassent 100{NARROW_NBSP}% au total).")
+        self._write_table(t, name, title, caption, notes)
+        shown = display(t, ["label", "percent", "ci", "count", "n", "deff", "fragile"], "label")
+        png = self._write_figure(plot_shares(t, sort=False, legend_title=self._by_title(by)), name) if chart else None
+        return Result(title, t, shown, caption, png, notes)
 
     def battery_shares(self, group: str) -> Result:
         """Shares of each option for every item of a single-choice battery (e.g. exchange frequencies)."""
-        from cnfs.plots import plot_share_heatmap
+        from cnfs.plots import plot_share_heatmap, table_caption
         from cnfs.scoring import shares
 
         items = self.codebook.items(group)
-        t = pd.concat(
-            [shares(self.df, self.codebook, q.id, design=self.design).assign(item=q.label) for q in items], ignore_index=True
-        )
-        self._write_table(t, group)
-        shown = t.pivot_table(index="item", columns="label", values="percent", sort=False, observed=True)
+        t = pd.concat([shares(self.df, self.codebook, q.id, design=self.design).assign(item=q.label) for q in items],
+                      ignore_index=True)
+        t = self.protect(t, by=["item"])
+        title = self.codebook.groups[group].wording
+        caption, notes = table_caption(t), self._notes(t) + self._weight_notes(t)
+        self._write_table(t, group, title, caption, notes)
+        shown = t.pivot_table(index="item", columns="label", values="percent", sort=False, observed=True, dropna=False)
         shown = shown.reindex(index=[q.label for q in items], columns=[o.label for o in items[0].options])
-        shown = shown.map(lambda x: fmt_pct(x, 1))
+        shown = shown.map(lambda x: fmt_pct(x, 1) if x == x else "[c]").rename_axis(index="Item", columns="Réponse")
         png = self._write_figure(plot_share_heatmap(t, title=self.codebook.groups[group].short), group)
-        return Result(self.codebook.groups[group].wording, t, shown, _caption(t), png, self._weight_notes(t))
+        return Result(title, t, shown, caption, png, notes)
 
     def scores(self, items: str | Sequence[str], chart: bool = True) -> Result:
         """Mean, sd, median, top-box and t interval of a battery (group id) or of listed items, ranked."""
-        from cnfs.plots import plot_scores
+        from cnfs.plots import plot_scores, table_caption
         from cnfs.scoring import battery_summary, scale_summary
 
         if isinstance(items, str) and items in self.codebook.groups:
@@ -232,45 +319,61 @@ class Report:
             ids = [items] if isinstance(items, str) else list(items)
             t = scale_summary(self.df, self.codebook, ids, design=self.design)
             title, name = self.codebook[ids[0]].wording, "_".join(ids[:2])
-        self._write_table(t, name)
+        t = self.protect(t.sort_values("rank", kind="stable").reset_index(drop=True))
+        caption, notes = table_caption(t), self._notes(t) + self._weight_notes(t)
+        self._write_table(t, name, title, caption, notes)
         png = self._write_figure(plot_scores(t), name) if chart else None
-        return Result(title, t, _format_scores(t), _caption(t), png, self._weight_notes(t))
+        shown = display(t, ["label", "mean", "ci", "sd", "median", "top_box", "n", "deff", "fragile"], "label")
+        return Result(title, t, shown.rename_axis(index="Item"), caption, png, notes)
+
+    def _bins(self, qid: str) -> list[int] | None:
+        """Whole-number bins for a count (at most ten, the last one closed): 1–6, 7–12, … 55–60."""
+        q = self.codebook[qid]
+        if q.type != "number" or q.min is None or q.max is None:
+            return None
+        step = max(1, int(np.ceil((q.max - q.min + 1) / 10)))
+        return [*range(int(q.min), int(q.max), step), int(q.max)]
 
     def distribution(self, qid: str) -> Result:
-        """How the answers to one numeric item are spread."""
-        from cnfs.plots import plot_distribution
+        """How the answers to one numeric item are spread (whole-number bins for counts)."""
+        from cnfs.plots import plot_distribution, table_caption
         from cnfs.scoring import distribution
 
-        t = distribution(self.df, self.codebook, qid, design=self.design)
-        self._write_table(t, f"{qid}_distribution")
+        t = self.protect(distribution(self.df, self.codebook, qid, bins=self._bins(qid), design=self.design))
+        title = colon("Distribution", self.codebook[qid].label)
+        caption, notes = table_caption(t), self._notes(t) + self._weight_notes(t)
+        self._write_table(t, f"{qid}_distribution", title, caption, notes)
         png = self._write_figure(plot_distribution(t), f"{qid}_distribution")
-        return Result(f"Distribution : {self.codebook[qid].label}", t, None, _caption(t), png, self._weight_notes(t))
+        return Result(title, t, None, caption, png, notes)
 
     def contrast(self, qid: str, by: str, levels: Sequence[str] | None = None) -> Result:
         """A subgroup comparison: the table by group, the test, the effect size and its verdict."""
         from cnfs.contrasts import compare_groups
-        from cnfs.plots import plot_comparison
+        from cnfs.plots import plot_comparison, table_caption
 
         comp = compare_groups(self.df, self.codebook, qid, self._by(by), levels=levels)
+        table = comp.tables[qid]
+        if "percent" in table:
+            table = self._ordered_shares(table, qid)
+        comp.tables[qid] = table = self.protect(table)
         name = f"{qid}_selon_{by}"
-        self._write_table(comp.table, name)
-        self._write_table(comp.tests, f"{name}_test")
-        png = self._write_figure(plot_comparison(comp, legend_title=self._by_title(by)), name)
-        notes = [] if self.design is None else [
-            "Comparaison non pondérée : les tests entre groupes portent sur les répondants (pas de test du plan de sondage)."]
-        return Result(f"{self.codebook[qid].short} selon {self._by_label(by)}", comp.tests, _format_tests(comp.tests), _caption(comp.table), png, notes)
+        title = f"{self.codebook[qid].short} selon {self._by_label(by)}"
+        caption, notes = table_caption(table), self._notes(table)
+        if self.design is not None:
+            notes.append("Comparaison non pondérée : les tests entre groupes portent sur les répondants "
+                          "(pas de test du plan de sondage).")
+        self._write_table(table, name, title, caption, notes)
+        self._write_table(comp.tests, f"{name}_test", f"{title} : test")
+        png = self._write_figure(plot_comparison(comp, sort=False, legend_title=self._by_title(by)), name)
+        return Result(title, comp.tests, _format_tests(comp.tests), caption, png, notes)
 
     def _by_title(self, by: str | None) -> str | None:
         if by is None:
             return None
-        if by in self.codebook:
-            return self.codebook[by].short
-        return {"site_mode": "Nombre de sites", "wave": "Vague"}.get(by, by)
+        return self.codebook[by].short if by in self.codebook else BY_TITLES.get(by, by)
 
     def _by_label(self, by: str) -> str:
-        if by in self.codebook:
-            return f"« {self.codebook[by].short} »"
-        return {"site_mode": "le nombre de sites (mono-site / multi-sites)", "wave": "la vague"}.get(by, by)
+        return f"« {self.codebook[by].short} »" if by in self.codebook else BY_PHRASES.get(by, by)
 
     # ------------------------------------------------------------ methodology
     def representativeness(self) -> Result:
@@ -334,11 +437,14 @@ class Report:
         t = pd.DataFrame({"n": g.size(), "premiere_reponse": g[d].min().dt.date, "derniere_reponse": g[d].max().dt.date})
         t["part"] = 100 * t["n"] / t["n"].sum()
         t = t.reset_index().rename(columns={w: "vague"})
-        self._write_table(t, "reponses_par_vague")
-        shown = t.assign(
-            n=t["n"].map(fmt_num), part=t["part"].map(lambda x: fmt_pct(x, 1))
-        ).rename(columns={"vague": "Vague", "premiere_reponse": "Première réponse", "derniere_reponse": "Dernière réponse", "part": "Part"}).set_index("Vague")
-        return Result("Réponses complètes par vague", t, shown, base_caption("ensemble des répondants", int(t["n"].sum())))
+        title = "Réponses complètes par vague"
+        caption = base_caption("ensemble des répondants", int(t["n"].sum()))
+        self._write_table(t, "reponses_par_vague", title, caption)
+        shown = pd.DataFrame({
+            "Vague": t["vague"].astype(str), "n": t["n"].map(fmt_num), "Part": t["part"].map(lambda x: fmt_pct(x, 1)),
+            "Première réponse": t["premiere_reponse"].map(fmt_date), "Dernière réponse": t["derniere_reponse"].map(fmt_date),
+        }).set_index("Vague")
+        return Result(title, t, shown, caption)
 
     def sample_facts(self) -> Result:
         """Panel members (same id in two waves) and incomplete answers left out at import (cnfs.sample)."""
@@ -364,30 +470,36 @@ class Report:
 
     def wave_homogeneity(self) -> Result:
         """Every question compared between waves: test, BH-adjusted p, effect size and its verdict."""
+        from cnfs.contrasts import VERDICTS
         from cnfs.plots import plot_effects
 
         comp = self._wave_comparison()
         tests = comp.tests
-        self._write_table(tests, "homogeneite_vagues")
-        png = self._write_figure(plot_effects(comp, title="Écarts entre les vagues : tailles d'effet par question"), "homogeneite_vagues")
-        verdicts = tests["verdict"].value_counts()
-        summary = pd.DataFrame({"Comparaisons": verdicts, "Part": (100 * verdicts / verdicts.sum()).map(lambda x: fmt_pct(x, 1))})
+        title = "Homogénéité des deux vagues"
+        sections = {q.id: q.section for q in self.codebook.questions.values()}
+        self._write_table(tests, "homogeneite_vagues", title)
+        png = self._write_figure(plot_effects(tests, sections=sections, section_titles=self.codebook.sections,
+                                              title="Écarts entre les vagues : tailles d'effet par question"),
+                                 "homogeneite_vagues")
+        counts = tests["verdict"].value_counts()
+        counts = counts.reindex([v for v in VERDICTS if v in counts.index] + [v for v in counts.index if v not in VERDICTS])
+        summary = pd.DataFrame({"Comparaisons": counts.map(fmt_num),
+                                "Part": (100 * counts / counts.sum()).map(lambda x: fmt_pct(x, 1))})
+        summary.index = [magnitude(v) for v in summary.index]
         sig = int(tests["significant"].sum())
-        from cnfs.contrasts import EFFECT_LABELS
-
         notes = [
             f"{len(tests)} comparaisons (une par question, une par option pour les choix multiples), "
-            f"{sig} significative(s) au seuil de 5 % après correction de Benjamini-Hochberg ({comp.family}). "
+            f"{sig} significative(s) au seuil de 5{NARROW_NBSP}% après correction de Benjamini-Hochberg ({comp.family}). "
             "Taille d'effet : V de Cramér pour les choix (seuils selon la taille du tableau), corrélation bisériale "
             "des rangs pour les échelles et les modalités ordonnées (test de tendance entre vagues), d de Cohen pour "
-            "les nombres ; chaque mesure a son échelle, les plus grands écarts sont donnés mesure par mesure.",
+            "les nombres ; chaque mesure a son échelle et son axe, les plus grands écarts sont donnés mesure par mesure.",
         ]
         for effect, part in tests.dropna(subset=["effect_size"]).groupby("effect", sort=False):
             worst = part.loc[part["effect_size"].abs().idxmax()]
-            label = worst["label"] if isinstance(worst["label"], str) else worst["question_label"]
-            notes.append(f"Plus grand écart ({EFFECT_LABELS.get(effect, effect)}) : « {label} » "
-                         f"({fmt_num(worst['effect_size'], 3)}, ampleur {worst['verdict']}).")
-        return Result("Homogénéité des deux vagues", tests, summary, "", png, notes)
+            what = worst["label"] if isinstance(worst["label"], str) else worst["question_label"]
+            notes.append(f"Plus grand écart ({label(effect)}) : « {what} » ({effect_text(effect, worst['effect_size'], 3)}, "
+                         f"{magnitude(worst['verdict']).lower()}).")
+        return Result(title, tests, summary, "", png, notes)
 
     def wave_differences(self, top: int = 10) -> Result:
         """The largest wave differences, to read beside the homogeneity summary."""
@@ -406,10 +518,10 @@ class Report:
         from cnfs.compare import display_table, full_reproduction_table, headline, summary_by_section
 
         table = full_reproduction_table(self.df, self.codebook, context=self._context())
-        self._write_table(table.drop(columns=["quote"]), "reproduction")
         summary = summary_by_section(table)
-        self._write_table(summary.reset_index(), "reproduction_par_section")
         title = headline(table)
+        self._write_table(table.drop(columns=["quote"]), "reproduction", title)
+        self._write_table(summary.reset_index(), "reproduction_par_section", "Chiffres reproduits par section")
         shown = self._with_weighted(table, display_table(table))
         styler = shown.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Statut"])
         res = Result(title, table, shown, styler=styler, notes=([] if self.wave == "all" else [WAVE_NOTE]) + self._weighted_note())
@@ -444,78 +556,20 @@ class Report:
         return f"Tous les chiffres calculables sont reproduits sur le jumeau synthétique ({len(result.data)} lignes vérifiées)."
 
 
-@dataclass
-class _Banner:
-    banner: str
-    result: Result
-
-    def _repr_html_(self) -> str:
-        return self.banner + self.result._repr_html_()
-
-    def __repr__(self) -> str:
-        return f"{SYNTHETIC_WARNING}\n{self.result!r}"
-
-
 # ------------------------------------------------------------ French tables
-def _caption(t: pd.DataFrame) -> str:
-    if t.empty or "base" not in t:
-        return ""
-    return base_caption(str(t["base"].iloc[0]), sorted(set(int(n) for n in t["n"])) if "n" in t else 0)
-
-
-def _ci(lo: Any, hi: Any, pct: bool) -> str:
-    f = (lambda x: fmt_pct(x, 1)) if pct else (lambda x: fmt_num(x, 2))
-    return f"[{f(lo)} ; {f(hi)}]"
-
-
-def _format_shares(t: pd.DataFrame) -> pd.DataFrame:
-    by = [c for c in t.columns if c not in {"question", "question_label", "option", "label", "count", "n", "percent", "ci_low", "ci_high", "rank", "base", "mean_items", "se", "deff", "weights"}]
-    out = pd.DataFrame(
-        {
-            **{c: t[c].astype(str) for c in by},
-            "Réponse": t["label"],
-            "Part": t["percent"].map(lambda x: fmt_pct(x, 1)),
-            "IC 95 %": [_ci(a, b, True) for a, b in zip(t["ci_low"], t["ci_high"])],
-            "Effectif": t["count"].map(fmt_num),
-            "n": t["n"].map(fmt_num),
-            **({"Effet de plan": t["deff"].map(lambda x: fmt_num(x, 2))} if "deff" in t else {}),
-        }
-    )
-    return out.set_index(by + ["Réponse"]) if by else out.set_index("Réponse")
-
-
-def _format_scores(t: pd.DataFrame) -> pd.DataFrame:
-    by = [c for c in t.columns if c not in {"question", "question_label", "label", "n", "mean", "sd", "median", "top_box", "top_box_threshold", "ci_low", "ci_high", "rank", "sd_rank", "base", "se", "deff", "weights"}]
-    out = pd.DataFrame(
-        {
-            **{c: t[c].astype(str) for c in by},
-            "Item": t["label"],
-            "Moyenne": t["mean"].map(lambda x: fmt_num(x, 2)),
-            "IC 95 %": [_ci(a, b, False) for a, b in zip(t["ci_low"], t["ci_high"])],
-            "Écart type": t["sd"].map(lambda x: fmt_num(x, 2)),
-            "Médiane": t["median"].map(lambda x: fmt_num(x, 1)),
-            "Top-box": t["top_box"].map(lambda x: fmt_pct(x, 1)),
-            "Rang": t["rank"].map(fmt_num),
-            "Rang écart type": t["sd_rank"].map(fmt_num),
-            "n": t["n"].map(fmt_num),
-            **({"Effet de plan": t["deff"].map(lambda x: fmt_num(x, 2))} if "deff" in t else {}),
-        }
-    )
-    return out.set_index(by + ["Item"]) if by else out.set_index("Item")
-
-
 def _format_tests(tests: pd.DataFrame) -> pd.DataFrame:
-    label = tests["label"].fillna(tests["question_label"]) if "label" in tests else tests["question_label"]
+    """A reader's view of test rows: words for the test, effect and verdict; p-values never split."""
+    item = tests["label"].fillna(tests["question_label"]) if "label" in tests else tests["question_label"]
     return pd.DataFrame(
         {
             "Question": tests["question_label"],
-            "Modalité / item": label,
+            "Modalité / item": item,
             "Groupes": tests["groups"],
-            "n": tests["n_by"],
-            "Test": tests["test"],
+            "n": tests["n_by"].astype(str).str.replace(" ", NARROW_NBSP),
+            "Test": tests["test"].map(label),
             "p": tests["p_value"].map(fmt_p),
             "p ajusté (BH)": tests["p_adjusted"].map(fmt_p),
-            "Taille d'effet": [f"{e} = {fmt_num(v, 3)}" for e, v in zip(tests["effect"], tests["effect_size"])],
-            "Ampleur": tests["verdict"],
+            "Taille d'effet": [effect_text(e, v) for e, v in zip(tests["effect"], tests["effect_size"])],
+            "Ampleur": tests["verdict"].map(lambda v: str(v)),
         }
     ).set_index("Question")

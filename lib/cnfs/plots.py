@@ -14,8 +14,22 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 import pandas as pd
 
-from cnfs.contrasts import EFFECT_LABELS, MAGNITUDE_THRESHOLDS, TEST_LABELS, Comparison
-from cnfs.formatting import base_caption, fmt_num, fmt_p, fmt_pct
+from cnfs.contrasts import MAGNITUDE_THRESHOLDS, Comparison
+from cnfs.formatting import (
+    NARROW_NBSP,
+    TIDY_COLUMNS,
+    SUPPRESSED,
+    axis_label,
+    base_caption,
+    colon,
+    effect_text,
+    fmt_n,
+    fmt_num,
+    fmt_p,
+    fmt_pct,
+    label,
+    set_tick_format,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -24,10 +38,9 @@ if TYPE_CHECKING:  # pragma: no cover
 PALETTE = "colorblind"
 FIG_WIDTH = 9.0
 TITLE_WIDTH = 75  # characters per title line
-TABLE_COLUMNS = {
-    "question", "question_label", "option", "label", "count", "n", "percent", "ci_low", "ci_high", "rank",
-    "mean_items", "base", "mean", "sd", "median", "top_box", "top_box_threshold", "sd_rank", "value", "item_label",
-}
+TABLE_COLUMNS = TIDY_COLUMNS  # one schema for tables and charts (cnfs.formatting)
+#: Resolution of the PNG written once and embedded as is: sharp on screen, small in the wave folders.
+FIGURE_DPI = 96
 
 
 def set_theme(context: str = "notebook", font_scale: float = 1.0) -> None:
@@ -36,7 +49,7 @@ def set_theme(context: str = "notebook", font_scale: float = 1.0) -> None:
 
     sns.set_theme(context=context, style="whitegrid", palette=PALETTE, font_scale=font_scale,
                   rc={"axes.spines.top": False, "axes.spines.right": False, "figure.dpi": 100,
-                      "savefig.dpi": 150, "axes.titlelocation": "left"})
+                      "savefig.dpi": FIGURE_DPI, "axes.titlelocation": "left"})
 
 
 def colors(n: int) -> list:
@@ -74,9 +87,10 @@ def _subset(table: pd.DataFrame, by: str | None, level: object) -> pd.DataFrame:
     return table if by is None else table[table[by] == level]
 
 
-def _group_ns(table: pd.DataFrame, by: str | None) -> list[int]:
-    """n of each group (the largest n of the group's rows, which share one base)."""
-    return [int(_subset(table, by, lv)["n"].max()) for lv in _levels(table, by)]
+def _group_ns(table: pd.DataFrame, by: str | None) -> list[int | None]:
+    """n of each group (the largest n of the group's rows, which share one base); None when withheld."""
+    ns = [pd.to_numeric(_subset(table, by, lv)["n"], errors="coerce").max() for lv in _levels(table, by)]
+    return [None if n != n else int(n) for n in ns]
 
 
 def table_caption(table: pd.DataFrame) -> str:
@@ -85,9 +99,9 @@ def table_caption(table: pd.DataFrame) -> str:
     base = " ; ".join(bases) if bases else "répondants"
     by = by_column(table)
     if by is None:
-        ns = sorted({int(v) for v in table["n"]})
+        ns = sorted({int(v) for v in pd.to_numeric(table["n"], errors="coerce").dropna()}) or [0]
         return base_caption(base, ns[0] if len(ns) == 1 else ns)
-    return base_caption(base, int(sum(_group_ns(table, by))))
+    return base_caption(base, int(sum(n for n in _group_ns(table, by) if n is not None)))
 
 
 def _title_of(table: pd.DataFrame) -> str:
@@ -106,11 +120,15 @@ def _figure(n_rows: int, per_row: float = 0.42, min_height: float = 3.2):
 def _finish(fig: "Figure", title: str, caption: str) -> "Figure":
     """Title at the top left, caption (base and n) at the bottom left, layout inside both."""
     height = fig.get_size_inches()[1]
-    fig.suptitle(_wrap(title, TITLE_WIDTH), x=0.01, ha="left", fontweight="bold", fontsize="large")
+    title = _wrap(title, TITLE_WIDTH)
+    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize="large")
+    width_chars = int(fig.get_size_inches()[0] * 13)  # small italic characters per line
+    caption = "\n".join(_wrap(line, width_chars) for line in caption.split("\n"))
     lines = caption.count("\n") + 1
     fig.text(0.01, 0.01, caption, ha="left", va="bottom", fontsize="small", style="italic", color="0.3")
     bottom = min(0.4, (0.2 * lines + 0.15) / height)
-    fig.tight_layout(rect=(0, bottom, 1, 1))  # tight_layout makes room for the suptitle itself
+    top = 1 - min(0.3, (0.25 * (title.count("\n") + 1) + 0.1) / height)
+    fig.tight_layout(rect=(0, bottom, 1, top))
     return fig
 
 
@@ -120,7 +138,8 @@ def _legend(ax: "Axes", by: str | None, levels: list, ns: list[int], title: str 
         return
     title = title or ("Vague" if by == "wave" else by)
     handles, _ = ax.get_legend_handles_labels()
-    labels = [_wrap(f"{_level_label(by, lv)} (n = {fmt_num(n)})", 28) for lv, n in zip(levels, ns)]
+    labels = [_wrap(f"{_level_label(by, lv)} ({fmt_n(n) if n is not None else 'n ' + SUPPRESSED})", 28)
+              for lv, n in zip(levels, ns)]
     ax.legend(handles[: len(labels)], labels, title=_wrap(title, 28), loc="upper left", bbox_to_anchor=(1.01, 1),
               fontsize="small", title_fontsize="small", frameon=False)
 
@@ -162,14 +181,15 @@ def plot_shares(
         ax.errorbar(pct, pos, xerr=np.clip(err, 0, None), fmt="none", ecolor="0.25", elinewidth=1, capsize=2.5)
         if value_labels:
             for p, hi, yy in zip(pct, part["ci_high"].to_numpy(dtype=float), pos):
-                if p == p:
-                    ax.text(np.nan_to_num(hi, nan=p) + 1, yy, fmt_pct(p), va="center", fontsize="x-small")
+                text = fmt_pct(p) if p == p else SUPPRESSED
+                ax.text(np.nan_to_num(hi, nan=np.nan_to_num(p)) + 1, yy, text, va="center", fontsize="x-small")
     ax.set_yticks(y, [_wrap(labels[o], wrap) for o in options])
     ax.invert_yaxis()
     ax.set_xlim(0, min(110, max(100, float(np.nanmax(table["ci_high"].to_numpy(dtype=float), initial=0)) + 10)))
-    ax.set_xlabel("Part des répondants concernés (%)")
+    ax.set_xlabel(axis_label("percent"))
     ax.set_ylabel("")
     ax.grid(axis="y", visible=False)
+    set_tick_format(ax, "x")
     _legend(ax, by, levels, _group_ns(table, by), legend_title)
     return _finish(fig, title or _title_of(table), caption or table_caption(table))
 
@@ -221,7 +241,8 @@ def plot_scores(
     if limits:
         pad = (limits[1] - limits[0]) * 0.03
         ax.set_xlim(limits[0] - pad, limits[1] + pad)
-    ax.set_xlabel("Moyenne (intervalle de confiance à 95 %)")
+    ax.set_xlabel(axis_label("mean"))
+    set_tick_format(ax, "x")
     _legend(ax, by, levels, _group_ns(summary, by), legend_title)
     return _finish(fig, title or _title_of(summary), caption or table_caption(summary))
 
@@ -245,9 +266,13 @@ def plot_distribution(
         part = _subset(dist, by, lv).assign(label=lambda t: t["label"].astype(str)).set_index("label").reindex(values)
         ax.bar(x - 0.4 + width * (i + 0.5), part["percent"].to_numpy(dtype=float), width=width * 0.92,
                color=pal[i], label=_level_label(by, lv))
+        for xx, p in zip(x - 0.4 + width * (i + 0.5), part["percent"].to_numpy(dtype=float)):
+            if p != p:  # withheld by disclosure control
+                ax.text(xx, 0.5, SUPPRESSED, ha="center", va="bottom", fontsize="x-small", color="0.3")
     ax.set_xticks(x, values, rotation=0 if len(values) <= 10 and max(map(len, values)) <= 6 else 45)
-    ax.set_ylabel("Part des répondants concernés (%)")
+    ax.set_ylabel(_wrap(axis_label("percent"), 24))
     ax.set_xlabel("Réponse")
+    set_tick_format(ax, "y")
     ax.grid(axis="x", visible=False)
     _legend(ax, by, levels, _group_ns(dist, by), legend_title)
     default = _title_of(dist)
@@ -264,14 +289,14 @@ def test_caption(tests: pd.DataFrame) -> str:
         t = tests.iloc[0]
         if t["test"] == "none":
             return "Test non calculable (un seul groupe ou aucune variation)."
-        name = TEST_LABELS.get(t["test"], t["test"])
-        return (f"{name[:1].upper()}{name[1:]} : {fmt_p(t['p_value'])} ; "
-                f"{EFFECT_LABELS.get(t['effect'], t['effect'])} = {fmt_num(t['effect_size'], 2)} ({t['verdict']})")
+        return (f"{colon(label(t['test']), fmt_p(t['p_value']))} ; {effect_text(t['effect'], t['effect_size'])} "
+                f"({colon('ampleur', str(t['verdict']))})")
     adjusted = tests["p_adjusted"].to_numpy(dtype=float)
     hits = tests.loc[np.nan_to_num(adjusted, nan=1.0) < 0.05, "label"].astype(str).tolist()
     listed = ", ".join(hits) if hits else "aucune"
-    return ("Tests par modalité (khi-deux ou Fisher), p ajustées (Benjamini-Hochberg) ; "
-            f"écarts significatifs : {_wrap(listed, 110)}")
+    names = ", ".join(dict.fromkeys(label(t).lower() for t in tests["test"]))
+    return _wrap(f"Tests par modalité ({names}), p ajustées (Benjamini-Hochberg) ; "
+                 f"{colon('écarts significatifs', listed)}", 110)
 
 
 def plot_comparison(
@@ -300,58 +325,120 @@ def plot_wave_comparison(comparison: Comparison, question: str | None = None, *,
     return plot_comparison(comparison, qid, title=title or f"{label} : comparaison des vagues", sort=sort)
 
 
+UNSIGNED_EFFECTS = ("cramers_v", "eta_squared", "epsilon_squared")
+
+
+def _bands(part: pd.DataFrame, kind: str) -> list[tuple[float, float, str]]:
+    """Shaded verdict bands (faible, moyen, fort) of one kind of effect; Cramér's V bands depend on the
+    table size, so they are drawn only when every row has the same one."""
+    thresholds = MAGNITUDE_THRESHOLDS.get(kind)
+    if kind == "cramers_v":
+        dfs = set(part["effect_df"].dropna()) if "effect_df" in part else {1.0}
+        if len(dfs) > 1:
+            return []
+        try:
+            from cnfs.contrasts import cramers_v_thresholds
+
+            thresholds = cramers_v_thresholds(next(iter(dfs), 1.0))
+        except ImportError:  # pragma: no cover
+            pass
+    if thresholds is None:
+        return []
+    small, medium, large = thresholds
+    return [(small, medium, "0.94"), (medium, large, "0.88"), (large, 10, "0.82")]
+
+
+EFFECT_CI = ("effect_ci_low", "effect_ci_high")  # interval columns of a tests table, drawn when present
+
+
+def _strongest_per_question(tests: pd.DataFrame) -> pd.DataFrame:
+    """One row per question and kind of effect: the option with the largest effect for multi-select ones."""
+    order = tests["effect_size"].abs().sort_values(ascending=False, na_position="last").index
+    return tests.loc[order].drop_duplicates(["question", "effect"]).loc[lambda t: t.index.sort_values()]
+
+
 def plot_effects(
     comparison: Comparison | pd.DataFrame,
     *,
     title: str = "Tailles d'effet des écarts entre groupes",
     alpha: float = 0.05,
-    wrap: int = 50,
+    wrap: int = 60,
+    sections: dict[str, int] | None = None,
+    section_titles: dict[int, str] | None = None,
 ) -> "Figure":
-    """Effect size of each compared question (one panel per kind of effect), filled when significant after BH.
+    """Forest plot of effect sizes: one panel per kind of effect (never two kinds on one axis), one row per
+    question grouped by section, the point filled when significant after BH, its interval when the tests
+    table has ``effect_ci_low``/``effect_ci_high``; shaded bands mark the verdict thresholds.
 
-    Shaded bands mark the verdict thresholds (MAGNITUDE_THRESHOLDS); use it on ``compare_waves`` of a list.
+    A multi-select question shows its option with the largest effect (every option is in the table).
     """
     import matplotlib.pyplot as plt
 
     tests = comparison.tests if isinstance(comparison, Comparison) else comparison
     tests = tests[tests["test"] != "none"]
-    kinds = [k for k in MAGNITUDE_THRESHOLDS if (tests["effect"] == k).any()] or ["cramers_v"]
-    n_rows = max([int((tests["effect"] == k).sum()) for k in kinds] + [1])
-    height = max(3.2, 0.38 * n_rows + 1.9)
-    fig, axes = plt.subplots(1, len(kinds), figsize=(FIG_WIDTH if len(kinds) == 1 else FIG_WIDTH * 1.5, height),
-                             squeeze=False)
+    kinds = [k for k in dict.fromkeys(tests["effect"]) if k in MAGNITUDE_THRESHOLDS] or ["cramers_v"]
+    rows = {k: _strongest_per_question(tests[tests["effect"] == k]) for k in kinds}
+    sec = sections or {}
+    panels = []
+    for k in kinds:
+        part = rows[k].assign(_section=rows[k]["question"].map(sec).fillna(0).astype(int))
+        part = part.sort_values("_section", kind="stable")
+        labels, ypos, headers, y = [], [], [], 0
+        for s_id, group in part.groupby("_section", sort=False):
+            if sections:  # a bold header row per section (one text line, half a line of space above)
+                y += 0.8 if headers else 0.5
+                headers.append((y, f"{s_id}. {(section_titles or {}).get(s_id, '')}".strip(" ."), ))
+                y += 0.5
+            for ql, lab in zip(group["question_label"], group["label"]):
+                name = str(ql) if pd.isna(lab) or str(lab) == str(ql) else f"{ql} : {lab}"
+                labels.append(_wrap(name, wrap))
+                half = (labels[-1].count("\n") + 1) / 2 + 0.15  # rows spaced by their number of text lines
+                ypos.append(y + half)
+                y += 2 * half
+        panels.append((k, part, labels, np.array(ypos, dtype=float), headers, y))
+    heights = [max(p[5], 2) for p in panels]
+    fig, axes = plt.subplots(len(kinds), 1, figsize=(FIG_WIDTH, 0.16 * sum(heights) + 1.1 * len(kinds) + 1.4),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)
     pal = colors(2)
-    for ax, kind in zip(axes[0], kinds):
-        part = tests[tests["effect"] == kind]
-        names = [
-            str(ql) if pd.isna(lab) or str(lab) == str(ql) else f"{ql} : {lab}"
-            for ql, lab in zip(part["question_label"], part["label"])
-        ]
-        y = np.arange(len(part))
-        sig = np.nan_to_num(part["p_adjusted"].to_numpy(dtype=float), nan=1.0) < alpha
+    for ax, (kind, part, labels, y, headers, total) in zip(axes[:, 0], panels):
         vals = part["effect_size"].to_numpy(dtype=float)
-        ax.scatter(vals[sig], y[sig], color=pal[0], s=40, label=f"p ajustée < {fmt_num(alpha, 2)}", zorder=3)
-        ax.scatter(vals[~sig], y[~sig], facecolors="white", edgecolors=pal[0], s=40, label="non significatif",
-                   zorder=3)
-        small, medium, large = MAGNITUDE_THRESHOLDS[kind]
-        for lo, hi, shade in ((small, medium, "0.95"), (medium, large, "0.9"), (large, 10, "0.85")):
+        sig = np.nan_to_num(part["p_adjusted"].to_numpy(dtype=float), nan=1.0) < alpha
+        if all(c in part for c in EFFECT_CI):
+            err = np.vstack([vals - part[EFFECT_CI[0]].to_numpy(dtype=float), part[EFFECT_CI[1]].to_numpy(dtype=float) - vals])
+            ax.errorbar(vals, y, xerr=np.clip(np.nan_to_num(err), 0, None), fmt="none", ecolor="0.35", elinewidth=1,
+                        capsize=2, zorder=2)
+        ax.scatter(vals[sig], y[sig], color=pal[0], s=28, label=f"p ajustée < {fmt_num(alpha, 2)}", zorder=3,
+                   clip_on=False)
+        ax.scatter(vals[~sig], y[~sig], facecolors="white", edgecolors=pal[0], s=28, label="non significatif",
+                   zorder=3, clip_on=False)
+        signed = kind not in UNSIGNED_EFFECTS
+        for lo, hi, shade in _bands(part, kind):
             ax.axvspan(lo, hi, color=shade, zorder=0)
-            if kind == "cohens_d":
+            if signed:
                 ax.axvspan(-hi, -lo, color=shade, zorder=0)
-        if kind == "cohens_d":
-            ax.axvline(0, color="0.5", linewidth=0.8)
-            lim = max(1.0, float(np.nanmax(np.abs(vals), initial=0)) * 1.1)
-            ax.set_xlim(-lim, lim)
+        top = float(np.nanmax(np.abs(vals), initial=0))
+        if not signed:
+            ax.set_xlim(-0.02 * max(0.6, top * 1.15), max(0.6, top * 1.15))
         else:
-            ax.set_xlim(0, max(0.6, float(np.nanmax(vals, initial=0)) * 1.1))
-        ax.set_yticks(y, [_wrap(n, wrap) for n in names])
-        ax.invert_yaxis()
-        ax.set_xlabel(EFFECT_LABELS[kind])
+            ax.axvline(0, color="0.5", linewidth=0.8)
+            lim = max(1.0, top * 1.15)
+            ax.set_xlim(-lim, lim)
+        ticks = list(y) + [h[0] for h in headers]
+        names = labels + [h[1] for h in headers]
+        ax.set_yticks(ticks, names, fontsize="x-small")
+        for tick, name in zip(ax.get_yticklabels(), names):
+            if any(name == h[1] for h in headers):
+                tick.set_fontweight("bold")
+        ax.set_ylim(total + 0.2, -0.6)
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel(label(kind))
+        set_tick_format(ax, "x")
         ax.legend(loc="lower right", fontsize="x-small", frameon=True)
-    caption = (f"Tailles d'effet : seuils faible / moyen / fort en zones grisées ; {len(tests)} tests, "
-               "p ajustées par Benjamini-Hochberg")
+    caption = (f"Zones grisées : ampleur faible, moyenne, forte ; {len(tests)} tests, p ajustées par "
+               "Benjamini-Hochberg ; pour un choix multiple, l'option la plus différente")
     if len(tests):
-        caption = f"{base_caption('répondants interrogés sur chaque question', sorted(set(tests['n'].astype(int))))}\n{caption}"
+        ns = sorted({int(v) for v in pd.to_numeric(tests["n"], errors="coerce").dropna()})
+        caption = f"{base_caption('répondants interrogés sur chaque question', ns)}\n{caption}"
     return _finish(fig, title, caption)
 
 
@@ -369,7 +456,7 @@ def plot_share_heatmap(table: pd.DataFrame, *, title: str | None = None, item: s
         index=item, columns="label", values="percent", sort=False
     ).reindex(index=items, columns=options)
     fig, ax = plt.subplots(figsize=(1.3 * len(options) + 4, 0.55 * len(items) + 2.2))
-    annot = grid.map(lambda v: fmt_num(v, 0))
+    annot = grid.map(lambda v: fmt_num(v, 0) if v == v else SUPPRESSED)
     sns.heatmap(grid, annot=annot, fmt="", cmap="Blues", vmin=0, vmax=100, cbar_kws={"label": "% des répondants"}, ax=ax, linewidths=0.5)
     ax.set_xlabel("")
     ax.set_ylabel("")
@@ -378,7 +465,7 @@ def plot_share_heatmap(table: pd.DataFrame, *, title: str | None = None, item: s
     return _finish(fig, title or _title_of(table), table_caption(table))
 
 
-def save_figure(fig: "Figure", path: str | Path, *, dpi: int = 150) -> Path:
+def save_figure(fig: "Figure", path: str | Path, *, dpi: int = FIGURE_DPI) -> Path:
     """Write the figure as PNG atomically (``cnfs.atomic``)."""
     from cnfs.atomic import replacing
 

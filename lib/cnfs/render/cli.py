@@ -26,6 +26,8 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output-dir", type=Path, metavar="DOSSIER", help="dossier des sorties (défaut : outputs/)")
     parser.add_argument("--notebooks-dir", type=Path, metavar="DOSSIER", help="dossier des notebooks (défaut : notebooks/)")
     parser.add_argument("--timeout", type=float, metavar="SECONDES", help="durée maximale d'une cellule")
+    parser.add_argument("--min-count", type=int, metavar="N",
+                        help="secret statistique : effectifs de 1 à N-1 masqués (défaut : celui du codebook, 10)")
     parser.add_argument("--weighting", choices=["none", "raking"], default="none",
                         help="raking : rapports pondérés (calage sur data/population.yaml) dans outputs/<vague>-pondere/")
     parser.add_argument("--dry-run", action="store_true", help="afficher ce qui serait exécuté, et pourquoi, sans rien exécuter")
@@ -41,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
     """Execute a render from parsed arguments; returns the process exit code."""
     from cnfs.render.runner import EXIT_USAGE, RenderOptions, render
 
+    if args.min_count is not None and args.min_count < 1:
+        print("--min-count doit être ≥ 1", file=sys.stderr)
+        return EXIT_USAGE
     if args.jobs is not None and args.jobs < 1:
         print("--jobs doit être ≥ 1", file=sys.stderr)
         return EXIT_USAGE
@@ -55,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         dry_run=args.dry_run,
         progress=args.progress,
+        min_count=args.min_count,
         weighting=args.weighting,
     )
     return guarded(lambda: render(options).exit_code)

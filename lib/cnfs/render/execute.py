@@ -154,6 +154,9 @@ def run_job(payload: dict[str, Any], staging_root: str, timeout: float | None = 
             }
         if nb is not None:
             _restore_output_dir(nb, str(stage), final_output_dir)
+            from cnfs.render.export import scrub_paths
+
+            scrub_paths(nb)  # no absolute machine path in the executed notebook or its HTML
             nbformat.write(nb, str(out_nb))
         result["duration"] = round(time.perf_counter() - started, 3)
         if result["status"] == "ok" and nb is not None:
@@ -167,7 +170,7 @@ def run_job(payload: dict[str, Any], staging_root: str, timeout: float | None = 
                 "provenance": payload.get("provenance"),
                 "notebook": Path(payload["notebook"]).name,
                 "executed_at": executed_at,
-                "duration": f"{result['duration']:.1f} s",
+                "duration": result["duration"],
                 "python": sys.executable,
                 "cache_key": payload["key"][:16],
                 "ipynb_name": f"{stem}.ipynb",

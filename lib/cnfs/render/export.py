@@ -46,6 +46,10 @@ CSS = """
 .cnfs-meta { border-collapse: collapse; font-size: .9rem; margin: .5rem 0; }
 .cnfs-meta th { text-align: left; padding: .15rem 1rem .15rem 0; vertical-align: top; font-weight: 600; }
 .cnfs-meta td { padding: .15rem 0; font-family: ui-monospace, monospace; word-break: break-all; }
+.cnfs-facts { display: flex; flex-wrap: wrap; gap: .25rem 2rem; margin: .5rem 0; }
+.cnfs-facts dt { font-size: .8rem; color: #555; } .cnfs-facts dd { margin: 0; font-weight: 600; }
+.cnfs-details summary { cursor: pointer; color: #0645ad; margin: .5rem 0; }
+.cnfs-nb-header { display: none; }
 .cnfs-actions { font-size: .9rem; margin-top: .5rem; }
 .cnfs-actions label { cursor: pointer; color: #0645ad; text-decoration: underline; margin-right: 1.5rem; }
 .cnfs-actions a { margin-right: 1.5rem; }
@@ -63,34 +67,75 @@ def notebook_title(nb: Any, fallback: str) -> str:
     return fallback
 
 
+HEADER_MIME = "application/vnd.cnfs.header+json"  # the facts cnfs.notebook.Report.header() states
+
+
 def _row(name: str, value: Any) -> str:
-    """One row of the metadata table, escaped."""
-    shown = "None (jumeau synthétique)" if value is None else str(value)
+    """One row of the technical details table, escaped."""
+    shown = "aucun (jumeau synthétique)" if value is None else str(value)
     return f"<tr><th>{html.escape(name)}</th><td>{html.escape(shown)}</td></tr>"
 
 
-def header_html(title: str, context: Mapping[str, Any]) -> str:
-    """The report header: title, synthetic banner, parameters, data provenance, links."""
+def notebook_facts(nb: Any) -> dict[str, Any]:
+    """The facts the notebook's own header stated (vague, données, répondants…), if it has one."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            data = out.get("data", {})
+            if HEADER_MIME in data:
+                return dict(data[HEADER_MIME])
+    return {}
+
+
+def _shown(name: str, value: Any) -> Any:
+    """A parameter value as a reader sees it: paths relative to the project."""
+    from cnfs.formatting import display_path
+
+    if isinstance(value, str) and ("/" in value or name.endswith(("_path", "_dir"))):
+        return display_path(value)
+    return value
+
+
+def header_html(title: str, context: Mapping[str, Any], facts: Mapping[str, Any] | None = None) -> str:
+    """The report header: the title once, the synthetic banner, four facts (vague, données, n, date), then
+    the full provenance (parameters, hashes, versions, cache key) collapsed in « Détails techniques »."""
+    import platform
+
+    from cnfs.formatting import display_path, fmt_date, fmt_duration, fmt_num
+    from cnfs.render.plan import wave_label
+
+    facts = dict(facts or {})
     params: Mapping[str, Any] = context.get("parameters", {})
+    wave = str(params.get("wave", facts.get("wave", "")))
+    synthetic = bool(context.get("synthetic"))
+    shown_facts = [
+        ("Vague", facts.get("Vague") or (wave_label(wave) if wave else "–")),
+        ("Données", facts.get("Données") or ("jumeau synthétique" if synthetic else display_path(context.get("data_file")))),
+        ("Répondants", facts.get("Répondants") or (fmt_num(facts["n"]) if "n" in facts else "–")),
+        ("Date", fmt_date(context.get("executed_at")) if context.get("executed_at") else facts.get("Date", "–")),
+    ]
     parts = ['<header class="cnfs-header">', f"<h1>{html.escape(title)}</h1>"]
-    if context.get("synthetic"):
+    if synthetic:
         parts.append(f'<div class="cnfs-banner" role="alert">⚠ {html.escape(SYNTHETIC_WARNING)}</div>')
-    parts.append('<table class="cnfs-meta"><tbody>')
-    parts.append("<tr><th colspan=2>Paramètres</th></tr>")
-    for name, value in params.items():
-        parts.append(_row(name, value))
-    parts.append("<tr><th colspan=2>Données</th></tr>")
-    parts.append(_row("fichier", context.get("data_file")))
-    parts.append(_row("sha256", context.get("data_sha256")))
-    parts.append(_row("nature", "données synthétiques" if context.get("synthetic") else "données d'enquête"))
+    parts.append('<dl class="cnfs-facts">' + "".join(
+        f"<div><dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd></div>" for k, v in shown_facts) + "</dl>")
+    rows = ["<tr><th colspan=2>Paramètres</th></tr>"]
+    rows += [_row(name, _shown(name, value)) for name, value in params.items()]
+    rows.append("<tr><th colspan=2>Données</th></tr>")
+    rows.append(_row("fichier", display_path(context.get("data_file"))))
+    rows.append(_row("empreinte SHA-256", context.get("data_sha256")))
+    rows.append(_row("nature", "données synthétiques" if synthetic else "données d'enquête"))
     for name, value in (context.get("provenance") or {}).items():
-        parts.append(_row(f"provenance · {name}", value))
-    parts.append("<tr><th colspan=2>Exécution</th></tr>")
-    for name, label in (("notebook", "notebook"), ("executed_at", "exécuté le"), ("duration", "durée"),
-                        ("python", "interpréteur"), ("cache_key", "clé de cache")):
-        if context.get(name) is not None:
-            parts.append(_row(label, context[name]))
-    parts.append("</tbody></table>")
+        rows.append(_row(f"provenance : {name}", _shown(name, value)))
+    rows.append("<tr><th colspan=2>Exécution</th></tr>")
+    duration = context.get("duration")
+    for label, value in (("notebook", context.get("notebook")), ("exécuté le", fmt_date(context.get("executed_at"))
+                         if context.get("executed_at") else None),
+                         ("durée", fmt_duration(duration) if isinstance(duration, (int, float)) else duration),
+                         ("Python", platform.python_version()), ("clé de cache", context.get("cache_key"))):
+        if value is not None:
+            rows.append(_row(label, value))
+    parts.append('<details class="cnfs-details"><summary>Détails techniques</summary>'
+                 f'<table class="cnfs-meta"><tbody>{"".join(rows)}</tbody></table></details>')
     ipynb = context.get("ipynb_name")
     parts.append('<div class="cnfs-actions">')
     parts.append(
@@ -102,6 +147,49 @@ def header_html(title: str, context: Mapping[str, Any]) -> str:
     parts.append('<a href="../index.html">Index des rapports</a>')
     parts.append("</div></header>")
     return "\n".join(parts)
+
+
+def scrub_paths(nb: Any, root: Path | None = None) -> Any:
+    """Replace the project's absolute path by relative ones in every cell source and output (in place).
+
+    The injected output folder and data file become relative to the notebooks folder, so the executed
+    notebook still runs from there; any other mention of the checkout loses its absolute prefix.
+    """
+    import os
+
+    from cnfs import paths
+
+    root = Path(root or paths.ROOT)
+    prefix = str(root)
+
+    def rel(text: str) -> str:
+        return text.replace(prefix + os.sep, "").replace(prefix, ".") if prefix in text else text
+
+    def walk(obj: Any) -> Any:
+        if isinstance(obj, str):
+            return rel(obj)
+        if isinstance(obj, list):
+            return [walk(x) for x in obj]
+        if isinstance(obj, dict):
+            return obj.__class__({k: walk(v) for k, v in obj.items()})
+        return obj
+
+    nb.metadata = walk(nb.metadata)  # papermill records the input and output paths
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            for folder in sorted({m for m in _abs_paths(cell.source, prefix)}, key=len, reverse=True):
+                cell.source = cell.source.replace(folder, os.path.relpath(folder, paths.NOTEBOOKS))
+        cell.source = rel(cell.source)
+        if cell.cell_type == "code":
+            cell.outputs = walk(cell.outputs)
+    return nb
+
+
+def _abs_paths(source: str, prefix: str) -> list[str]:
+    """Quoted absolute paths under ``prefix`` in a parameters cell."""
+    import re
+
+    return re.findall(r"['\"](" + re.escape(prefix) + r"[^'\"]*)['\"]", source)
 
 
 def _markdown_text(nb: Any) -> str:
@@ -117,6 +205,7 @@ def _exporter() -> Any:
     exporter = HTMLExporter(template_name="lab", extra_loaders=[DictLoader({TEMPLATE_NAME: TEMPLATE})])
     exporter.template_file = TEMPLATE_NAME
     exporter.embed_images = True
+    exporter.language_code = "fr"
     return exporter
 
 
@@ -130,14 +219,31 @@ def prepare() -> None:
         _EXPORTER = _exporter()
 
 
+def _without_first_title(nb: Any) -> Any:
+    """A copy of the notebook without its first heading line, which the header already shows."""
+    import copy
+
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            lines = cell.source.splitlines()
+            for i, line in enumerate(lines):
+                if line.startswith("# "):
+                    cell.source = "\n".join(lines[:i] + lines[i + 1:]).strip("\n")
+                    return nb
+            return nb
+    return nb
+
+
 def export_html(nb: Any, dest: Path, context: Mapping[str, Any]) -> Path:
     """Write the report HTML for an executed notebook to dest (in-process, no CLI start-up)."""
     prepare()
     title = notebook_title(nb, str(context.get("title") or dest.stem))
+    nb = _without_first_title(nb)
     md = _markdown_text(nb)
     resources = {
-        "metadata": {"name": title, "path": str(dest.parent)},
-        "cnfs_header": header_html(title, context),
+        "metadata": {"name": title, "path": dest.parent.name},
+        "cnfs_header": header_html(title, context, notebook_facts(nb)),
         "cnfs_css": CSS,
         "cnfs_needs_mathjax": "$" in md or "\\(" in md,
         "cnfs_needs_mermaid": "```mermaid" in md,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import html
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -26,8 +27,8 @@ class Reproduction:
     full_study: tuple[int, int] = (0, 0)
 
     def sentence(self) -> str:
-        """French summary, e.g. '12 figures reproduites sur 15 (article intermédiaire) ; 3 transcrits sur 3'."""
-        noun = "figure reproduite" if self.reproduced <= 1 else "figures reproduites"
+        """French summary, e.g. '12 chiffres publiés reproduits sur 15 (article intermédiaire) ; …'."""
+        noun = "chiffre publié reproduit" if self.reproduced <= 1 else "chiffres publiés reproduits"
         out = f"{self.reproduced} {noun} sur {self.total} (article intermédiaire)"
         if self.full_study[1]:
             out += f" ; étude complète : {self.full_study[0]} sur {self.full_study[1]}"
@@ -66,8 +67,33 @@ def _status_cell(entry: dict[str, Any], has_html: bool) -> str:
     return f'<span class="failed">échec{kept}</span><br><small>{what}</small>'
 
 
+def _title(entry: dict[str, Any]) -> str:
+    """The notebook's first heading (its section title), else its file name."""
+    import json
+
+    path = Path(str(entry.get("notebook", "")))
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return str(entry.get("stem"))
+    for cell in cells:
+        if cell.get("cell_type") == "markdown":
+            for line in "".join(cell.get("source", [])).splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return str(entry.get("stem"))
+
+
+def _link(href: str, text: str, extra: str = "") -> str:
+    return f'<a href="{html.escape(href)}"{extra}>{html.escape(text)}</a>'
+
+
 def build_index(output_root: Path, rows: Iterable[dict[str, Any]] | None = None) -> str:
-    """HTML of the index page, built from the stored manifests."""
+    """HTML of the index page, built from the stored manifests: per wave, its reproduction summary,
+    spreadsheet, and each report with its section title, status, date, duration and tables."""
+    from cnfs.formatting import fmt_date, fmt_duration
+    from cnfs.spreadsheet import workbook_name
+
     entries = list(manifest.iter_all(output_root) if rows is None else rows)
     by_wave: dict[str, list[dict[str, Any]]] = {}
     for e in entries:
@@ -77,12 +103,13 @@ def build_index(output_root: Path, rows: Iterable[dict[str, Any]] | None = None)
         "<!DOCTYPE html>",
         '<html lang="fr"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<title>CnFS — rapports</title>",
+        "<title>CnFS — rapports par vague</title>",
         "<style>body{font-family:system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#1d1d1d}"
         "table{border-collapse:collapse;width:100%;margin:.5rem 0 2rem}th,td{text-align:left;padding:.35rem .6rem;"
         "border-bottom:1px solid #ddd;vertical-align:top}.ok{color:#1a7f37}.failed{color:#b42318;font-weight:600}"
         ".banner{background:#fff3cd;border:2px solid #d39e00;color:#533f03;padding:.75rem 1rem;border-radius:6px;"
-        "font-weight:600}.repro{font-size:1.1rem;font-weight:600}small{color:#555}</style>",
+        "font-weight:600}.repro{font-size:1.1rem;font-weight:600}small{color:#555}nav a{margin-right:1.5rem}"
+        "details summary{cursor:pointer;color:#0645ad}</style>",
         "</head><body>",
         "<h1>CnFS — rapports par vague</h1>",
     ]
@@ -92,19 +119,28 @@ def build_index(output_root: Path, rows: Iterable[dict[str, Any]] | None = None)
         )
     if not entries:
         out.append("<p>Aucun rapport n'a encore été produit.</p>")
-    for key in sorted(by_wave, key=lambda k: (wave_sort_key(str(by_wave[k][0].get("wave"))), k)):
+    keys = sorted(by_wave, key=lambda k: (wave_sort_key(str(by_wave[k][0].get("wave"))), k))
+
+    def heading(key: str) -> str:
+        wave = str(by_wave[key][0].get("wave"))
+        weighted = " — pondéré (calage sur data/population.yaml)" if key.endswith(WEIGHTED_SUFFIX) else ""
+        return wave_label(wave).capitalize() + weighted
+
+    if len(keys) > 1:
+        out.append("<nav>" + "".join(f'<a href="#{html.escape(k)}">{html.escape(heading(k))}</a>' for k in keys) + "</nav>")
+    for key in keys:
         wave_entries = sorted(by_wave[key], key=lambda e: str(e.get("stem")))
         wave = str(wave_entries[0].get("wave"))
         folder = Path(key)
+        base = folder.as_posix()
         wave_dir = output_root / folder
-        weighted = " — pondéré (calage sur data/population.yaml)" if key.endswith(WEIGHTED_SUFFIX) else ""
-        out.append(f"<h2>{html.escape(wave_label(wave).capitalize() + weighted)} <small>({html.escape(folder.as_posix())}/)</small></h2>")
+        out.append(f'<h2 id="{html.escape(key)}">{html.escape(heading(key))}</h2>')
         from cnfs.tabbook_files import tabbook_files
 
         books = tabbook_files(wave_dir)
         if books:
             out.append("<p>Tableaux croisés (toutes les questions selon les variables de ventilation) : " + " · ".join(
-                f'<a href="{html.escape(folder.as_posix())}/{html.escape(p.name)}">{html.escape(label)}</a>' for label, p in books) + "</p>")
+                f'<a href="{html.escape(base)}/{html.escape(p.name)}">{html.escape(label)}</a>' for label, p in books) + "</p>")
         repro = reproduction_summary(wave_dir)
         if repro is not None:
             out.append(f'<p class="repro">{html.escape(repro.sentence())}</p>')
@@ -113,36 +149,72 @@ def build_index(output_root: Path, rows: Iterable[dict[str, Any]] | None = None)
                     "<p><small>Les chiffres publiés portent sur les deux vagues réunies : sur une seule vague, "
                     "un écart au chiffre publié est attendu.</small></p>"
                 )
-        out.append("<table><thead><tr><th>Rapport</th><th>Statut</th><th>Durée</th><th>Exécuté le</th></tr></thead><tbody>")
+        book = workbook_name(wave_dir)
+        if (wave_dir / book).is_file():
+            out.append(f"<p>Tous les tableaux de la vague dans un classeur : {_link(f'{base}/{book}', book)}</p>")
+        out.append("<table><thead><tr><th>Rapport</th><th>Statut</th><th>Exécuté le</th><th>Durée</th>"
+                   "<th>Tableaux (CSV)</th></tr></thead><tbody>")
         for e in wave_entries:
             stem = str(e.get("stem"))
             has_html = (wave_dir / f"{stem}.html").is_file()
-            links = []
-            if has_html:
-                links.append(f'<a href="{html.escape(folder.as_posix())}/{html.escape(stem)}.html">{html.escape(stem)}</a>')
-            else:
-                links.append(html.escape(stem))
+            title = _title(e)
+            cell = _link(f"{base}/{stem}.html", title) if has_html else html.escape(title)
+            cell += f"<br><small>{html.escape(stem)}"
             if (wave_dir / f"{stem}.ipynb").is_file():
-                links.append(f'<small><a href="{html.escape(folder.as_posix())}/{html.escape(stem)}.ipynb">.ipynb</a></small>')
+                cell += " · " + _link(f"{base}/{stem}.ipynb", "notebook exécuté")
             if (wave_dir / f"{stem}.failed.ipynb").is_file():
-                links.append(
-                    f'<small><a href="{html.escape(folder.as_posix())}/{html.escape(stem)}.failed.ipynb">'
-                    "notebook en échec</a></small>"
-                )
+                cell += " · " + _link(f"{base}/{stem}.failed.ipynb", "notebook en échec")
+            cell += "</small>"
             last = e.get("last_attempt") or {}
             duration = last.get("duration")
-            dur = f"{duration:.1f} s" if isinstance(duration, (int, float)) else "—"
-            out.append(
-                f"<tr><td>{' '.join(links)}</td><td>{_status_cell(e, has_html)}</td>"
-                f"<td>{dur}</td><td>{html.escape(str(last.get('executed_at', '—')))}</td></tr>"
-            )
+            dur = fmt_duration(duration) if isinstance(duration, (int, float)) else "—"
+            when = fmt_date(last.get("executed_at")) if last.get("executed_at") else "—"
+            csvs = [f for f in e.get("files", []) if str(f).startswith("tables/") and str(f).endswith(".csv")]
+            tables = "—"
+            if csvs:
+                links = "<br>".join(_link(f"{base}/{f}", Path(f).stem) for f in csvs)
+                tables = f"<details><summary>{len(csvs)} tableau(x)</summary>{links}</details>"
+            out.append(f"<tr><td>{cell}</td><td>{_status_cell(e, has_html)}</td><td>{when}</td><td>{dur}</td>"
+                       f"<td>{tables}</td></tr>")
         out.append("</tbody></table>")
     out.append("</body></html>")
     return "\n".join(out)
 
 
+def write_workbooks(output_root: Path) -> list[Path]:
+    """Each wave folder's spreadsheet of its tables, rebuilt only when a table is newer than it."""
+    import datetime as dt
+
+    from cnfs.spreadsheet import workbook_name
+
+    written = []
+    by_wave: dict[str, list[dict[str, Any]]] = {}
+    for e in manifest.iter_all(output_root):
+        by_wave.setdefault(str(e.get("wave_folder", e.get("wave"))), []).append(e)
+    for folder, entries in by_wave.items():
+        wave = str(entries[0].get("wave"))
+        wave_dir = output_root / folder
+        book = wave_dir / workbook_name(wave_dir)
+        sources = list((wave_dir / "tables").rglob("*.csv")) + list((wave_dir / "tables").rglob("*.json"))
+        if not sources or (book.is_file() and book.stat().st_mtime >= max(p.stat().st_mtime for p in sources)):
+            continue
+        from cnfs.spreadsheet import wave_workbook  # pandas and gptables: only when a workbook is due
+
+        try:
+            path = wave_workbook(wave_dir, synthetic=any(e.get("synthetic") for e in entries),
+                                 produced=dt.datetime.now(dt.timezone.utc),
+                                 label=wave_label(wave) + (", pondéré" if folder.endswith(WEIGHTED_SUFFIX) else ""))
+        except (ValueError, OSError) as exc:  # a table the spreadsheet cannot hold must not stop the index
+            print(f"cnfs render : classeur de {folder}/ non écrit ({type(exc).__name__} : {exc})".strip(), file=sys.stderr)
+            continue
+        if path is not None:
+            written.append(path)
+    return written
+
+
 def write_index(output_root: Path) -> Path:
-    """Rebuild outputs/index.html atomically from the manifests."""
+    """Rebuild each wave's spreadsheet if needed, then outputs/index.html atomically, from the manifests."""
+    write_workbooks(output_root)
     path = output_root / "index.html"
     manifest.atomic_write_text(path, build_index(output_root))
     return path

@@ -69,6 +69,7 @@ class RenderOptions:
     weighting: str = "none"  # "raking": weighted reports in outputs/<wave>-pondere/
     shared_inputs: Mapping[str, Path] | None = None
     package_versions: Mapping[str, str] | None = None
+    min_count: int | None = None  # disclosure threshold injected into the notebooks (None: the codebook's)
     tabbook: bool = True  # tab book (cnfs.tabbook) per wave folder, on the project's data
 
 
@@ -226,6 +227,9 @@ def plan(
     notebooks = select_notebooks(discover_notebooks(notebooks_dir), options.notebooks)
     chosen = select_waves(all_waves(waves), options.waves)
     jobs = build_jobs(notebooks, chosen, output_root, data_file, requested, options.weighting)
+    if options.min_count is not None:
+        for job in jobs:
+            job.parameters["min_count"] = int(options.min_count)
     for job in jobs:
         job.components = fingerprint.execution_components(
             shared, fingerprint.notebook_hash(job.notebook.path), job.parameters, data_digest

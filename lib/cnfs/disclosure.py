@@ -1,0 +1,130 @@
+"""Statistical disclosure control of output tables: small counts withheld, totals unable to give them back.
+
+Respondents are advisors who can be recognised in small subgroups, so every table a report writes
+(HTML, CSV, spreadsheet, executed notebook) goes through :func:`suppress` first::
+
+    safe = suppress(tidy, min_count=10)          # DataFrame in, DataFrame out
+    safe[safe["suppressed"]]                     # the withheld rows, with their reason
+
+Rules (the UK Analysis Function's threshold approach):
+
+* **primary**: a count of 1 to ``min_count − 1`` is withheld with its percentage and interval; a
+  summary (mean, median…) on fewer than ``min_count`` respondents is withheld; a subgroup with
+  fewer than ``min_count`` respondents is withheld whole (its n too);
+* **secondary**: in a set of rows whose counts add up to their base (the options of a single choice,
+  the bins of a distribution) a single withheld count could be recovered by subtraction, so the
+  next smallest count of the set is withheld as well;
+* **fragile**: a percentage or mean on a base under ``fragile_base`` (30) is kept but flagged.
+
+Zero counts are shown (they name nobody). Published figures are public and are not suppressed.
+The output has three more columns: ``suppressed`` (bool), ``suppression`` ("", "primaire",
+"secondaire") and ``fragile`` (bool); withheld values are NaN (shown as "[c]" by cnfs.formatting).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+DEFAULT_MIN_COUNT = 10
+DEFAULT_FRAGILE_BASE = 30
+PRIMARY, SECONDARY = "primaire", "secondaire"
+#: Columns whose values are withheld with a suppressed row (those present in a table).
+VALUE_COLUMNS = ("count", "percent", "ci_low", "ci_high", "mean", "sd", "median", "top_box", "se", "deff")
+#: Columns that identify a row and never hold results.
+KEY_COLUMNS = ("question", "question_label", "option", "label", "item", "item_label", "base", "value")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Thresholds of disclosure control: withheld below ``min_count``, fragile below ``fragile_base``."""
+
+    min_count: int = DEFAULT_MIN_COUNT
+    fragile_base: int = DEFAULT_FRAGILE_BASE
+
+    def note(self) -> str:
+        """The French note a table carries when the rule applies."""
+        return (f"Secret statistique : les effectifs de 1 à {self.min_count - 1} répondants et les résultats calculés "
+                f"sur moins de {self.min_count} répondants sont masqués ([c]), ainsi qu'un second effectif lorsque "
+                f"le total permettrait de les retrouver. Les résultats sur moins de {self.fragile_base} répondants "
+                "sont fragiles.")
+
+
+def policy(codebook: Any = None, min_count: int | None = None) -> Policy:
+    """The policy of the codebook's ``meta.disclosure`` (min_count, fragile_base), ``min_count`` overriding."""
+    meta = dict((getattr(codebook, "meta", None) or {}).get("disclosure", {}) or {})
+    k = int(min_count if min_count is not None else meta.get("min_count", DEFAULT_MIN_COUNT))
+    fragile = int(meta.get("fragile_base", DEFAULT_FRAGILE_BASE))
+    if k < 1:
+        raise ValueError(f"Seuil de secret statistique invalide : {k} (attendu : un entier ≥ 1)")
+    return Policy(k, fragile)
+
+
+def _groups(table: pd.DataFrame, by: Sequence[str] | None) -> list[str]:
+    """Columns that split a table into independent sets of rows (subgroups, question, item)."""
+    if by is not None:
+        return list(by)
+    return [c for c in table.columns if c not in KEY_COLUMNS and c not in VALUE_COLUMNS
+            and c not in ("n", "rank", "sd_rank", "top_box_threshold", "mean_items", "suppressed", "suppression",
+                          "fragile")] + [c for c in ("question", "item") if c in table.columns]
+
+
+def suppress(
+    table: pd.DataFrame,
+    *,
+    min_count: int = DEFAULT_MIN_COUNT,
+    fragile_base: int = DEFAULT_FRAGILE_BASE,
+    count: str = "count",
+    base: str = "n",
+    by: Sequence[str] | None = None,
+    additive: bool | None = None,
+) -> pd.DataFrame:
+    """A copy of ``table`` with small counts withheld (NaN) and the columns suppressed/suppression/fragile.
+
+    ``count``/``base`` name the cell count and the base of each row; ``by`` the columns whose values
+    delimit independent sets of rows (default: subgroup columns plus question/item). ``additive``
+    says whether a set's counts add up to its base (default: detected) and so need secondary suppression.
+    """
+    out = table.copy()
+    n = pd.to_numeric(out[base], errors="coerce") if base in out else pd.Series(np.nan, index=out.index)
+    c = pd.to_numeric(out[count], errors="coerce") if count in out else None
+    small_base = (n > 0) & (n < min_count)
+    primary = small_base.copy()
+    if c is not None:
+        primary |= (c > 0) & (c < min_count)
+    reason = pd.Series("", index=out.index, dtype=object)
+    reason[primary] = PRIMARY
+    if c is not None:
+        keys = _groups(out, by)
+        sets = out.groupby(keys if len(keys) > 1 else keys[0], sort=False, dropna=False, observed=True).groups.values() if keys else [out.index]
+        for idx in sets:
+            counts = c.loc[idx]
+            adds_up = additive if additive is not None else bool(
+                counts.notna().all() and n.loc[idx].nunique() == 1 and counts.sum() == n.loc[idx].iloc[0]
+            )
+            if not adds_up:
+                continue
+            hidden = reason.loc[idx] != ""
+            if hidden.sum() == 1 and counts[hidden].iloc[0] > 0:
+                candidates = counts[(~hidden) & (counts > 0)]
+                if len(candidates):
+                    reason.loc[candidates.idxmin()] = SECONDARY
+    withheld = reason != ""
+    for col in VALUE_COLUMNS:
+        if col in out.columns:
+            out[col] = out[col].astype(float).where(~withheld) if col != count else out[col].astype("Float64").where(~withheld)
+    if base in out.columns:
+        out[base] = out[base].astype("Float64").where(~small_base).astype("Int64")
+    if count in out.columns:
+        out[count] = out[count].round().astype("Int64")
+    out["suppressed"] = withheld.to_numpy()
+    out["suppression"] = reason.to_numpy()
+    out["fragile"] = ((n < fragile_base) & ~withheld).fillna(False).to_numpy()
+    return out
+
+
+def suppressed_cells(table: pd.DataFrame) -> int:
+    """Number of rows withheld in a table that went through :func:`suppress`."""
+    return int(table["suppressed"].sum()) if "suppressed" in table else 0

@@ -1,0 +1,91 @@
+"""Disclosure control on small hand-made tables: which cells are withheld, and why."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from cnfs.disclosure import PRIMARY, SECONDARY, Policy, policy, suppress
+
+
+def single_choice(counts, n=None, by=None):
+    """A shares-like table of one single-choice question (counts add up to n)."""
+    n = sum(counts) if n is None else n
+    rows = pd.DataFrame({
+        "question": "q", "question_label": "Q", "option": [f"o{i}" for i in range(len(counts))],
+        "label": [f"O{i}" for i in range(len(counts))], "count": counts, "n": n,
+        "percent": [100 * c / n for c in counts], "ci_low": 0.0, "ci_high": 100.0, "base": "tous",
+    })
+    return rows if by is None else rows.assign(**{"groupe": by})[["groupe", *rows.columns]]
+
+
+def test_small_count_withheld_with_its_percentage_and_interval():
+    out = suppress(single_choice([3, 40, 57]), min_count=10)
+    row = out.iloc[0]
+    assert row["suppressed"] and row["suppression"] == PRIMARY
+    assert pd.isna(row["count"]) and pd.isna(row["percent"]) and pd.isna(row["ci_low"]) and pd.isna(row["ci_high"])
+
+
+def test_secondary_suppression_stops_recovery_by_subtraction():
+    out = suppress(single_choice([3, 40, 57]), min_count=10)
+    # 3 = 100 - 40 - 57 would be recovered: the smallest other count (40) is withheld too
+    assert list(out["suppression"]) == [PRIMARY, SECONDARY, ""]
+    assert out.loc[2, "count"] == 57 and out.loc[2, "n"] == 100
+
+
+def test_two_small_cells_need_no_secondary():
+    out = suppress(single_choice([3, 4, 93]), min_count=10)
+    assert list(out["suppression"]) == [PRIMARY, PRIMARY, ""]
+
+
+def test_zero_is_shown_and_threshold_is_inclusive():
+    out = suppress(single_choice([0, 10, 90]), min_count=10)
+    assert not out["suppressed"].any()
+    assert suppress(single_choice([9, 11, 80]), min_count=10)["suppressed"].sum() == 2  # 9 and, secondarily, 11
+
+
+def test_multi_select_options_do_not_add_up_so_no_secondary():
+    table = single_choice([3, 40, 57], n=100).assign(count=[3, 60, 80], percent=[3.0, 60.0, 80.0])
+    out = suppress(table, min_count=10)
+    assert list(out["suppression"]) == [PRIMARY, "", ""]
+
+
+def test_small_group_withheld_whole_and_each_group_on_its_own():
+    table = pd.concat([single_choice([20, 30, 50], by="A"), single_choice([2, 3, 2], by="B")], ignore_index=True)
+    out = suppress(table, min_count=10)
+    assert not out.loc[out["groupe"] == "A", "suppressed"].any()
+    b = out[out["groupe"] == "B"]
+    assert b["suppressed"].all() and b["n"].isna().all()
+
+
+def test_means_on_few_respondents_withheld_and_fragile_flag():
+    scores = pd.DataFrame({"question": ["i1", "i2", "i3"], "label": ["I1", "I2", "I3"], "n": [8, 25, 300],
+                           "mean": [7.1, 6.0, 5.5], "sd": [1.0, 1.2, 2.0], "ci_low": [6.0, 5.5, 5.3],
+                           "ci_high": [8.0, 6.5, 5.7], "base": "tous"})
+    out = suppress(scores, min_count=10, fragile_base=30)
+    assert list(out["suppressed"]) == [True, False, False]
+    assert pd.isna(out.loc[0, "mean"]) and out.loc[1, "mean"] == 6.0
+    assert list(out["fragile"]) == [False, True, False]  # withheld rows are not "fragile": they are not shown
+
+
+def test_input_is_not_modified():
+    table = single_choice([3, 40, 57])
+    before = table.copy()
+    suppress(table)
+    pd.testing.assert_frame_equal(table, before)
+
+
+def test_policy_from_codebook_meta_and_override():
+    class CB:
+        meta = {"disclosure": {"min_count": 5, "fragile_base": 20}}
+
+    assert policy(CB()) == Policy(5, 20)
+    assert policy(CB(), min_count=3) == Policy(3, 20)
+    assert policy(None) == Policy(10, 30)
+    with pytest.raises(ValueError, match="secret statistique"):
+        policy(None, min_count=0)
+
+
+def test_project_codebook_sets_the_default():
+    from cnfs.codebook import load_codebook
+
+    assert policy(load_codebook()).min_count == 10

@@ -1,0 +1,123 @@
+"""The report layer (cnfs.notebook.Report) on the synthetic twin: each result's tidy data is checked
+against counts made here with plain pandas, and what it writes and shows against that data."""
+from __future__ import annotations
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from cnfs import paths  # noqa: E402
+from cnfs.notebook import Report, output_folder  # noqa: E402
+
+NNBSP = "\u202f"
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    return Report(wave="1", output_dir=str(tmp_path_factory.mktemp("out")), section=5)
+
+
+@pytest.fixture(scope="module")
+def strict(tmp_path_factory):
+    """A threshold high enough that wave-1 tables have cells to withhold."""
+    return Report(wave="1", output_dir=str(tmp_path_factory.mktemp("strict")), section=5, min_count=60)
+
+
+def test_output_folder_follows_the_wave():
+    assert output_folder("1") == paths.OUTPUTS / "wave-1"
+    assert output_folder("all") == paths.OUTPUTS / "all"
+    assert output_folder("2", "raking") == paths.OUTPUTS / "wave-2-pondere"
+
+
+def test_shares_match_pandas_counts_and_are_ordered_like_the_chart(report):
+    res = report.shares("main_place")
+    t = res.data
+    answers = report.df["main_place"].dropna()
+    expected = answers.value_counts()
+    got = t.set_index("label")["count"].astype(float)
+    assert len(got) == len(expected)
+    for lab, c in expected.items():
+        assert pd.isna(got[lab]) or got[lab] == c  # equal where shown
+    assert (t["n"] == len(answers)).all()
+    shown = t["percent"].fillna(-1).tolist()
+    # unordered options: decreasing share in the tidy data, hence in the CSV, the table and the chart
+    visible = [p for p in shown if p >= 0]
+    assert visible == sorted(visible, reverse=True)
+    assert list(res.table.index) == t["label"].tolist()
+
+
+def test_ordered_scale_keeps_codebook_order(report):
+    t = report.shares("education").data
+    assert t["label"].tolist() == [o.label for o in report.codebook["education"].options]
+
+
+def test_small_counts_withheld_everywhere_they_are_written(strict):
+    res = strict.shares("main_place")
+    t = res.data
+    counts = strict.df["main_place"].value_counts()
+    small = set(counts[(counts > 0) & (counts < 60)].index)
+    assert small, "the test needs a small cell"
+    withheld = set(t.loc[t["suppressed"], "label"])
+    assert small <= withheld
+    csv = pd.read_csv(strict.out / "tables" / "05_main_place.csv")
+    assert csv.loc[csv["label"].isin(small), ["count", "percent"]].isna().all().all()
+    assert (res.table.loc[list(small), "Part"] == "[c]").all()
+    html = res._repr_html_()
+    assert "Secret statistique" in html
+    meta = json.loads((strict.out / "tables" / "meta" / "05_main_place.json").read_text())
+    assert meta["title"] == strict.codebook["main_place"].wording and "Secret statistique" in " ".join(meta["notes"])
+
+
+def test_distribution_has_whole_number_bins_that_add_up(report):
+    t = report.distribution("n_sites").data
+    assert all("." not in lab for lab in t["label"])
+    x = report.df["n_sites"].dropna().astype(int)
+    lo, hi = (int(v) for v in t["label"].iloc[0].split("–"))
+    assert t["count"].iloc[0] == ((x >= lo) & (x <= hi)).sum()
+    assert int(t["count"].fillna(0).sum()) <= len(x) and (t["n"] == len(x)).all()
+
+
+def test_scores_ranked_by_mean_without_meaningless_columns(tmp_path):
+    r = Report(wave="1", output_dir=str(tmp_path), section=2)
+    res = r.scores("interest")
+    t = res.data
+    means = {q.label: r.df[q.id].astype(float).mean() for q in r.codebook.items("interest")}
+    assert t["label"].tolist() == sorted(means, key=means.get, reverse=True)
+    for lab, m in means.items():
+        assert t.set_index("label").loc[lab, "mean"] == pytest.approx(m)
+    assert "Rang" not in res.table.columns and "Rang écart type" not in res.table.columns
+    single = r.scores("age", chart=False)
+    assert "Top-box" not in single.table.columns  # no top-box for a number
+
+
+def test_contrast_shows_words_and_keeps_codes_in_csv(tmp_path):
+    r = Report(wave="all", output_dir=str(tmp_path), section=5)
+    res = r.contrast("main_place", by="site_mode")
+    assert res.data["test"].iloc[0] in {"chi2", "fisher"}  # codes kept in the data
+    shown = res.table
+    assert not shown["Test"].isin(["chi2", "fisher", "welch_t"]).any()
+    csv = pd.read_csv(tmp_path / "tables" / "05_main_place_selon_site_mode_test.csv")
+    assert csv["test"].iloc[0] == res.data["test"].iloc[0]
+    html = res._repr_html_()
+    assert "cramers_v" not in html and "welch_t" not in html
+    assert html.count("Base") <= 1  # the chart states the base; the caption is not repeated under it
+
+
+def test_header_states_four_facts_and_no_machine_path(report):
+    h = report.header()
+    html = h._repr_mimebundle_()["text/html"]
+    for fact in ("Vague", "Données", "Répondants", "Date", "Détails techniques"):
+        assert fact in html
+    assert str(paths.ROOT) not in html and str(paths.ROOT) not in repr(h)
+    facts = h._repr_mimebundle_()["application/vnd.cnfs.header+json"]  # what the HTML report's header shows
+    assert facts["Répondants"] == str(len(report.df)) and facts["Vague"] == "1"
+
+
+def test_chart_written_once_and_embedded_as_is(report):
+    res = report.shares("main_place")
+    assert res.png == (report.out / "figures" / "05_main_place.png").read_bytes()

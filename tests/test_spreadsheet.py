@@ -1,0 +1,97 @@
+"""The workbook follows the spreadsheet guidance: opened with openpyxl (another library than the writer),
+it has a cover, contents and notes sheets, one table per sheet with title, base and n above a single
+header row, no merged cells, no blank rows inside a table, numbers stored as numbers."""
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pandas as pd
+import pytest
+from openpyxl.utils import range_boundaries
+
+from cnfs.disclosure import suppress
+from cnfs.spreadsheet import CoverInfo, SheetTable, wave_workbook, write_workbook
+
+
+def shares_table():
+    t = pd.DataFrame({
+        "question": "q", "question_label": "Q", "option": ["a", "b", "c"], "label": ["A", "B", "C"],
+        "count": [3, 40, 57], "n": 100, "percent": [3.0, 40.0, 57.0], "ci_low": [1.0, 30.5, 47.2],
+        "ci_high": [8.5, 49.9, 66.3], "base": "ensemble des répondants",
+    })
+    return suppress(t, min_count=10)
+
+
+@pytest.fixture
+def workbook(tmp_path):
+    tables = [
+        SheetTable("02_q", "Question Q", shares_table(), base="Base : ensemble des répondants (n = 100)", n=100,
+                   notes=["Secret statistique : effectifs < 10 masqués."]),
+        SheetTable("02_scores", "Scores", pd.DataFrame({"label": ["I1", "I2"], "n": [100, 98], "mean": [8.54, 8.23]}), n=100),
+    ]
+    cover = CoverInfo("Titre du classeur", "Source de test", synthetic_warning="Données synthétiques.",
+                      produced=dt.datetime(2026, 11, 28, 22, 15, tzinfo=dt.timezone.utc))
+    path = write_workbook(tmp_path / "classeur.xlsx", tables, cover)
+    return openpyxl.load_workbook(path)
+
+
+def _table_rows(ws):
+    (table,) = ws.tables.values()
+    min_col, min_row, max_col, max_row = range_boundaries(table.ref)
+    rows = [[ws.cell(r, c).value for c in range(min_col, max_col + 1)] for r in range(min_row, max_row + 1)]
+    above = [ws.cell(r, 1).value for r in range(1, min_row)]
+    return rows[0], rows[1:], above
+
+
+def test_cover_contents_notes_then_one_table_per_sheet(workbook):
+    assert workbook.sheetnames[:3] == ["Couverture", "Sommaire", "Notes"]
+    assert len(workbook.sheetnames) == 5
+    cover = "\n".join(str(c.value) for row in workbook["Couverture"].iter_rows() for c in row if c.value)
+    for words in ("Titre du classeur", "Source de test", "Données synthétiques", "28\u00a0novembre\u00a02026", "Pondération"):
+        assert words in cover
+    assert "Introductory" not in cover and "About these data" not in cover
+    contents = [r for r in workbook["Sommaire"].iter_rows(values_only=True)]
+    assert any(r[0] == "Tableau_1" and "Question Q" in str(r[1]) for r in contents)
+    notes = [r for r in workbook["Notes"].iter_rows(values_only=True)]
+    assert any("Secret statistique" in str(r[1]) for r in notes)
+    for ws in workbook.worksheets:
+        assert not ws.merged_cells.ranges, ws.title
+        assert len(ws.tables) <= 1, ws.title
+
+
+def test_table_sheet_has_title_base_n_and_one_header_row(workbook):
+    header, body, above = _table_rows(workbook["Tableau_1"])
+    assert above[0].startswith("Question Q") and "[note 1]" in above[0]
+    assert any(str(a).startswith("Base") for a in above) and any("Effectif (n)" in str(a) for a in above)
+    assert header[:4] == ["question", "question_label", "option", "label"]  # codes kept
+    assert all(isinstance(h, str) and h for h in header)
+    assert len(body) == 3 and all(any(v not in (None, "") for v in row) for row in body)  # no blank rows
+
+
+def test_numbers_are_numbers_and_withheld_cells_marked(workbook):
+    header, body, _ = _table_rows(workbook["Tableau_1"])
+    col = {h.split("\n")[0]: i for i, h in enumerate(header)}
+    by_option = {row[col["option"]]: row for row in body}
+    assert by_option["c"][col["count"]] == 57 and isinstance(by_option["c"][col["count"]], int)
+    assert by_option["c"][col["percent"]] == 57 and isinstance(by_option["c"][col["percent"]], (int, float))
+    assert by_option["a"][col["count"]] == "[c]" and by_option["a"][col["percent"]] == "[c]"
+    assert by_option["b"][col["count"]] == "[c]"  # secondary suppression
+    assert isinstance(by_option["a"][col["n"]], int)
+    header2, body2, _ = _table_rows(workbook["Tableau_2"])
+    assert [r[header2.index("mean")] for r in body2] == [8.54, 8.23]
+
+
+def test_wave_workbook_from_a_folder(tmp_path):
+    tables = tmp_path / "all" / "tables"
+    (tables / "meta").mkdir(parents=True)
+    shares_table().to_csv(tables / "02_q.csv", index=False)
+    (tables / "meta" / "02_q.json").write_text('{"title": "Question Q", "caption": "Base : tous", "n": 100, "notes": []}')
+    path = wave_workbook(tmp_path / "all", synthetic=True)
+    assert path.name == "cnfs_all.xlsx"
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Couverture", "Sommaire", "Notes", "Tableau_1"]
+    assert wave_workbook(tmp_path / "vide", synthetic=False) is None
+    (tmp_path / "entete" / "tables").mkdir(parents=True)
+    (tmp_path / "entete" / "tables" / "x.csv").write_text("half\n")  # a header and no row: nothing to publish
+    assert wave_workbook(tmp_path / "entete", synthetic=False) is None
