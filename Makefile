@@ -1,16 +1,35 @@
-# One venv per checkout, (re)built whenever pyproject.toml changes.
+# One venv per checkout, (re)built from the lock whenever pyproject.toml or requirements.lock changes.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+LOCK   := requirements.lock
 
-.PHONY: test report bench synth venv clean-venv git-filter test-lab
+.PHONY: test lint format lock report bench synth venv clean-venv git-filter test-lab
 
-$(STAMP): pyproject.toml
+# Exact versions from requirements.lock (generated from pyproject.toml by `make lock`), then the
+# project itself without resolving anything else.
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Refresh the lock after editing pyproject.toml's dependencies (uv, in a throw-away tools venv).
+lock:
+	$(PYTHON) -m venv .venv-tools
+	.venv-tools/bin/python -m pip install --quiet uv
+	.venv-tools/bin/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 \
+	  --no-header --quiet -o $(LOCK)
+
+lint: $(STAMP)
+	$(BIN)/ruff check lib tests bench
+	$(BIN)/ruff format --check lib tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix lib tests bench
+	$(BIN)/ruff format lib tests bench
 
 venv: $(STAMP) git-filter
 
@@ -24,7 +43,7 @@ git-filter: $(STAMP)
 	  echo "Filtre git des notebooks installé : leurs sorties ne sont jamais commitées."; \
 	else echo "Filtre git des notebooks non installé ici (pas un clone principal)."; fi
 
-test: $(STAMP) git-filter
+test: $(STAMP) git-filter lint
 	$(BIN)/python -m pytest
 
 # Real-browser check: JupyterLab on 127.0.0.1 driven in headless Chromium (Debian's `chromium` package;
@@ -44,4 +63,4 @@ synth: $(STAMP)
 	$(BIN)/cnfs synth
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) .venv-tools

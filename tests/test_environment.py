@@ -1,27 +1,30 @@
-"""environment.yml (conda) and pyproject.toml (pip) list the same dependencies."""
+"""environment.yml (conda) installs what `make` installs: a Python that pyproject.toml allows, the
+exact versions of requirements.lock, then the project without resolving anything else."""
 from __future__ import annotations
 
-import re
 import tomllib
 
 import yaml
+from packaging.specifiers import SpecifierSet
 
 from cnfs import paths
 
-# conda-forge names that differ from PyPI names
-CONDA_TO_PYPI = {"pyyaml": "pyyaml"}
+
+def _env() -> dict:
+    return yaml.safe_load((paths.ROOT / "environment.yml").read_text())
 
 
-def _split(req: str) -> tuple[str, str]:
-    m = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", req)
-    assert m, req
-    return m.group(1).lower().replace("_", "-"), m.group(2).replace(" ", "")
+def test_conda_python_is_one_that_pyproject_allows():
+    requires = tomllib.loads((paths.ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    pythons = [d for d in _env()["dependencies"] if isinstance(d, str) and d.startswith("python")]
+    assert len(pythons) == 1, pythons
+    version = pythons[0].removeprefix("python").lstrip("=")
+    assert SpecifierSet(requires).contains(version + ".0"), f"environment.yml pins {pythons[0]}, pyproject says {requires}"
 
 
-def test_conda_and_pip_dependencies_match():
-    project = tomllib.loads((paths.ROOT / "pyproject.toml").read_text())["project"]
-    pip = dict(_split(r) for r in project["dependencies"] + project["optional-dependencies"]["test"])
-    env = yaml.safe_load((paths.ROOT / "environment.yml").read_text())
-    conda = dict(_split(d) for d in env["dependencies"] if isinstance(d, str) and not d.startswith(("python", "pip")))
-    conda = {CONDA_TO_PYPI.get(k, k): v for k, v in conda.items()}
-    assert conda == pip
+def test_conda_installs_the_lock_then_the_project_only():
+    deps = _env()["dependencies"]
+    pip = [d["pip"] for d in deps if isinstance(d, dict) and "pip" in d]
+    assert pip == [["-r requirements.lock", "--no-deps -e ."]]
+    conda_packages = [d for d in deps if isinstance(d, str) and not d.startswith(("python", "pip"))]
+    assert conda_packages == [], "dependencies come from requirements.lock only (one source of truth)"

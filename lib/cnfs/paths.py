@@ -1,6 +1,7 @@
 """Where the project's files live, resolved from the package location (editable install)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 ROOT: Path = Path(__file__).resolve().parents[2]
@@ -13,5 +14,6 @@ SYNTHETIC_SURVEY: Path = SYNTHETIC_DIR / "survey_synthetic.csv"
 CACHE_DIR: Path = DATA / "cache"
 QUALITATIVE_DIR: Path = DATA / "qualitative"
 NOTEBOOKS: Path = ROOT / "notebooks"
-OUTPUTS: Path = ROOT / "outputs"
+#: Rendered outputs; ``CNFS_OUTPUTS`` moves them (the test suite points kernels at a temporary folder).
+OUTPUTS: Path = Path(os.environ.get("CNFS_OUTPUTS") or ROOT / "outputs")
 LIB: Path = ROOT / "lib"
