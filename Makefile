@@ -24,12 +24,12 @@ lock:
 	  --no-header --quiet -o $(LOCK)
 
 lint: $(STAMP)
-	$(BIN)/ruff check lib tests bench
-	$(BIN)/ruff format --check lib tests bench
+	$(BIN)/ruff check lib tests bench conftest.py
+	$(BIN)/ruff format --check lib tests bench conftest.py
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix lib tests bench
-	$(BIN)/ruff format lib tests bench
+	$(BIN)/ruff check --fix lib tests bench conftest.py
+	$(BIN)/ruff format lib tests bench conftest.py
 
 venv: $(STAMP) git-filter
 

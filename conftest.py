@@ -1,6 +1,7 @@
 """Loaded for every test path (tests/ and the notebooks nbval runs): kernels started by the suite
 (nbval, papermill, renders) inherit CNFS_OUTPUTS and write their tables and figures in a temporary
 folder, never into the project's outputs/. The test process itself has already read cnfs.paths."""
+
 from __future__ import annotations
 
 import os

@@ -8,6 +8,7 @@ stays flat or falls as the size grows); a cached load well under a second.
 
 Files are written to a temporary folder and deleted afterwards; the cache is a temporary one too.
 """
+
 from __future__ import annotations
 
 import argparse

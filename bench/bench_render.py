@@ -15,6 +15,7 @@ touched):
 Targets on 2 cores: cold ≤ 1.3× the floor and ≥ 8× faster than the loop; one edited notebook ≤ 1.3×
 its own floor; no-op < 1 s. Timings on a shared machine are noisy: say so when reporting them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,12 +46,17 @@ def child_floor(config: dict[str, Any]) -> dict[str, Any]:
     imports = time.perf_counter() - t0
     import matplotlib.pyplot as plt
     import nbformat
-
     from cnfs.render.runner import RenderOptions, plan
 
     out = Path(config["out"])
-    jobs = plan(RenderOptions(notebooks=config.get("notebooks"), data=_path(config.get("data")),
-                              notebooks_dir=_path(config.get("notebooks_dir")), output_dir=out / "plan"))
+    jobs = plan(
+        RenderOptions(
+            notebooks=config.get("notebooks"),
+            data=_path(config.get("data")),
+            notebooks_dir=_path(config.get("notebooks_dir")),
+            output_dir=out / "plan",
+        )
+    )
     per_job: dict[str, float] = {}
     failed: list[str] = []
     for job in jobs:
@@ -97,9 +103,12 @@ def child_render(config: dict[str, Any]) -> dict[str, Any]:
     with open(os.devnull, "w") as quiet:
         report = render(RenderOptions(**opts), stream=quiet)
     assert paths.ROOT  # the project is importable from here
-    return {"elapsed": time.perf_counter() - t, "exit_code": report.exit_code,
-            "states": {o.job.ident: o.state for o in report.outcomes},
-            "failed": [o.job.label for o in report.outcomes if o.state == "failed"]}
+    return {
+        "elapsed": time.perf_counter() - t,
+        "exit_code": report.exit_code,
+        "states": {o.job.ident: o.state for o in report.outcomes},
+        "failed": [o.job.label for o in report.outcomes if o.state == "failed"],
+    }
 
 
 def _path(value: str | None) -> Path | None:
@@ -164,8 +173,12 @@ def run_child(kind: str, config: dict[str, Any], tmp: Path) -> tuple[dict[str, A
     cfg.write_text(json.dumps(config))
     res_path = cfg.with_suffix(".out.json")
     t, cpu = time.perf_counter(), cpu_children()
-    proc = subprocess.Popen([sys.executable, str(HERE), f"--child-{kind}", str(cfg), str(res_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE), f"--child-{kind}", str(cfg), str(res_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     mem = PeakMemory(proc.pid)
     _, err = proc.communicate()
     wall = time.perf_counter() - t
@@ -187,11 +200,28 @@ def cli_loop(jobs: list, out_root: Path) -> None:
         for name, value in job.parameters.items():  # the renderer's parameters (none but output_dir for 08)
             if name != "output_dir" and value is not None:
                 params += ["-p", name, str(value)]
-        subprocess.run([str(bindir / "papermill"), str(job.notebook.path), str(executed), *params,
-                        "-k", "python3", "--cwd", str(job.notebook.path.parent), "--no-progress-bar"],
-                       check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        subprocess.run([str(bindir / "jupyter"), "nbconvert", "--to", "html", str(executed)],
-                       check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                str(bindir / "papermill"),
+                str(job.notebook.path),
+                str(executed),
+                *params,
+                "-k",
+                "python3",
+                "--cwd",
+                str(job.notebook.path.parent),
+                "--no-progress-bar",
+            ],
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        subprocess.run(
+            [str(bindir / "jupyter"), "nbconvert", "--to", "html", str(executed)],
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
 
 def replicate(data: Path, factor: int, target: Path) -> Path:
@@ -226,7 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", "--notebooks", nargs="+", help="sous-ensemble de notebooks (défaut : tous)")
     parser.add_argument("-j", "--jobs", type=int, default=None, help="processus parallèles (défaut : nb de cœurs)")
     parser.add_argument("--edit", default="02", help="notebook modifié pour la mesure « un notebook » (défaut : 02)")
-    parser.add_argument("--scales", nargs="*", type=int, default=[10, 100], help="facteurs de réplication (défaut : 10 100)")
+    parser.add_argument(
+        "--scales", nargs="*", type=int, default=[10, 100], help="facteurs de réplication (défaut : 10 100)"
+    )
     parser.add_argument("--skip-loop", action="store_true", help="ne pas mesurer la boucle papermill + nbconvert")
     parser.add_argument("--keep", action="store_true", help="garder les dossiers temporaires")
     args = parser.parse_args(argv)
@@ -243,18 +275,27 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, float, str, float | None]] = []
     try:
         jobs = plan(RenderOptions(notebooks=args.notebooks, notebooks_dir=notebooks_dir, output_dir=tmp / "plan"))
-        print(f"{len(jobs)} exécutions ({len({j.notebook for j in jobs})} notebooks × vagues), {cores} processus, "
-              f"{os.cpu_count()} cœurs, charge {os.getloadavg()[0]:.1f}", flush=True)
+        print(
+            f"{len(jobs)} exécutions ({len({j.notebook for j in jobs})} notebooks × vagues), {cores} processus, "
+            f"{os.cpu_count()} cœurs, charge {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
 
-        floor, floor_wall, _ = run_child("floor", {"out": str(tmp / "floor"), "notebooks": args.notebooks,
-                                                   "notebooks_dir": str(notebooks_dir)}, tmp)
+        floor, floor_wall, _ = run_child(
+            "floor", {"out": str(tmp / "floor"), "notebooks": args.notebooks, "notebooks_dir": str(notebooks_dir)}, tmp
+        )
         floor_cpu = CPU["last"]
         compute = sum(floor["per_job"].values())
         t_floor = floor_of(floor, list(floor["per_job"]), cores)
-        print(f"plancher : imports {floor['imports']:.1f} s + calcul {compute:.1f} s (un processus, {floor_wall:.1f} s "
-              f"mesurés) → {t_floor:.1f} s sur {cores} cœurs", flush=True)
+        print(
+            f"plancher : imports {floor['imports']:.1f} s + calcul {compute:.1f} s (un processus, {floor_wall:.1f} s "
+            f"mesurés) → {t_floor:.1f} s sur {cores} cœurs",
+            flush=True,
+        )
         if floor["failed"]:
-            print(f"  attention : {len(floor['failed'])} exécution(s) en échec dans le plancher : {floor['failed'][:3]}")
+            print(
+                f"  attention : {len(floor['failed'])} exécution(s) en échec dans le plancher : {floor['failed'][:3]}"
+            )
         rows.append(("plancher (un processus chaud, calcul réparti sur les cœurs)", t_floor, "", floor_cpu))
 
         out = tmp / "render"
@@ -264,9 +305,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rendu à froid : {t_cold:.1f} s", flush=True)
 
         t, cpu = time.perf_counter(), cpu_children()
-        subprocess.run([sys.executable, "-m", "cnfs.render", "-o", str(out), "--notebooks-dir", str(notebooks_dir),
-                        "--no-progress", *(["-n", *args.notebooks] if args.notebooks else [])],
-                       check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "cnfs.render",
+                "-o",
+                str(out),
+                "--notebooks-dir",
+                str(notebooks_dir),
+                "--no-progress",
+                *(["-n", *args.notebooks] if args.notebooks else []),
+            ],
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         t_noop = time.perf_counter() - t
         rows.append(("re-rendu sans changement (ligne de commande)", t_noop, "", cpu_children() - cpu))
 
@@ -278,8 +332,14 @@ def main(argv: list[str] | None = None) -> int:
         one, t_one, _ = run_child("render", {"options": base | {"output_dir": str(out)}}, tmp)
         rerun = [i for i, s in one["states"].items() if s in ("ok", "failed")]
         own_floor = floor_of(floor, rerun, cores)
-        rows.append((f"re-rendu après modification de {edited.stem} ({len(rerun)} exéc.)", t_one,
-                     f"son plancher {own_floor:.1f} s → {t_one / own_floor:.2f}×", CPU["last"]))
+        rows.append(
+            (
+                f"re-rendu après modification de {edited.stem} ({len(rerun)} exéc.)",
+                t_one,
+                f"son plancher {own_floor:.1f} s → {t_one / own_floor:.2f}×",
+                CPU["last"],
+            )
+        )
 
         lib_copy = tmp / "lib"
         shutil.copytree(paths.LIB, lib_copy, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
@@ -302,8 +362,9 @@ def main(argv: list[str] | None = None) -> int:
         for factor in args.scales:
             big = replicate(data, factor, tmp / f"survey_synthetic_x{factor}.csv")
             print(f"échelle ×{factor} ({big.stat().st_size / 2**20:.0f} Mo de CSV)…", flush=True)
-            res, t_scale, mem = run_child("render", {"options": base | {"output_dir": str(tmp / f"x{factor}"),
-                                                                        "data": str(big)}}, tmp)
+            res, t_scale, mem = run_child(
+                "render", {"options": base | {"output_dir": str(tmp / f"x{factor}"), "data": str(big)}}, tmp
+            )
             scale_rows.append((factor, t_scale, mem, len(res["failed"]), CPU["last"]))
 
         print("\n" + "=" * 100)
@@ -312,8 +373,10 @@ def main(argv: list[str] | None = None) -> int:
             cpu_text = f"{cpu_s:7.1f}s" if cpu_s is not None else ""
             print(f"{label:<62} {seconds:8.1f}s {seconds / t_floor:10.2f}× {cpu_text:>8}  {note}")
         print()
-        print(f"rendu à froid / plancher : {t_cold / t_floor:.2f}× (objectif ≤ 1,3×) ; en temps CPU : "
-              f"{cpu_cold / floor_cpu:.2f}× (indépendant de la charge de la machine)")
+        print(
+            f"rendu à froid / plancher : {t_cold / t_floor:.2f}× (objectif ≤ 1,3×) ; en temps CPU : "
+            f"{cpu_cold / floor_cpu:.2f}× (indépendant de la charge de la machine)"
+        )
         if t_loop:
             print(f"boucle / rendu à froid : {t_loop / t_cold:.1f}× plus rapide (objectif ≥ 8×)")
         print(f"un notebook modifié / son plancher : {t_one / own_floor:.2f}× (objectif ≤ 1,3×)")
@@ -322,10 +385,11 @@ def main(argv: list[str] | None = None) -> int:
             print("\néchelle (jumeau répliqué) :")
             print(f"  ×1    {t_cold:8.1f} s   mémoire max (tous processus) {mem_cold / 2**20:7.0f} Mo")
             for factor, seconds, mem, n_failed, cpu_s in scale_rows:
-                print(f"  ×{factor:<4} {seconds:8.1f} s   mémoire max (tous processus) {mem / 2**20:7.0f} Mo   "
-                      f"temps ×{seconds / t_cold:.1f} (CPU ×{cpu_s / max(cpu_cold, 1e-9):.1f}), "
-                      f"mémoire ×{mem / max(mem_cold, 1):.1f}"
-                      + (f"   {n_failed} échec(s)" if n_failed else ""))
+                print(
+                    f"  ×{factor:<4} {seconds:8.1f} s   mémoire max (tous processus) {mem / 2**20:7.0f} Mo   "
+                    f"temps ×{seconds / t_cold:.1f} (CPU ×{cpu_s / max(cpu_cold, 1e-9):.1f}), "
+                    f"mémoire ×{mem / max(mem_cold, 1):.1f}" + (f"   {n_failed} échec(s)" if n_failed else "")
+                )
         print("\ntaille des dossiers de vague (rendu à froid) :")
         for folder in sorted(p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")):
             print(f"  {folder.name:<10} {folder_size(folder) / 2**20:6.1f} Mo")

@@ -3,6 +3,7 @@ variable, unweighted and raked, with disclosure control; then the files of a wav
 
 Target: computation (weighted and unweighted) under 15 s on a 2-core machine.
 """
+
 from __future__ import annotations
 
 import sys
@@ -28,8 +29,10 @@ def main(wave: str = "all") -> None:
         files = tb.write_wave_tabbook(out, wave)
         t_files = time.perf_counter() - t0
     questions = plain["question"].nunique()
-    print(f"tab book, wave {wave!r}: {len(df)} respondents, {questions} questions × {len(banners)} banner variables "
-          f"(+ total), {len(plain)} cells per version")
+    print(
+        f"tab book, wave {wave!r}: {len(df)} respondents, {questions} questions × {len(banners)} banner variables "
+        f"(+ total), {len(plain)} cells per version"
+    )
     print(f"  unweighted (compute + disclosure)      : {t_plain:6.2f} s")
     print(f"  raked (weights + compute + disclosure) : {t_weighted:6.2f} s")
     print(f"  both                                   : {t_plain + t_weighted:6.2f} s  (target < 15 s)")

@@ -1,4 +1,5 @@
 """Shared fixtures: the synthetic twin (generated once per session) and the article text."""
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ an outputs folder; renders in this process or as a separate command (for signals
 Run as a script (``python render_fixture.py CONFIG.json``) it renders the project described by CONFIG
 and exits with the render's exit status, as ``cnfs render`` does.
 """
+
 from __future__ import annotations
 
 import io
@@ -53,8 +54,14 @@ class MiniProject:
         return write_notebook(self.notebooks / f"{stem}.ipynb", *cells, title=stem)
 
     def config(self, **options: Any) -> dict[str, Any]:
-        base = {"output_dir": str(self.out), "notebooks_dir": str(self.notebooks), "jobs": 2, "progress": False,
-                "shared_inputs": {k: str(v) for k, v in self.inputs.items()}, "package_versions": {"x": "1"}}
+        base = {
+            "output_dir": str(self.out),
+            "notebooks_dir": str(self.notebooks),
+            "jobs": 2,
+            "progress": False,
+            "shared_inputs": {k: str(v) for k, v in self.inputs.items()},
+            "package_versions": {"x": "1"},
+        }
         base.update(options)
         return {"options": base, "waves": self.waves, "data": str(self.data)}
 
@@ -81,8 +88,12 @@ def _render(config: dict[str, Any], stream: Any) -> Any:
             opts[key] = Path(opts[key])
     opts["shared_inputs"] = {k: Path(v) for k, v in opts["shared_inputs"].items()}
     waves, data = list(config["waves"]), Path(config["data"])
-    return render(RenderOptions(**opts), available_waves=lambda p: waves,
-                  resolve_data_path=lambda p: p if p is not None else data, stream=stream)
+    return render(
+        RenderOptions(**opts),
+        available_waves=lambda p: waves,
+        resolve_data_path=lambda p: p if p is not None else data,
+        stream=stream,
+    )
 
 
 def main(argv: list[str]) -> int:

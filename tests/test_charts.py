@@ -1,5 +1,6 @@
 """Every chart of every section notebook, drawn as the notebook draws it, has no overlapping text and
 no text outside the figure; the PNG embedded in the notebook is the file written (drawn once)."""
+
 from __future__ import annotations
 
 import itertools
@@ -11,7 +12,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import nbformat  # noqa: E402
 import pytest  # noqa: E402
-
 from cnfs import notebook, paths  # noqa: E402
 
 SECTION_NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("0[1-7]_*.ipynb"))
@@ -25,7 +25,9 @@ def _texts(fig):
         out += [(f"ax{i} title", ax.title), (f"ax{i} xlabel", ax.xaxis.label), (f"ax{i} ylabel", ax.yaxis.label)]
         for name, axis, (lo, hi) in (("xtick", ax.xaxis, ax.get_xlim()), ("ytick", ax.yaxis, ax.get_ylim())):
             lo, hi = min(lo, hi), max(lo, hi)
-            out += [(f"ax{i} {name}", t.label1) for t in axis.get_major_ticks() if lo - 1e-9 <= t.get_loc() <= hi + 1e-9]
+            out += [
+                (f"ax{i} {name}", t.label1) for t in axis.get_major_ticks() if lo - 1e-9 <= t.get_loc() <= hi + 1e-9
+            ]
         out += [(f"ax{i} text", t) for t in ax.texts]
         legend = ax.get_legend()
         if legend is not None:
@@ -41,7 +43,12 @@ def layout_problems(fig) -> list[str]:
     boxes = [(d, t.get_text(), t.get_window_extent(renderer)) for d, t in _texts(fig)]
     problems = []
     for d, text, b in boxes:
-        if b.x0 < frame.x0 - TOLERANCE or b.y0 < frame.y0 - TOLERANCE or b.x1 > frame.x1 + TOLERANCE or b.y1 > frame.y1 + TOLERANCE:
+        if (
+            b.x0 < frame.x0 - TOLERANCE
+            or b.y0 < frame.y0 - TOLERANCE
+            or b.x1 > frame.x1 + TOLERANCE
+            or b.y1 > frame.y1 + TOLERANCE
+        ):
             problems.append(f"outside: {d} {text!r}")
     for (d1, t1, b1), (d2, t2, b2) in itertools.combinations(boxes, 2):
         w = min(b1.x1, b2.x1) - max(b1.x0, b2.x0)

@@ -1,10 +1,10 @@
 """The codebook is consistent and covers sections 2-7 of the article."""
+
 from __future__ import annotations
 
 import copy
 
 import yaml
-
 from cnfs import paths
 from cnfs.codebook import TYPES, load_codebook, parse_codebook
 

@@ -1,9 +1,9 @@
 """Published-vs-computed comparison on a small frame whose figures are computed by hand."""
+
 from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from cnfs.codebook import parse_codebook
 from cnfs.compare import POPULATION_SIZE, compute_figure, reproduction_table
 from cnfs.status import CONTEXT, NOT_COMPUTABLE, NOT_REPRODUCED, REPRODUCED, judge
@@ -14,11 +14,23 @@ CB = parse_codebook(
         "sections": {1: "s"},
         "groups": {"g": {"section": 1, "type": "scale10", "wording": "w", "short": "G"}},
         "questions": [
-            {"id": "sector", "section": 1, "type": "single", "wording": "w", "short": "Secteur",
-             "options": [{"code": "pub", "label": "Public"}, {"code": "pri", "label": "Privé"}]},
-            {"id": "kinds", "section": 1, "type": "multi", "wording": "w", "short": "Types",
-             "universe": {"question": "sector", "in": ["pub"]},
-             "options": [{"code": "x", "label": "X"}, {"code": "y", "label": "Y"}]},
+            {
+                "id": "sector",
+                "section": 1,
+                "type": "single",
+                "wording": "w",
+                "short": "Secteur",
+                "options": [{"code": "pub", "label": "Public"}, {"code": "pri", "label": "Privé"}],
+            },
+            {
+                "id": "kinds",
+                "section": 1,
+                "type": "multi",
+                "wording": "w",
+                "short": "Types",
+                "universe": {"question": "sector", "in": ["pub"]},
+                "options": [{"code": "x", "label": "X"}, {"code": "y", "label": "Y"}],
+            },
             {"id": "a", "group": "g", "item": "A"},
             {"id": "b", "group": "g", "item": "B"},
         ],
@@ -39,9 +51,22 @@ DF = pd.DataFrame(
 
 
 def row(statistic, question, spec="", value="0", comparison="rounded", decimals="1", lower="", upper=""):
-    return {"id": "T", "section": "1", "question": question, "option_or_subgroup": spec, "statistic": statistic,
-            "value": value, "comparison": comparison, "decimals": decimals, "lower": lower, "upper": upper,
-            "computable": "yes", "unit": "%", "base": "b", "quote": "q"}
+    return {
+        "id": "T",
+        "section": "1",
+        "question": question,
+        "option_or_subgroup": spec,
+        "statistic": statistic,
+        "value": value,
+        "comparison": comparison,
+        "decimals": decimals,
+        "lower": lower,
+        "upper": upper,
+        "computable": "yes",
+        "unit": "%",
+        "base": "b",
+        "quote": "q",
+    }
 
 
 def test_share_of_a_filtered_multi_select_is_over_those_asked():
@@ -98,7 +123,10 @@ def test_judging_at_the_published_precision_and_bounds():
     assert judge(row("share", "sector", value="75", comparison="gt"), 75.0) == NOT_REPRODUCED
     assert judge(row("share", "sector", comparison="between", lower="45", upper="50"), 47) == REPRODUCED
     assert judge({**row("context", "meta:x"), "computable": "no"}, None) == CONTEXT
-    assert judge(row("date_min", "meta:d", value="2021-11-16", comparison="date_on_or_after"), "2021-11-15") == NOT_REPRODUCED
+    assert (
+        judge(row("date_min", "meta:d", value="2021-11-16", comparison="date_on_or_after"), "2021-11-15")
+        == NOT_REPRODUCED
+    )
 
 
 def test_reproduction_table_rejects_unknown_ids():
@@ -194,10 +222,16 @@ def test_a_transcription_check_has_its_own_status():
 
 
 def test_check_all_reproduced_names_every_failure():
-    from cnfs.status import ReproductionError, TRANSCRIBED, TRANSCRIPTION_MISMATCH, check_all_reproduced
+    from cnfs.status import TRANSCRIBED, TRANSCRIPTION_MISMATCH, ReproductionError, check_all_reproduced
 
-    t = pd.DataFrame({"id": ["A", "B", "C", "D"], "published": [1, 2, 3, 4], "computed": [1, 5, 3, 9],
-                      "status": [REPRODUCED, NOT_REPRODUCED, TRANSCRIBED, TRANSCRIPTION_MISMATCH]})
+    t = pd.DataFrame(
+        {
+            "id": ["A", "B", "C", "D"],
+            "published": [1, 2, 3, 4],
+            "computed": [1, 5, 3, 9],
+            "status": [REPRODUCED, NOT_REPRODUCED, TRANSCRIBED, TRANSCRIPTION_MISMATCH],
+        }
+    )
     with pytest.raises(ReproductionError, match=r"2 chiffre\(s\)") as e:
         check_all_reproduced(t)
     assert "B:" in str(e.value) and "D:" in str(e.value) and "A:" not in str(e.value)
@@ -239,16 +273,26 @@ def test_summaries_keep_the_full_study_and_transcriptions_apart():
     from cnfs.compare import headline, summary_by_section
     from cnfs.status import TRANSCRIBED
 
-    t = pd.DataFrame({
-        "id": list("ABCDEF"), "section": ["3", "3", "4", "3", "Q2", "1"],
-        "publication": ["interim", "interim", "interim", "full_study", "interim", "interim"],
-        "status": [REPRODUCED, NOT_REPRODUCED, REPRODUCED, REPRODUCED, TRANSCRIBED, NOT_COMPUTABLE],
-    })
+    t = pd.DataFrame(
+        {
+            "id": list("ABCDEF"),
+            "section": ["3", "3", "4", "3", "Q2", "1"],
+            "publication": ["interim", "interim", "interim", "full_study", "interim", "interim"],
+            "status": [REPRODUCED, NOT_REPRODUCED, REPRODUCED, REPRODUCED, TRANSCRIBED, NOT_COMPUTABLE],
+        }
+    )
     s = summary_by_section(t)
     interim = s.loc[("article intermédiaire", "total")]
-    assert (interim["reproduits"], interim["recalcules"], interim["transcrits"], interim["non_calculables"]) == (2, 3, 1, 1)
+    assert (interim["reproduits"], interim["recalcules"], interim["transcrits"], interim["non_calculables"]) == (
+        2,
+        3,
+        1,
+        1,
+    )
     full = s.loc[("étude complète", "total")]
     assert (full["reproduits"], full["recalcules"], full["transcrits"]) == (1, 1, 0)
-    assert headline(t) == ("article intermédiaire : 2 chiffres reproduits sur 3 recalculés ; étude complète : 1 chiffres "
-                           "reproduits sur 1 recalculés (1 transcrits sur 1 vérifications de transcription, "
-                           "1 non calculable(s), 0 de contexte)")
+    assert headline(t) == (
+        "article intermédiaire : 2 chiffres reproduits sur 3 recalculés ; étude complète : 1 chiffres "
+        "reproduits sur 1 recalculés (1 transcrits sur 1 vérifications de transcription, "
+        "1 non calculable(s), 0 de contexte)"
+    )

@@ -1,4 +1,5 @@
 """Effect sizes, tests, BH adjustment, subgroup and wave comparisons against hand computations and scipy."""
+
 from __future__ import annotations
 
 import math
@@ -6,38 +7,79 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
-from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.oneway import anova_oneway
-
 from cnfs import contrasts
 from cnfs.codebook import parse_codebook
 from cnfs.subgroups import cut_numeric, group_options, site_mode, with_subgroup
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.oneway import anova_oneway
 
 PUBLIC, PRIVATE, OTHER = "Structure publique", "Structure privée", "Autre statut"
 
 
 def make_codebook():
-    return parse_codebook({
-        "meta": {"waves": ["1", "2"]},
-        "sections": {1: "Test"},
-        "questions": [
-            {"id": "sector", "section": 1, "type": "single", "wording": "w", "short": "Secteur",
-             "options": [{"code": "public", "label": PUBLIC}, {"code": "prive", "label": PRIVATE},
-                         {"code": "autre", "label": OTHER}]},
-            {"id": "created", "section": 1, "type": "single", "wording": "w", "short": "Création de poste",
-             "options": [{"code": "creation", "label": "Création"}, {"code": "equivalent", "label": "Équivalent"}]},
-            {"id": "cat", "section": 1, "type": "single", "wording": "w", "short": "Catégorie",
-             "universe": {"question": "sector", "in": ["public"]},
-             "options": [{"code": "A", "label": "Cat A"}, {"code": "B", "label": "Cat B"},
-                         {"code": "C", "label": "Cat C"}]},
-            {"id": "kinds", "section": 1, "type": "multi", "wording": "w", "short": "Genres",
-             "options": [{"code": "x", "label": "X"}, {"code": "y", "label": "Y"}]},
-            {"id": "score", "section": 1, "type": "scale10", "wording": "w", "short": "Score"},
-            {"id": "n_sites", "section": 1, "type": "number", "min": 1, "max": 60, "wording": "w",
-             "short": "Sites"},
-        ],
-    })
+    return parse_codebook(
+        {
+            "meta": {"waves": ["1", "2"]},
+            "sections": {1: "Test"},
+            "questions": [
+                {
+                    "id": "sector",
+                    "section": 1,
+                    "type": "single",
+                    "wording": "w",
+                    "short": "Secteur",
+                    "options": [
+                        {"code": "public", "label": PUBLIC},
+                        {"code": "prive", "label": PRIVATE},
+                        {"code": "autre", "label": OTHER},
+                    ],
+                },
+                {
+                    "id": "created",
+                    "section": 1,
+                    "type": "single",
+                    "wording": "w",
+                    "short": "Création de poste",
+                    "options": [
+                        {"code": "creation", "label": "Création"},
+                        {"code": "equivalent", "label": "Équivalent"},
+                    ],
+                },
+                {
+                    "id": "cat",
+                    "section": 1,
+                    "type": "single",
+                    "wording": "w",
+                    "short": "Catégorie",
+                    "universe": {"question": "sector", "in": ["public"]},
+                    "options": [
+                        {"code": "A", "label": "Cat A"},
+                        {"code": "B", "label": "Cat B"},
+                        {"code": "C", "label": "Cat C"},
+                    ],
+                },
+                {
+                    "id": "kinds",
+                    "section": 1,
+                    "type": "multi",
+                    "wording": "w",
+                    "short": "Genres",
+                    "options": [{"code": "x", "label": "X"}, {"code": "y", "label": "Y"}],
+                },
+                {"id": "score", "section": 1, "type": "scale10", "wording": "w", "short": "Score"},
+                {
+                    "id": "n_sites",
+                    "section": 1,
+                    "type": "number",
+                    "min": 1,
+                    "max": 60,
+                    "wording": "w",
+                    "short": "Sites",
+                },
+            ],
+        }
+    )
 
 
 def make_frame() -> pd.DataFrame:
@@ -52,17 +94,19 @@ def make_frame() -> pd.DataFrame:
     y = np.where(wave1, idx % 4 == 0, idx % 4 != 0)
     score = np.where(wave1, 3 + idx % 5, 5 + idx % 6)
     sites = 1 + (idx % 4) * (idx % 3)
-    return pd.DataFrame({
-        "respondent_id": [f"r{i}" for i in idx],
-        "wave": pd.Categorical(np.where(wave1, "1", "2")),
-        "sector": pd.Categorical(sector, categories=[PUBLIC, PRIVATE, OTHER]),
-        "created": pd.Categorical(created, categories=["Création", "Équivalent"]),
-        "cat": pd.Categorical(cat, categories=["Cat A", "Cat B", "Cat C"], ordered=True),
-        "kinds__x": pd.array(x, dtype="boolean"),
-        "kinds__y": pd.array(y, dtype="boolean"),
-        "score": pd.array(score, dtype="Int64"),
-        "n_sites": pd.array(sites, dtype="Int64"),
-    })
+    return pd.DataFrame(
+        {
+            "respondent_id": [f"r{i}" for i in idx],
+            "wave": pd.Categorical(np.where(wave1, "1", "2")),
+            "sector": pd.Categorical(sector, categories=[PUBLIC, PRIVATE, OTHER]),
+            "created": pd.Categorical(created, categories=["Création", "Équivalent"]),
+            "cat": pd.Categorical(cat, categories=["Cat A", "Cat B", "Cat C"], ordered=True),
+            "kinds__x": pd.array(x, dtype="boolean"),
+            "kinds__y": pd.array(y, dtype="boolean"),
+            "score": pd.array(score, dtype="Int64"),
+            "n_sites": pd.array(sites, dtype="Int64"),
+        }
+    )
 
 
 @pytest.fixture
@@ -104,7 +148,12 @@ def test_cohens_d_and_eta_squared_by_hand():
 def test_size_verdict_thresholds():
     v = contrasts.size_verdict
     assert [v(x, "cramers_v") for x in (0.05, 0.1, 0.29, 0.3, 0.5)] == [
-        "négligeable", "faible", "faible", "moyen", "fort"]
+        "négligeable",
+        "faible",
+        "faible",
+        "moyen",
+        "fort",
+    ]
     assert [v(x, "cohens_d") for x in (-0.1, -0.2, 0.6, -0.9)] == ["négligeable", "faible", "moyen", "fort"]
     assert v(float("nan"), "cohens_d") == "non calculable"
 
@@ -124,8 +173,12 @@ def test_contingency_test_matches_scipy_and_uses_fisher_when_small():
     big = np.array([[30, 10], [15, 25]])
     res = contrasts.contingency_test(big)
     chi2, p, dof, _ = stats.chi2_contingency(big)
-    assert (res["test"], res["statistic"], res["p_value"], res["dof"]) == ("chi2", pytest.approx(chi2),
-                                                                           pytest.approx(p), 1)
+    assert (res["test"], res["statistic"], res["p_value"], res["dof"]) == (
+        "chi2",
+        pytest.approx(chi2),
+        pytest.approx(p),
+        1,
+    )
     small = np.array([[3, 1], [1, 4]])
     res = contrasts.contingency_test(small)
     fisher = stats.fisher_exact(small)
@@ -219,7 +272,8 @@ def test_wave_comparison_of_several_questions(df, cb):
         share1, share2 = col[df["wave"] == "1"].mean(), col[df["wave"] == "2"].mean()
         assert row.difference == pytest.approx(100 * (share2 - share1))
     assert tests["p_adjusted"].tolist() == pytest.approx(
-        multipletests(tests["p_value"].to_numpy(), method="fdr_bh")[1].tolist())
+        multipletests(tests["p_value"].to_numpy(), method="fdr_bh")[1].tolist()
+    )
     assert tests["significant"].tolist() == (tests["p_adjusted"] < 0.05).tolist()
     assert set(comp.tables) == {"created", "kinds", "score"}
     assert set(tests["verdict"]) <= {"négligeable", "faible", "moyen", "fort"}

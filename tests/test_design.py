@@ -5,6 +5,7 @@ effects and confint intervals for six designs (no weights / raked on one or two 
 and with a finite-population correction), for a scale, a single choice, a multi-select among those asked
 and two sub-domains; and the raked weights. The values are committed beside the script; CI does not run R.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from cnfs import design as dz
 from cnfs.codebook import load_codebook
 from cnfs.loader import load_survey
@@ -21,8 +21,15 @@ from cnfs.weights import rake, weight_summary
 REF = Path(__file__).parent / "reference"
 N = 400.0
 POPULATION = pd.DataFrame(
-    [("sector", "public", 220.0), ("sector", "prive", 160.0), ("sector", "autre", 20.0),
-     ("size", "petite", 200.0), ("size", "grande", 200.0)], columns=["variable", "code", "total"])
+    [
+        ("sector", "public", 220.0),
+        ("sector", "prive", 160.0),
+        ("sector", "autre", 20.0),
+        ("size", "petite", 200.0),
+        ("size", "grande", 200.0),
+    ],
+    columns=["variable", "code", "total"],
+)
 TOL = 1e-10
 
 
@@ -59,9 +66,13 @@ def _quantity(df, cb, design, quantity):
     if quantity == "score_prive":
         return dz.estimate(df, cb, "score", design, domain=df["sector"].astype(str).isin(["prive", "Privé"]))
     if quantity == "pick_grande_asked":
-        return dz.estimate(df, cb, "pick", design,
-                           domain=df["size"].astype(str).isin(["grande", "Grande"])
-                           & df["filter"].astype(str).isin(["oui", "Oui"]))
+        return dz.estimate(
+            df,
+            cb,
+            "pick",
+            design,
+            domain=df["size"].astype(str).isin(["grande", "Grande"]) & df["filter"].astype(str).isin(["oui", "Oui"]),
+        )
     raise KeyError(quantity)
 
 
@@ -74,8 +85,9 @@ def test_estimates_equal_r_survey(sample, r_estimates, case):
         got = _quantity(df, cb, design, quantity)
         assert len(got) == len(r), quantity
         for col in ("estimate", "se", "deff", "ci_low", "ci_high"):
-            np.testing.assert_allclose(got[col].to_numpy(), r[col].to_numpy(), rtol=TOL, atol=TOL,
-                                       err_msg=f"{case} {quantity} {col}")
+            np.testing.assert_allclose(
+                got[col].to_numpy(), r[col].to_numpy(), rtol=TOL, atol=TOL, err_msg=f"{case} {quantity} {col}"
+            )
 
 
 @pytest.mark.parametrize("case", ["rake1", "rake2", "rake1_fpc", "rake2_fpc"])
@@ -93,8 +105,13 @@ def test_weights_reproduce_margins(sample):
     res = rake(df, cb, POPULATION)
     assert res.converged
     codes = {v: df[v].astype(str) for v in ("sector", "size")}
-    labels = {("sector", "public"): "Public", ("sector", "prive"): "Privé", ("sector", "autre"): "Autre",
-              ("size", "petite"): "Petite", ("size", "grande"): "Grande"}
+    labels = {
+        ("sector", "public"): "Public",
+        ("sector", "prive"): "Privé",
+        ("sector", "autre"): "Autre",
+        ("size", "petite"): "Petite",
+        ("size", "grande"): "Grande",
+    }
     for var, code, total in POPULATION.itertuples(index=False):
         hit = codes[var].isin([code, labels[(var, code)]])
         assert res.weights[hit].sum() == pytest.approx(total, rel=1e-12)
@@ -132,6 +149,7 @@ def test_empty_cell_is_a_clear_error(sample):
     df, cb = sample
     pop = POPULATION.copy()
     from cnfs.weights import RakingError
+
     sub = df[~df["sector"].astype(str).isin(["autre", "Autre"])]
     with pytest.raises(RakingError, match="sector=autre"):
         rake(sub, cb, pop)
@@ -165,14 +183,15 @@ def test_weighted_scoring_helpers_equal_design_estimates(sample, r_estimates):
     dist = scoring.distribution(df, cb, "score", design=design)
     assert dist["percent"].sum() == pytest.approx(100)
     assert dist["percent"].iloc[9] == pytest.approx(
-        100 * np.sum(design.weights * (df["score"].astype(float) == 10)) / design.weights.sum(), rel=1e-12)
+        100 * np.sum(design.weights * (df["score"].astype(float) == 10)) / design.weights.sum(), rel=1e-12
+    )
 
 
 def test_weighted_quantile_by_hand():
     from cnfs.scoring import weighted_quantile
 
     x = np.array([1.0, 2.0, 3.0, 4.0])
-    assert weighted_quantile(x, np.array([1.0, 1.0, 1.0, 1.0]), 0.5) == 2.0   # cumulative 0.5 reached at 2
+    assert weighted_quantile(x, np.array([1.0, 1.0, 1.0, 1.0]), 0.5) == 2.0  # cumulative 0.5 reached at 2
     assert weighted_quantile(x, np.array([1.0, 1.0, 1.0, 5.0]), 0.5) == 4.0
     assert weighted_quantile(x, np.array([4.0, 1.0, 1.0, 1.0]), 0.5) == 1.0
 

@@ -1,20 +1,29 @@
 """Disclosure control on small hand-made tables: which cells are withheld, and why."""
+
 from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from cnfs.disclosure import PRIMARY, SECONDARY, Policy, policy, suppress
 
 
 def single_choice(counts, n=None, by=None):
     """A shares-like table of one single-choice question (counts add up to n)."""
     n = sum(counts) if n is None else n
-    rows = pd.DataFrame({
-        "question": "q", "question_label": "Q", "option": [f"o{i}" for i in range(len(counts))],
-        "label": [f"O{i}" for i in range(len(counts))], "count": counts, "n": n,
-        "percent": [100 * c / n for c in counts], "ci_low": 0.0, "ci_high": 100.0, "base": "tous",
-    })
+    rows = pd.DataFrame(
+        {
+            "question": "q",
+            "question_label": "Q",
+            "option": [f"o{i}" for i in range(len(counts))],
+            "label": [f"O{i}" for i in range(len(counts))],
+            "count": counts,
+            "n": n,
+            "percent": [100 * c / n for c in counts],
+            "ci_low": 0.0,
+            "ci_high": 100.0,
+            "base": "tous",
+        }
+    )
     return rows if by is None else rows.assign(**{"groupe": by})[["groupe", *rows.columns]]
 
 
@@ -58,9 +67,18 @@ def test_small_group_withheld_whole_and_each_group_on_its_own():
 
 
 def test_means_on_few_respondents_withheld_and_fragile_flag():
-    scores = pd.DataFrame({"question": ["i1", "i2", "i3"], "label": ["I1", "I2", "I3"], "n": [8, 25, 300],
-                           "mean": [7.1, 6.0, 5.5], "sd": [1.0, 1.2, 2.0], "ci_low": [6.0, 5.5, 5.3],
-                           "ci_high": [8.0, 6.5, 5.7], "base": "tous"})
+    scores = pd.DataFrame(
+        {
+            "question": ["i1", "i2", "i3"],
+            "label": ["I1", "I2", "I3"],
+            "n": [8, 25, 300],
+            "mean": [7.1, 6.0, 5.5],
+            "sd": [1.0, 1.2, 2.0],
+            "ci_low": [6.0, 5.5, 5.3],
+            "ci_high": [8.0, 6.5, 5.7],
+            "base": "tous",
+        }
+    )
     out = suppress(scores, min_count=10, fragile_base=30)
     assert list(out["suppressed"]) == [True, False, False]
     assert pd.isna(out.loc[0, "mean"]) and out.loc[1, "mean"] == 6.0

@@ -1,13 +1,13 @@
 """environment.yml (conda) installs what `make` installs: a Python that pyproject.toml allows, the
 exact versions of requirements.lock, then the project without resolving anything else."""
+
 from __future__ import annotations
 
 import tomllib
 
 import yaml
-from packaging.specifiers import SpecifierSet
-
 from cnfs import paths
+from packaging.specifiers import SpecifierSet
 
 
 def _env() -> dict:
@@ -19,7 +19,9 @@ def test_conda_python_is_one_that_pyproject_allows():
     pythons = [d for d in _env()["dependencies"] if isinstance(d, str) and d.startswith("python")]
     assert len(pythons) == 1, pythons
     version = pythons[0].removeprefix("python").lstrip("=")
-    assert SpecifierSet(requires).contains(version + ".0"), f"environment.yml pins {pythons[0]}, pyproject says {requires}"
+    assert SpecifierSet(requires).contains(version + ".0"), (
+        f"environment.yml pins {pythons[0]}, pyproject says {requires}"
+    )
 
 
 def test_conda_installs_the_lock_then_the_project_only():

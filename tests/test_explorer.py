@@ -1,10 +1,10 @@
 """The explorer (notebook 10): every tab-book question offered by its French wording, views that change with
 the choices, a weighted view with effective bases, and an export that writes CSV and spreadsheet."""
+
 from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from cnfs.tabbook import tab_questions
 
 
@@ -32,7 +32,11 @@ def test_view_follows_the_choices(explorer):
     df = explorer.df
     pub = df[df["structure_sector"] == "Structure publique"]
     expected = 100 * (pub["education"] == "Bac +2").mean()
-    cell = first.tidy[(first.tidy.banner == "structure_sector") & (first.tidy.column == "Structure publique") & (first.tidy.option == "bac2")]
+    cell = first.tidy[
+        (first.tidy.banner == "structure_sector")
+        & (first.tidy.column == "Structure publique")
+        & (first.tidy.option == "bac2")
+    ]
     assert cell["value"].iloc[0] == pytest.approx(expected)
     second = explorer.view(question="training_satisfaction", banner="site_mode")
     assert set(second.tidy["question"]) == {"training_satisfaction"}

@@ -1,5 +1,6 @@
 """French presentation: numbers with decimal comma and true minus, no-break spaces, Paris dates, reader
 words for codes, and chart ticks in the same style (strings written out by hand here)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,7 +11,6 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
-
 from cnfs import formatting as f  # noqa: E402
 
 NNBSP, NBSP, MINUS = "\u202f", "\u00a0", "\u2212"
@@ -34,7 +34,10 @@ def test_p_values_and_sizes_never_break():
 
 def test_dates_in_paris_time():
     # 22:15 UTC on 28 November is 23:15 in Paris (winter, UTC+1); 21:15 UTC on 1 July is 23:15 (UTC+2)
-    assert f.fmt_date(dt.datetime(2026, 11, 28, 22, 15, tzinfo=dt.timezone.utc)) == f"28{NBSP}novembre{NBSP}2026 à 23{NBSP}h{NBSP}15"
+    assert (
+        f.fmt_date(dt.datetime(2026, 11, 28, 22, 15, tzinfo=dt.UTC))
+        == f"28{NBSP}novembre{NBSP}2026 à 23{NBSP}h{NBSP}15"
+    )
     assert f.fmt_date("2026-07-01T21:15:00+00:00") == f"1{NBSP}juillet{NBSP}2026 à 23{NBSP}h{NBSP}15"
     assert f.fmt_date(dt.date(2021, 11, 16)) == f"16{NBSP}novembre{NBSP}2021"
     assert f.fmt_duration(7.34) == f"7,3{NBSP}s"
@@ -51,11 +54,21 @@ def test_readers_see_words_not_codes():
 
 
 def test_display_follows_the_schema_and_masks_withheld_values():
-    tidy = pd.DataFrame({
-        "question": ["q", "q"], "option": ["a", "b"], "label": ["A", "B"], "count": [pd.NA, 40],
-        "n": [50, 50], "percent": [float("nan"), 80.0], "ci_low": [float("nan"), 66.9], "ci_high": [float("nan"), 88.8],
-        "base": ["x", "x"], "suppressed": [True, False], "fragile": [False, False],
-    })
+    tidy = pd.DataFrame(
+        {
+            "question": ["q", "q"],
+            "option": ["a", "b"],
+            "label": ["A", "B"],
+            "count": [pd.NA, 40],
+            "n": [50, 50],
+            "percent": [float("nan"), 80.0],
+            "ci_low": [float("nan"), 66.9],
+            "ci_high": [float("nan"), 88.8],
+            "base": ["x", "x"],
+            "suppressed": [True, False],
+            "fragile": [False, False],
+        }
+    )
     shown = f.display(tidy, ["label", "percent", "ci", "count", "n", "fragile"], "label")
     assert list(shown.columns) == ["Part", f"IC 95{NNBSP}%", "Effectif", "n"]  # no empty "Fragile" column
     assert shown.loc["A", "Part"] == "[c]" and shown.loc["A", "Effectif"] == "[c]"

@@ -1,6 +1,7 @@
 """Running and saving a notebook in JupyterLab leaves git clean: git stores notebooks through the clean
 filter of .gitattributes (tools/git-nbclean.sh, installed by `make venv`), the committed notebooks are
 already in that form, and a notebook saved with outputs comes out of the filter as committed."""
+
 from __future__ import annotations
 
 import copy
@@ -8,7 +9,6 @@ import subprocess
 
 import nbformat
 import pytest
-
 from cnfs import paths
 from gitclean import FILTER, clean, committed, filter_installed
 
@@ -34,8 +34,10 @@ def lab_save(nb_text: str) -> str:
     for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
         cell.execution_count = i + 1
         if "nbval-check-output" not in cell.metadata.get("tags", []):
-            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"résultat {i}\n"),
-                            nbformat.v4.new_output("display_data", data={"text/plain": "x", "image/png": "iVBOR"})]
+            cell.outputs = [
+                nbformat.v4.new_output("stream", name="stdout", text=f"résultat {i}\n"),
+                nbformat.v4.new_output("display_data", data={"text/plain": "x", "image/png": "iVBOR"}),
+            ]
         cell.metadata["execution"] = {"iopub.execute_input": "2026-11-28T22:15:00.000Z"}
         cell.metadata["scrolled"] = True
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}

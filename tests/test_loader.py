@@ -1,4 +1,5 @@
 """The loader: typed data, every validation error named precisely, input untouched, cache."""
+
 from __future__ import annotations
 
 import os
@@ -6,7 +7,6 @@ import shutil
 
 import pandas as pd
 import pytest
-
 from cnfs.errors import ExportWarning, InputError
 from cnfs.loader import SurveyValidationError, available_waves, load_survey, read_raw
 from cnfs.provenance import is_synthetic, sha256_file
@@ -69,8 +69,10 @@ def test_missing_column_is_a_problem_and_unknown_columns_a_warning(raw, tmp_path
 def test_code_outside_options(raw, tmp_path):
     raw.loc[[4, 9], "education"] = "doctorat"
     msg = str(_problems(_write(raw, tmp_path / "codes.csv")))
-    assert ("codes.csv, colonne 'education', lignes 5, 10 : attendu un code ou un libellé d'option parmi bac_ou_moins (Bac ou inférieur), "
-            "bac2 (Bac +2), bac3plus (Bac +3 et supérieur) ; trouvé valeurs 'doctorat'") in msg
+    assert (
+        "codes.csv, colonne 'education', lignes 5, 10 : attendu un code ou un libellé d'option parmi bac_ou_moins (Bac ou inférieur), "
+        "bac2 (Bac +2), bac3plus (Bac +3 et supérieur) ; trouvé valeurs 'doctorat'"
+    ) in msg
 
 
 def test_scale_out_of_range_and_not_integer(raw, tmp_path):
@@ -87,7 +89,9 @@ def test_answer_outside_the_universe_and_missing_mandatory_answer(raw, tmp_path)
     raw.loc[private, "civil_category"] = "B"
     raw.loc[public, "civil_category"] = ""
     msg = str(_problems(_write(raw, tmp_path / "universe.csv")))
-    assert f"colonne 'civil_category', lignes {private + 1} : attendu aucune réponse hors du champ de la question" in msg
+    assert (
+        f"colonne 'civil_category', lignes {private + 1} : attendu aucune réponse hors du champ de la question" in msg
+    )
     assert f"colonne 'civil_category', lignes {public + 1} : attendu une réponse (question obligatoire" in msg
 
 

@@ -3,16 +3,16 @@
 The lock is generated (``make lock``), never edited by hand; this test fails when pyproject.toml
 changed and the lock was not refreshed, naming the command to run.
 """
+
 from __future__ import annotations
 
 import re
 import tomllib
 
+from cnfs import paths
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-
-from cnfs import paths
 
 LOCK = paths.ROOT / "requirements.lock"
 REFRESH = "pyproject.toml and requirements.lock disagree: run `make lock` and commit requirements.lock"

@@ -2,6 +2,7 @@
 committed without outputs) and together they show every published figure of the survey beside its
 computed value. Each notebook is also executed with papermill into a temporary folder, and what it
 computes is checked against numbers computed here independently."""
+
 from __future__ import annotations
 
 import ast
@@ -12,10 +13,8 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-
 from cnfs import paths
 from cnfs.reference import load_published
-from gitclean import committed
 from gitclean import committed
 
 NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
@@ -57,7 +56,9 @@ def test_no_logic_and_no_typed_published_value(path):
         tree = ast.parse(cell.source)
         logic = [type(n).__name__ for n in ast.walk(tree) if isinstance(n, LOGIC)]
         assert not logic, f"{path.name}: {logic} in a code cell:\n{cell.source}"
-        allowed = {id(kw.value) for n in ast.walk(tree) if isinstance(n, ast.Call) for kw in n.keywords if kw.arg == "section"}
+        allowed = {
+            id(kw.value) for n in ast.walk(tree) if isinstance(n, ast.Call) for kw in n.keywords if kw.arg == "section"
+        }
         for n in ast.walk(tree):
             if isinstance(n, ast.Constant) and id(n) not in allowed:
                 assert not isinstance(n.value, (int, float)) or isinstance(n.value, bool), (
@@ -102,7 +103,10 @@ def test_every_survey_figure_is_shown_beside_its_computed_value():
 
 
 def test_only_the_qualitative_notebook_is_wave_independent():
-    flags = {p.name[:2]: nbformat.read(p, as_version=4).metadata.get("cnfs", {}).get("wave_independent", False) for p in NOTEBOOKS}
+    flags = {
+        p.name[:2]: nbformat.read(p, as_version=4).metadata.get("cnfs", {}).get("wave_independent", False)
+        for p in NOTEBOOKS
+    }
     assert [k for k, v in flags.items() if v] == ["08"]
 
 
@@ -127,8 +131,15 @@ def executed(tmp_path_factory, twin_path):
             out_dir = root / f"run{len(done)}"
             out_dir.mkdir()
             params = {"output_dir": str(out_dir), **parameters}
-            pm.execute_notebook(str(path), str(out_dir / path.name), parameters=params, cwd=str(paths.NOTEBOOKS),
-                                kernel_name="python3", progress_bar=False, log_output=False)
+            pm.execute_notebook(
+                str(path),
+                str(out_dir / path.name),
+                parameters=params,
+                cwd=str(paths.NOTEBOOKS),
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+            )
             done[key] = out_dir
         return done[key]
 
@@ -154,7 +165,9 @@ def test_reproduction_notebook_table_matches_an_independent_computation(executed
     from cnfs.status import FAILED, TRANSCRIBED
 
     out = executed(paths.NOTEBOOKS / "09_reproduction.ipynb")
-    written = pd.read_csv(out / "tables" / "reproduction.csv", dtype={"published": str, "section": str}, keep_default_na=False)
+    written = pd.read_csv(
+        out / "tables" / "reproduction.csv", dtype={"published": str, "section": str}, keep_default_na=False
+    )
     expected = full_reproduction_table(survey.data, survey.codebook, context=population_context())
     assert list(written["id"]) == list(expected["id"])
     assert list(written["status"]) == list(expected["status"])

@@ -2,6 +2,7 @@
 command line; every file it writes is scanned: no machine path, no respondent id or row, no count
 under the threshold; reports open like reports (French, title once, facts, technical details folded);
 the wave folder has its spreadsheet and the index links to it."""
+
 from __future__ import annotations
 
 import io
@@ -10,7 +11,6 @@ import zipfile
 
 import pandas as pd
 import pytest
-
 from cnfs import paths
 from cnfs.loader import load_survey
 from cnfs.render import cli
@@ -23,10 +23,20 @@ MIN_COUNT = 40
 def rendered(tmp_path_factory):
     out = tmp_path_factory.mktemp("rendu")
     args = cli.configure(__import__("argparse").ArgumentParser()).parse_args(
-        ["-n", "02", "-w", "1", "-o", str(out), "-j", "1", "--no-progress", "--min-count", str(MIN_COUNT)])
+        ["-n", "02", "-w", "1", "-o", str(out), "-j", "1", "--no-progress", "--min-count", str(MIN_COUNT)]
+    )
     assert args.min_count == MIN_COUNT
-    report = render(RenderOptions(notebooks=args.notebooks, waves=args.waves, output_dir=args.output_dir, jobs=1,
-                                  progress=False, min_count=args.min_count), stream=io.StringIO())
+    report = render(
+        RenderOptions(
+            notebooks=args.notebooks,
+            waves=args.waves,
+            output_dir=args.output_dir,
+            jobs=1,
+            progress=False,
+            min_count=args.min_count,
+        ),
+        stream=io.StringIO(),
+    )
     assert report.exit_code == 0, [o.error for o in report.outcomes]
     return out
 
@@ -81,13 +91,16 @@ def test_report_opens_like_a_report(rendered):
     assert '<html lang="fr">' in page
     assert page.count("2. Profil des CnFS de l'échantillon") == 1 + page.count("<title>2. Profil")  # title once
     assert "cnfs-banner" in page and "Détails techniques" in page and "<details" in page
-    header = page[page.index('<header class="cnfs-header">'):page.index("</header>")]
-    facts = header[:header.index("<details")]
+    header = page[page.index('<header class="cnfs-header">') : page.index("</header>")]
+    facts = header[: header.index("<details")]
     for word in ("Vague", "Données", "Répondants", "Date"):
         assert word in facts
     assert "sha256" not in facts.lower() and "cache" not in facts
-    assert re.search(r"\d+\u00a0(janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)"
-                     r"\u00a0\d{4} à \d+\u00a0h\u00a0\d\d", facts)
+    assert re.search(
+        r"\d+\u00a0(janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)"
+        r"\u00a0\d{4} à \d+\u00a0h\u00a0\d\d",
+        facts,
+    )
 
 
 def test_wave_spreadsheet_and_index(rendered):

@@ -1,4 +1,5 @@
 """Plot helpers return a Figure titled with the question and captioned with base and n; PNGs are written atomically."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -8,12 +9,10 @@ matplotlib.use("Agg")  # non-interactive backend, for the tests only
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
 from cnfs import contrasts, plots, scoring  # noqa: E402
 from cnfs.formatting import base_caption, fmt_n, fmt_num, fmt_p, fmt_pct  # noqa: E402
 from cnfs.subgroups import site_mode  # noqa: E402
-
+from matplotlib.figure import Figure  # noqa: E402
 from test_scoring import make_codebook, make_frame  # noqa: E402
 
 NNBSP = "\u202f"
@@ -60,7 +59,10 @@ def test_french_number_formatting():
     assert fmt_pct(62.5, 0) == f"62{NNBSP}%"  # Python rounds half to even
     assert fmt_n(1071) == f"n{NBSP}={NBSP}1{NNBSP}071"
     assert fmt_p(0.0004) == f"p{NBSP}<{NBSP}0,001" and fmt_p(0.0123) == f"p{NBSP}={NBSP}0,012"
-    assert base_caption("ensemble des répondants", 1071) == f"Base{NNBSP}: ensemble des répondants (n{NBSP}={NBSP}1{NNBSP}071)"
+    assert (
+        base_caption("ensemble des répondants", 1071)
+        == f"Base{NNBSP}: ensemble des répondants (n{NBSP}={NBSP}1{NNBSP}071)"
+    )
     assert base_caption("x", [512, 559]) == f"Base{NNBSP}: x (n{NBSP}={NBSP}512 à 559)"
 
 

@@ -1,4 +1,5 @@
 """The population file: schema, sources, coverage of every option, and the CLI built on it (on the twin)."""
+
 from __future__ import annotations
 
 import io
@@ -9,8 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
-from cnfs import paths
 from cnfs.cli import main
 from cnfs.codebook import load_codebook
 from cnfs.population import POPULATION, PopulationError, load_population, margin_totals, parse_population
@@ -48,14 +47,17 @@ def _doc():
     return yaml.safe_load(POPULATION.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("breaks, message", [
-    (lambda d: d["waves"]["2"]["margins"]["structure_sector"].pop("autre"), "missing \\['autre'\\]"),
-    (lambda d: d["waves"]["2"]["margins"]["structure_sector"]["public"].update(value=60), "sum to 100"),
-    (lambda d: d["waves"]["2"]["size"].update(status="guess"), "status 'guess'"),
-    (lambda d: d["waves"]["2"]["size"].pop("source"), "missing \\['source'\\]"),
-    (lambda d: d["waves"]["2"]["margins"].update(civil_category={}), "asked to everyone"),
-    (lambda d: d.update(pooled_population_of="9"), "pooled_population_of"),
-])
+@pytest.mark.parametrize(
+    "breaks, message",
+    [
+        (lambda d: d["waves"]["2"]["margins"]["structure_sector"].pop("autre"), "missing \\['autre'\\]"),
+        (lambda d: d["waves"]["2"]["margins"]["structure_sector"]["public"].update(value=60), "sum to 100"),
+        (lambda d: d["waves"]["2"]["size"].update(status="guess"), "status 'guess'"),
+        (lambda d: d["waves"]["2"]["size"].pop("source"), "missing \\['source'\\]"),
+        (lambda d: d["waves"]["2"]["margins"].update(civil_category={}), "asked to everyone"),
+        (lambda d: d.update(pooled_population_of="9"), "pooled_population_of"),
+    ],
+)
 def test_bad_population_file_names_the_key(breaks, message):
     d = _doc()
     breaks(d)
@@ -92,7 +94,9 @@ def test_cli_weights_are_post_stratification_by_hand(population, twin_path, tmp_
     sector = df["structure_sector"].astype(str).to_numpy()
     cb = load_codebook()
     size = population.size("2")
-    shares = {cb["structure_sector"].label_of(c): s.value for c, s in population.wave("2").margins["structure_sector"].items()}
+    shares = {
+        cb["structure_sector"].label_of(c): s.value for c, s in population.wave("2").margins["structure_sector"].items()
+    }
     expected = np.array([size * shares[s] / 100 / np.sum(sector == s) for s in sector])
     assert list(w["respondent_id"]) == list(df["respondent_id"])
     np.testing.assert_allclose(w["weight"].to_numpy(), expected, rtol=1e-12)
@@ -120,12 +124,15 @@ def test_cli_estimate_scale_one_row(twin_path):
     assert code == 0 and list(t["option"]) == ["mean"] and 1 <= t["estimate"].iloc[0] <= 10
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["estimate", "nope"], "nope"),
-    (["estimate", "main_place_other"], "réponse libre"),
-    (["weights", "--wave", "3", "--margins"], "wave '3'"),
-    (["weights", "--population", "/nonexistent/population.yaml", "--margins"], "population file not found"),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["estimate", "nope"], "nope"),
+        (["estimate", "main_place_other"], "réponse libre"),
+        (["weights", "--wave", "3", "--margins"], "wave '3'"),
+        (["weights", "--population", "/nonexistent/population.yaml", "--margins"], "population file not found"),
+    ],
+)
 def test_cli_user_errors_are_one_line_with_status_2(argv, words, twin_path, capsys):
     code = main(argv)
     err = capsys.readouterr().err.strip().splitlines()

@@ -1,18 +1,37 @@
 """The published-figures table: complete, well-formed, and tied to the codebook and the article."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
-
 from cnfs.codebook import load_codebook
 from cnfs.figspec import parse_spec
 from cnfs.reference import COLUMNS, COMPARISONS, PUBLICATIONS, load_published
 
 STATISTICS = {
-    "share", "mean", "mean_items", "option_rank", "rank", "sd_rank", "sd_rank_desc", "gap_to_next",
-    "group_min_mean", "group_max_mean", "share_ratio", "share_diff", "mode_in", "count", "n_waves",
-    "date_min", "date_max", "coverage", "context", "period_start", "period_end", "mean_complement",
+    "share",
+    "mean",
+    "mean_items",
+    "option_rank",
+    "rank",
+    "sd_rank",
+    "sd_rank_desc",
+    "gap_to_next",
+    "group_min_mean",
+    "group_max_mean",
+    "share_ratio",
+    "share_diff",
+    "mode_in",
+    "count",
+    "n_waves",
+    "date_min",
+    "date_max",
+    "coverage",
+    "context",
+    "period_start",
+    "period_end",
+    "mean_complement",
 }
 
 
@@ -51,7 +70,7 @@ def test_every_row_points_to_the_codebook_or_the_qualitative_data(pub):
         if q.startswith(("meta:", "qual:")):
             continue
         if q.startswith("group:"):
-            assert q[len("group:"):] in cb.groups, r["id"]
+            assert q[len("group:") :] in cb.groups, r["id"]
             continue
         assert q in cb, f"{r['id']}: {q} not in the codebook"
         spec = parse_spec(r["option_or_subgroup"])
@@ -93,9 +112,17 @@ def test_every_percentage_of_the_article_has_a_row(pub, article_text):
 def test_full_study_rows_are_sourced_and_kept_apart(pub):
     """Figures of the full study come from the press: a source and a date, F ids, never in the interim count."""
     full = pub[pub["publication"] == "full_study"]
-    assert set(full["id"]) == {"F3_long_training", "F3_training_fit", "F4_start_difficulty", "F4_post_not_defined",
-                               "F4_equipment_lacking"}
-    assert full["id"].str.match(r"F\d_").all() and not pub.loc[pub["publication"] == "interim", "id"].str.match(r"F\d_").any()
+    assert set(full["id"]) == {
+        "F3_long_training",
+        "F3_training_fit",
+        "F4_start_difficulty",
+        "F4_post_not_defined",
+        "F4_equipment_lacking",
+    }
+    assert (
+        full["id"].str.match(r"F\d_").all()
+        and not pub.loc[pub["publication"] == "interim", "id"].str.match(r"F\d_").any()
+    )
     assert full["source"].str.contains("«").all() and full["source_date"].str.contains("2023").all()
     assert (full["note"].str.len() > 20).all()  # each says how the press figure is read
 
@@ -104,7 +131,12 @@ def test_training_paths_are_the_four_of_the_programme():
     cb = load_codebook()
     q = cb["training_path"]
     assert q.codes == ["P1", "P2", "P3", "P4"]
-    assert [o.label for o in q.options] == ["Parcours 1 (105 h)", "Parcours 2 (280 h)", "Parcours 3 (350 h)", "Parcours 4 (420 h)"]
+    assert [o.label for o in q.options] == [
+        "Parcours 1 (105 h)",
+        "Parcours 2 (280 h)",
+        "Parcours 3 (350 h)",
+        "Parcours 4 (420 h)",
+    ]
     assert not any(o.inferred for o in q.options)
 
 

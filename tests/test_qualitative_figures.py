@@ -1,15 +1,25 @@
 """Counts behind notebook 08, checked against the published-figures table."""
+
 from __future__ import annotations
 
 import dataclasses
 
 import pandas as pd
 import pytest
-
 from cnfs.qualitative import (
-    ReproductionError, appropriation_matrix, check_all_reproduced, code_territory_matrix,
-    compare_with_published, computed_figures, coordination_contracts, coordinators, load_qualitative,
-    needs_instances, territory_features, territory_overview, verbatims_by_theme,
+    ReproductionError,
+    appropriation_matrix,
+    check_all_reproduced,
+    code_territory_matrix,
+    compare_with_published,
+    computed_figures,
+    coordination_contracts,
+    coordinators,
+    load_qualitative,
+    needs_instances,
+    territory_features,
+    territory_overview,
+    verbatims_by_theme,
 )
 from cnfs.reference import figures_for
 
@@ -25,8 +35,14 @@ def table(data):
 
 
 TRANSCRIBED_IDS = {  # numbers typed from the article into territories.yaml: transcription checks
-    "Q1_A_recruited_by_cd", "Q1_A_validated", "Q1_C_app_contingent", "Q2_A_capturing_collectivities",
-    "Q2_D_gip_advisors", "Q2_D_gip_communes", "Q2_E_efs_advisors", "Q2_D_coordination_fte",
+    "Q1_A_recruited_by_cd",
+    "Q1_A_validated",
+    "Q1_C_app_contingent",
+    "Q2_A_capturing_collectivities",
+    "Q2_D_gip_advisors",
+    "Q2_D_gip_communes",
+    "Q2_E_efs_advisors",
+    "Q2_D_coordination_fte",
 }
 
 

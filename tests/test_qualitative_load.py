@@ -1,4 +1,5 @@
 """Loader of the qualitative study: the real files load; broken copies give precise, grouped errors."""
+
 from __future__ import annotations
 
 import shutil
@@ -6,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from cnfs import paths
 from cnfs.qualitative import QualitativeDataError, load_qualitative, load_themes, load_vocabulary
 
@@ -61,9 +61,9 @@ def test_unknown_territory_code_and_missing_field_are_all_reported(copy_dir):
     def excerpts(d):
         d["excerpts"][1]["codes"].append("not_a_theme")
         del d["excerpts"][2]["speaker_role"]
+
     _edit(copy_dir / "excerpts.yaml", excerpts)
-    _edit(copy_dir / "territories.yaml",
-          lambda d: d["territories"][3]["coordination"].update(coordinator="region"))
+    _edit(copy_dir / "territories.yaml", lambda d: d["territories"][3]["coordination"].update(coordinator="region"))
     with pytest.raises(QualitativeDataError) as err:
         load_qualitative(copy_dir)
     msg = str(err.value)
@@ -79,6 +79,7 @@ def test_bad_number_duplicate_id_and_appropriation_type(copy_dir):
         d["territories"][0]["numbers"]["advisors_validated"]["value"] = "vingt-huit"
         d["territories"][1]["id"] = "A"
         d["territories"][4]["appropriation"][0]["type"] = "invent"
+
     _edit(copy_dir / "territories.yaml", territories)
     with pytest.raises(QualitativeDataError) as err:
         load_qualitative(copy_dir)

@@ -1,13 +1,16 @@
 """REFI-QDA import: a small .qdpx built here following the standard becomes the excerpt table."""
+
 from __future__ import annotations
 
 import zipfile
 from pathlib import Path
 
 import pytest
-
 from cnfs.qualitative import (
-    QualitativeDataError, code_territory_matrix, load_qualitative, read_qdpx,
+    QualitativeDataError,
+    code_territory_matrix,
+    load_qualitative,
+    read_qdpx,
 )
 from cnfs.qualitative.load import EXCERPT_COLUMNS
 
@@ -22,8 +25,9 @@ def _span(text: str, part: str) -> tuple[int, int]:
     return start, start + len(part)
 
 
-def build_qdpx(path: Path, *, code_name: str = "Utilité sociale", target: str = "C-UTIL",
-               end: int | None = None) -> Path:
+def build_qdpx(
+    path: Path, *, code_name: str = "Utilité sociale", target: str = "C-UTIL", end: int | None = None
+) -> Path:
     """Write a minimal REFI-QDA project: nested codebook, two text sources, three coded selections."""
     s1, e1 = _span(TEXT_1, "c'est pour aider les autres.")
     s2, e2 = _span(TEXT_1, "Le salaire est bas.")

@@ -1,5 +1,6 @@
 """No traceback for a user's mistake: every bad input gives one message naming the file, exit status 2,
 the input stays byte-identical and nothing is written beside it; ``--debug`` shows the traceback."""
+
 from __future__ import annotations
 
 import io
@@ -8,7 +9,6 @@ import zipfile
 
 import pandas as pd
 import pytest
-
 from cnfs.cli import main
 
 
@@ -74,8 +74,12 @@ def test_bad_input_gives_one_message_naming_the_file(case, command, tmp_path, ca
         pytest.skip("a draft is written for any readable table: it is how such a file gets described")
     path = _make(tmp_path, name, content, small_csv)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    argv = {"validate": ["validate", str(path)], "figures": ["figures", "--path", str(path)],
-            "import": ["import", str(path), "-o", str(tmp_path / "out.parquet")], "mapping": ["mapping", "draft", str(path)]}[command]
+    argv = {
+        "validate": ["validate", str(path)],
+        "figures": ["figures", "--path", str(path)],
+        "import": ["import", str(path), "-o", str(tmp_path / "out.parquet")],
+        "mapping": ["mapping", "draft", str(path)],
+    }[command]
     assert main(argv) == 2
     out, err = capsys.readouterr()
     assert "Traceback" not in err and out == ""
@@ -134,7 +138,10 @@ def test_problems_against_the_codebook_exit_2_and_name_file_column_rows(tmp_path
     path = tmp_path / "faux.csv"
     raw.to_csv(path, index=False)
     assert main(["validate", str(path)]) == 2
-    assert f"{path}, colonne 'education', lignes 4 : attendu un code ou un libellé d'option parmi" in capsys.readouterr().err
+    assert (
+        f"{path}, colonne 'education', lignes 4 : attendu un code ou un libellé d'option parmi"
+        in capsys.readouterr().err
+    )
 
 
 def test_bad_mapping_file_is_named(tmp_path, capsys, small_csv):
@@ -143,7 +150,9 @@ def test_bad_mapping_file_is_named(tmp_path, capsys, small_csv):
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text("columns: {age: shoe_size}\n", encoding="utf-8")
     assert main(["validate", str(data), "--mapping", str(mapping)]) == 2
-    assert f"{mapping} : colonnes du codebook inconnues dans « columns » : 'age' → 'shoe_size'" in capsys.readouterr().err
+    assert (
+        f"{mapping} : colonnes du codebook inconnues dans « columns » : 'age' → 'shoe_size'" in capsys.readouterr().err
+    )
     mapping.write_text("columns: [unclosed\n", encoding="utf-8")
     assert main(["validate", str(data), "--mapping", str(mapping)]) == 2
     assert f"{mapping} : correspondance illisible" in capsys.readouterr().err

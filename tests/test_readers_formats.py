@@ -1,5 +1,6 @@
 """Every export format a survey team produces, built from the twin with other libraries: each loads to
 the same typed data as the twin's own CSV, and every published figure recomputes exactly the same."""
+
 from __future__ import annotations
 
 import sys
@@ -10,14 +11,26 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import twin_exports as tx  # noqa: E402
-
 from cnfs.codebook import load_codebook  # noqa: E402
 from cnfs.compare import population_context, reproduction_table  # noqa: E402
 from cnfs.loader import load_survey  # noqa: E402
 
 COMPUTED = ["id", "n", "computed", "ci_low", "ci_high", "status"]
-FORMATS = ["csv.gz", "zip", "excel-cp1252", "utf8-bom-semicolon", "tab", "pipe", "r-write.csv", "xlsx", "sav", "zsav", "dta",
-           "dta-pandas", "parquet"]
+FORMATS = [
+    "csv.gz",
+    "zip",
+    "excel-cp1252",
+    "utf8-bom-semicolon",
+    "tab",
+    "pipe",
+    "r-write.csv",
+    "xlsx",
+    "sav",
+    "zsav",
+    "dta",
+    "dta-pandas",
+    "parquet",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -75,9 +88,13 @@ def test_detected_encoding_and_delimiter_are_recorded(exports):
 def test_xlsx_first_sheet_by_default_and_unknown_sheet_named(exports):
     from cnfs.errors import InputError
 
-    with pytest.raises(InputError, match=r"export.xlsx : aucune colonne ne correspond au codebook \(colonnes lues : 'Notice'\)"):
+    with pytest.raises(
+        InputError, match=r"export.xlsx : aucune colonne ne correspond au codebook \(colonnes lues : 'Notice'\)"
+    ):
         load_survey(exports["xlsx"], use_cache=False)  # the first sheet is the notice, not the answers
-    with pytest.raises(InputError, match=r"feuille 'Nope' introuvable ; feuilles du classeur : \['Lisez-moi', 'Réponses'\]"):
+    with pytest.raises(
+        InputError, match=r"feuille 'Nope' introuvable ; feuilles du classeur : \['Lisez-moi', 'Réponses'\]"
+    ):
         load_survey(exports["xlsx"], sheet="Nope", use_cache=False)
     assert len(load_survey(exports["xlsx"], sheet="2", use_cache=False).data) == 1071
 

@@ -1,9 +1,9 @@
 """The normalisation and validation rules, one by one, on small exports built from the twin."""
+
 from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from cnfs import cache
 from cnfs.cli import main
 from cnfs.codebook import load_codebook
@@ -43,14 +43,28 @@ def _problems(path, **kw) -> list:
 
 # ---------------------------------------------------------------- value rules (by hand)
 def test_ticks_in_every_usual_spelling():
-    s = pd.Series(["Y", "Oui", "yes", "1", "1.0", "x", "True", "", "N", "Non", "No", "0", "False", "0.0", "peut-être", None], dtype="string")
+    s = pd.Series(
+        ["Y", "Oui", "yes", "1", "1.0", "x", "True", "", "N", "Non", "No", "0", "False", "0.0", "peut-être", None],
+        dtype="string",
+    )
     assert _ticks(s.mask(s == ""), {}).tolist()[:15] == ["1"] * 7 + [pd.NA] + ["0"] * 6 + ["peut-être"]
 
 
 def test_choices_from_codes_or_labels_ignoring_case_accents_spaces(cb):
     q = cb["education"]
-    s = pd.Series(["bac3plus", "Bac +3 et supérieur", "BAC+3 ET SUPERIEUR", "  bac +2 ", "Bac ou inférieur", "doctorat", None], dtype="string")
-    assert _choices(s, q, {}).tolist() == ["bac3plus", "bac3plus", "bac3plus", "bac2", "bac_ou_moins", "doctorat", pd.NA]
+    s = pd.Series(
+        ["bac3plus", "Bac +3 et supérieur", "BAC+3 ET SUPERIEUR", "  bac +2 ", "Bac ou inférieur", "doctorat", None],
+        dtype="string",
+    )
+    assert _choices(s, q, {}).tolist() == [
+        "bac3plus",
+        "bac3plus",
+        "bac3plus",
+        "bac2",
+        "bac_ou_moins",
+        "doctorat",
+        pd.NA,
+    ]
     assert _choices(pd.Series(["Licence"], dtype="string"), q, {"Licence": "bac3plus"}).tolist() == ["bac3plus"]
 
 
@@ -73,21 +87,42 @@ def test_decimals_from_limesurvey_and_excel():
 
 
 def test_dates_in_iso_with_time_french_and_excel_serials():
-    s = pd.Series(["2021-11-20", "20/11/2021", "20.11.2021", "44520", "2021/11/20", "pas une date", None], dtype="string")
+    s = pd.Series(
+        ["2021-11-20", "20/11/2021", "20.11.2021", "44520", "2021/11/20", "pas une date", None], dtype="string"
+    )
     assert parse_dates(s).tolist() == ["2021-11-20"] * 5 + ["pas une date", pd.NA]
     t = pd.Series(["2021-11-20 14:33:12", "20/11/2021 09:05", "44520.5"], dtype="string")
     assert parse_dates(t).tolist() == ["2021-11-20 14:33:12", "2021-11-20 09:05:00", "2021-11-20 12:00:00"]
 
 
 def test_column_forms(cb):
-    cols = ["respondent_id", " Structure_Sector", "experience[accueil_publics]", "experience[SQ002]", "experience_SQ003",
-            "interest[SQ002]", "motives[tools]", "id", "lastpage", "shoe_size", "Vague"]
+    cols = [
+        "respondent_id",
+        " Structure_Sector",
+        "experience[accueil_publics]",
+        "experience[SQ002]",
+        "experience_SQ003",
+        "interest[SQ002]",
+        "motives[tools]",
+        "id",
+        "lastpage",
+        "shoe_size",
+        "Vague",
+    ]
     got = {m.column: m.target for m in match_columns([c.strip() for c in cols], cb)}
-    assert got == {"respondent_id": "respondent_id", "Structure_Sector": "structure_sector",
-                   "experience[accueil_publics]": "experience__accueil_publics",
-                   "experience[SQ002]": "experience__accompagnement_numerique", "experience_SQ003": "experience__vente_commerce",
-                   "interest[SQ002]": "interest_social", "motives[tools]": "motive_tools",
-                   "id": None, "lastpage": None, "shoe_size": None, "Vague": "wave"}
+    assert got == {
+        "respondent_id": "respondent_id",
+        "Structure_Sector": "structure_sector",
+        "experience[accueil_publics]": "experience__accueil_publics",
+        "experience[SQ002]": "experience__accompagnement_numerique",
+        "experience_SQ003": "experience__vente_commerce",
+        "interest[SQ002]": "interest_social",
+        "motives[tools]": "motive_tools",
+        "id": None,
+        "lastpage": None,
+        "shoe_size": None,
+        "Vague": "wave",
+    }
 
 
 # ---------------------------------------------------------------- file rules
@@ -95,7 +130,9 @@ def test_trimmed_headers_na_and_trailing_empty_rows(raw, tmp_path):
     ref = load_survey(_write(raw, tmp_path / "ref.csv"), use_cache=False).data
     messy = raw.replace("", "NA")
     messy.columns = [f" {c} " for c in messy.columns]
-    text = messy.to_csv(index=False) + "," * (len(raw.columns) - 1) + "\n" + ";" * 0 + "," * (len(raw.columns) - 1) + "\n"
+    text = (
+        messy.to_csv(index=False) + "," * (len(raw.columns) - 1) + "\n" + ";" * 0 + "," * (len(raw.columns) - 1) + "\n"
+    )
     (tmp_path / "messy.csv").write_text(text, encoding="utf-8")
     survey = load_survey(tmp_path / "messy.csv", use_cache=False)
     pd.testing.assert_frame_equal(survey.data, ref)
@@ -111,13 +148,17 @@ def test_wave_from_argument_mapping_or_dates(raw, tmp_path):
     (tmp_path / "m.yaml").write_text('wave: "2"\n', encoding="utf-8")
     assert load_survey(path, mapping=tmp_path / "m.yaml", use_cache=False).provenance["load"]["wave_from"] == "mapping"
     problems = _problems(path, wave="1")  # claimed wave 1, dated in wave 2's period
-    assert [p.column for p in problems] == ["submitted_at"] and "période de la vague 1, du 2021-11-16 au 2021-12-19" in problems[0].expected
+    assert [p.column for p in problems] == [
+        "submitted_at"
+    ] and "période de la vague 1, du 2021-11-16 au 2021-12-19" in problems[0].expected
 
 
 def test_dates_outside_their_wave_are_refused_within_the_tolerance(raw, tmp_path, cb):
     tol = cb.meta["wave_period_tolerance_days"]
     raw.loc[0, "submitted_at"] = "2031-11-16"  # year typo
-    raw.loc[1, "submitted_at"] = (pd.Timestamp(cb.meta["wave_periods"]["1"]["end"]) + pd.Timedelta(days=tol)).strftime("%Y-%m-%d")
+    raw.loc[1, "submitted_at"] = (pd.Timestamp(cb.meta["wave_periods"]["1"]["end"]) + pd.Timedelta(days=tol)).strftime(
+        "%Y-%m-%d"
+    )
     problems = _problems(_write(raw, tmp_path / "typo.csv"))
     assert len(problems) == 1 and problems[0].rows == (1,) and "'2031-11-16'" in problems[0].found
 
@@ -139,7 +180,12 @@ def test_same_id_in_two_waves_is_a_panel_member_not_a_duplicate(raw, tmp_path):
     raw.loc[w2[:3], "respondent_id"] = raw.loc[raw.index[:3], "respondent_id"].to_numpy()
     survey = load_survey(_write(raw, tmp_path / "panel.csv"), use_cache=False)
     assert panel_members(survey.data) == 3
-    assert sample_facts(survey).set_index("fait").loc["Conseillers ayant répondu à deux vagues (même identifiant)", "valeur"] == 3
+    assert (
+        sample_facts(survey)
+        .set_index("fait")
+        .loc["Conseillers ayant répondu à deux vagues (même identifiant)", "valeur"]
+        == 3
+    )
     raw.loc[1, "respondent_id"] = raw.loc[0, "respondent_id"]
     problems = _problems(_write(raw, tmp_path / "dup.csv"))
     assert [(p.column, p.rows) for p in problems] == [("respondent_id", (1, 2))]
@@ -160,12 +206,18 @@ def test_a_wrong_filter_answer_does_not_cascade(raw, tmp_path):
 # ---------------------------------------------------------------- mapping
 def test_mapping_renames_recodes_ignores_and_sets_the_wave(raw, tmp_path):
     ref = load_survey(_write(raw[raw["wave"] == "1"], tmp_path / "ref.csv"), use_cache=False).data
-    exp = raw[raw["wave"] == "1"].drop(columns="wave").rename(columns={"education": "Q7", "experience__autre": "Q9_other"})
+    exp = (
+        raw[raw["wave"] == "1"]
+        .drop(columns="wave")
+        .rename(columns={"education": "Q7", "experience__autre": "Q9_other"})
+    )
     exp["education"] = "ignored"
     exp["Q7"] = exp["Q7"].map({"bac_ou_moins": "Niveau 1", "bac2": "Niveau 2", "bac3plus": "Niveau 3"})
     (tmp_path / "mapping.yaml").write_text(
         "columns: {Q7: education, Q9_other: experience__autre}\nignore: [education]\n"
-        "recode: {education: {Niveau 1: bac_ou_moins, Niveau 2: bac2, Niveau 3: bac3plus}}\nwave: '1'\n", encoding="utf-8")
+        "recode: {education: {Niveau 1: bac_ou_moins, Niveau 2: bac2, Niveau 3: bac3plus}}\nwave: '1'\n",
+        encoding="utf-8",
+    )
     path = _write(exp, tmp_path / "export.csv")
     survey = load_survey(path, mapping=tmp_path / "mapping.yaml", use_cache=False)
     pd.testing.assert_frame_equal(survey.data, ref)
@@ -174,8 +226,12 @@ def test_mapping_renames_recodes_ignores_and_sets_the_wave(raw, tmp_path):
 
 def test_subquestion_order_from_the_mapping(raw, tmp_path, cb):
     q = cb["diversity_opinion"]
-    exp = raw.rename(columns={f"diversity_opinion__{c}": f"diversityopinion[SQ00{i}]" for i, c in zip((3, 1, 2), q.codes)})
-    (tmp_path / "m.yaml").write_text("subquestions: {diversity_opinion: {SQ003: interessante, SQ001: difficile, SQ002: frustrante}}\n")
+    exp = raw.rename(
+        columns={f"diversity_opinion__{c}": f"diversityopinion[SQ00{i}]" for i, c in zip((3, 1, 2), q.codes)}
+    )
+    (tmp_path / "m.yaml").write_text(
+        "subquestions: {diversity_opinion: {SQ003: interessante, SQ001: difficile, SQ002: frustrante}}\n"
+    )
     ref = load_survey(_write(raw, tmp_path / "ref.csv"), use_cache=False).data
     got = load_survey(_write(exp, tmp_path / "e.csv"), mapping=tmp_path / "m.yaml", use_cache=False).data
     pd.testing.assert_frame_equal(got, ref)
@@ -203,7 +259,10 @@ def test_mapping_draft_lists_columns_unrecognised_answers_and_missing_questions(
 
 # ---------------------------------------------------------------- cache and synthetic flag
 def test_cache_is_bounded_cleared_and_the_only_copy(raw, tmp_path, monkeypatch, capsys):
-    paths = [_write(raw.assign(main_place_other=raw["main_place_other"]).iloc[: 10 + i], tmp_path / f"e{i}.csv") for i in range(3)]
+    paths = [
+        _write(raw.assign(main_place_other=raw["main_place_other"]).iloc[: 10 + i], tmp_path / f"e{i}.csv")
+        for i in range(3)
+    ]
     for p in paths:
         load_survey(p)
     entries = cache.entries()

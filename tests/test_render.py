@@ -1,4 +1,5 @@
 """Batch rendering (issue 4): layout, index, cache invalidation, failures, interrupts, options."""
+
 from __future__ import annotations
 
 import io
@@ -13,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from cnfs import paths
 from cnfs.render import cli, fingerprint
 from cnfs.render.runner import RenderOptions, render
@@ -49,15 +49,25 @@ class Project:
         }
 
     def options(self, **kw) -> RenderOptions:
-        base = dict(output_dir=self.out, notebooks_dir=self.notebooks, jobs=2, progress=False,
-                    shared_inputs=self.inputs, package_versions=self.versions)
+        base = dict(
+            output_dir=self.out,
+            notebooks_dir=self.notebooks,
+            jobs=2,
+            progress=False,
+            shared_inputs=self.inputs,
+            package_versions=self.versions,
+        )
         base.update(kw)
         return RenderOptions(**base)
 
     def render(self, **kw):
         stream = io.StringIO()
-        report = render(self.options(**kw), available_waves=lambda p: list(self.waves),
-                        resolve_data_path=lambda p: p if p is not None else self.data, stream=stream)
+        report = render(
+            self.options(**kw),
+            available_waves=lambda p: list(self.waves),
+            resolve_data_path=lambda p: p if p is not None else self.data,
+            stream=stream,
+        )
         report.text = stream.getvalue()
         return report
 
@@ -86,8 +96,9 @@ def test_full_render_layout_index_html_and_noop(project: Project, monkeypatch: p
     bogus = project.root / "jupyter" / "kernels"
     for name in ("python3", "cnfs-project"):
         (bogus / name).mkdir(parents=True)
-        (bogus / name / "kernel.json").write_text(json.dumps(
-            {"argv": ["/bin/false", "{connection_file}"], "display_name": "bogus", "language": "python"}))
+        (bogus / name / "kernel.json").write_text(
+            json.dumps({"argv": ["/bin/false", "{connection_file}"], "display_name": "bogus", "language": "python"})
+        )
     monkeypatch.setenv("JUPYTER_PATH", str(project.root / "jupyter"))
 
     report = project.render()
@@ -111,7 +122,11 @@ def test_full_render_layout_index_html_and_noop(project: Project, monkeypatch: p
     executed = json.loads((project.out / "wave-1" / "01_alpha.ipynb").read_text())
     text = "".join("".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", []))
     # (shown relative to the project when inside it: outputs name no absolute path of the checkout)
-    shown = os.path.relpath(sys.executable, paths.ROOT) if sys.executable.startswith(str(paths.ROOT) + os.sep) else sys.executable
+    shown = (
+        os.path.relpath(sys.executable, paths.ROOT)
+        if sys.executable.startswith(str(paths.ROOT) + os.sep)
+        else sys.executable
+    )
     assert f"kernel: {shown}\n" in text
     # Parameters injected, with the wave folder (not the staging folder) shown.
     injected = next(c for c in executed["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
@@ -233,16 +248,21 @@ def test_failure_is_isolated_and_old_report_kept(project: Project) -> None:
 def test_interrupt_leaves_no_partial_file(project: Project) -> None:
     assert project.render(notebooks=["01"], waves=["1"]).exit_code == 0
     before = {p: p.read_bytes() for p in project.out.rglob("*") if p.is_file() and ".cache" not in p.parts}
-    project.edit_cell("01_alpha", 2, textwrap.dedent("""\
+    project.edit_cell(
+        "01_alpha",
+        2,
+        textwrap.dedent("""\
         import pathlib, time
         out = pathlib.Path(output_dir)
         (out / "tables").mkdir(parents=True, exist_ok=True)
         (out / "tables" / "alpha.csv").write_text("half")
         (out / "started").write_text("yes")
         time.sleep(60)
-        """))
+        """),
+    )
     script = project.root / "run.py"
-    script.write_text(textwrap.dedent(f"""\
+    script.write_text(
+        textwrap.dedent(f"""\
         import sys
         from pathlib import Path
         from cnfs.render.runner import RenderOptions, render
@@ -252,9 +272,11 @@ def test_interrupt_leaves_no_partial_file(project: Project) -> None:
                              package_versions={project.versions!r})
         report = render(opts, available_waves=lambda p: ["1", "2"], resolve_data_path=lambda p: Path({str(project.data)!r}))
         sys.exit(report.exit_code)
-        """))
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+        """)
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
     deadline = time.time() + 30
     while time.time() < deadline and not list(project.out.glob(".staging-*/*/*/started")):
         time.sleep(0.1)
@@ -296,19 +318,43 @@ def test_options_subsets_force_jobs_and_new_wave(project: Project, monkeypatch: 
     monkeypatch.setattr("cnfs.render.runner._default_waves", lambda p: ["1", "2"])
     monkeypatch.setattr("cnfs.render.runner._default_resolve", lambda p: p if p is not None else project.data)
     captured = {}
+
     def fake_render(options):
         captured["options"] = options
 
         class R:
             exit_code = 0
+
         return R()
 
     monkeypatch.setattr("cnfs.render.runner.render", fake_render)
-    argv = ["-n", "01", "02", "-w", "1", "--data", str(project.data), "-j", "3", "--force",
-            "-o", str(project.out), "--notebooks-dir", str(project.notebooks), "--no-progress"]
+    argv = [
+        "-n",
+        "01",
+        "02",
+        "-w",
+        "1",
+        "--data",
+        str(project.data),
+        "-j",
+        "3",
+        "--force",
+        "-o",
+        str(project.out),
+        "--notebooks-dir",
+        str(project.notebooks),
+        "--no-progress",
+    ]
     assert cli.main(argv) == 0
     o = captured["options"]
-    assert (o.notebooks, o.waves, o.data, o.jobs, o.force, o.progress) == (["01", "02"], ["1"], project.data, 3, True, False)
+    assert (o.notebooks, o.waves, o.data, o.jobs, o.force, o.progress) == (
+        ["01", "02"],
+        ["1"],
+        project.data,
+        3,
+        True,
+        False,
+    )
     assert cli.main(["-j", "0"]) == 2
 
 
@@ -351,7 +397,9 @@ def test_a_wave_independent_notebook_never_gets_the_survey_file(project: Project
     report = project.render(notebooks=["08"], jobs=1, data=other)
     assert report.exit_code == 0, report.text
     executed = json.loads((project.out / "all" / "08_qual.ipynb").read_text())
-    injected = "".join(next(c for c in executed["cells"] if "injected-parameters" in c["metadata"].get("tags", []))["source"])
+    injected = "".join(
+        next(c for c in executed["cells"] if "injected-parameters" in c["metadata"].get("tags", []))["source"]
+    )
     names = {line.split("=")[0].strip() for line in injected.splitlines() if "=" in line}
     assert names == {"output_dir"}
     printed = "".join("".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", []))
@@ -391,8 +439,12 @@ def test_render_modules_have_no_import_cycle_nor_silenced_errors() -> None:
     pkg = Path(fingerprint.__file__).parent
     for path in pkg.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ExceptHandler) and isinstance(node.type, ast.Name) and node.type.id in (
-                    "Exception", "BaseException") and all(isinstance(s, ast.Pass) for s in node.body):
+            if (
+                isinstance(node, ast.ExceptHandler)
+                and isinstance(node.type, ast.Name)
+                and node.type.id in ("Exception", "BaseException")
+                and all(isinstance(s, ast.Pass) for s in node.body)
+            ):
                 raise AssertionError(f"{path.name}:{node.lineno}: except {node.type.id}: pass")
 
 
@@ -402,11 +454,15 @@ def test_index_counts_publications_and_transcriptions_apart(tmp_path: Path) -> N
     (tmp_path / "tables").mkdir()
     (tmp_path / "tables" / "reproduction.csv").write_text(
         "id,publication,status\nA,interim,reproduit\nB,interim,non reproduit\nC,full_study,reproduit\n"
-        "D,interim,transcrit\nE,interim,contexte\nF,interim,non calculable\n", encoding="utf-8")
+        "D,interim,transcrit\nE,interim,contexte\nF,interim,non calculable\n",
+        encoding="utf-8",
+    )
     r = reproduction_summary(tmp_path)
     assert (r.reproduced, r.total, r.full_study, r.transcribed, r.transcription_checks) == (1, 2, (1, 1), 1, 1)
-    assert r.sentence() == ("1 chiffre publié reproduit sur 2 (article intermédiaire) ; étude complète : 1 sur 1 ; "
-                            "transcriptions vérifiées : 1 sur 1")
+    assert r.sentence() == (
+        "1 chiffre publié reproduit sur 2 (article intermédiaire) ; étude complète : 1 sur 1 ; "
+        "transcriptions vérifiées : 1 sur 1"
+    )
 
 
 def test_package_versions_match_importlib_metadata() -> None:

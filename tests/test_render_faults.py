@@ -4,6 +4,7 @@ Each scenario runs on a two-notebook project in a temporary folder and checks th
 left: every process of a render carries a tag in its environment, which /proc shows), the outputs
 folder's lock, the bytes of the previous outputs, and that the next render completes.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -17,11 +18,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-
-from render_fixture import MiniProject
-
 from cnfs.render import cli
 from cnfs.render.runner import EXIT_BUSY, EXIT_IO
+from render_fixture import MiniProject
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc, fork and prctl are Linux's")
 
@@ -67,9 +66,11 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MiniProject:
 
 def snapshot(out: Path) -> dict[Path, bytes]:
     """Every output file's bytes, without the cache, hidden folders and the index (rewritten on every run)."""
-    return {p: p.read_bytes() for p in out.rglob("*")
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(out).parts)
-            and p.name != "index.html"}
+    return {
+        p: p.read_bytes()
+        for p in out.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(out).parts) and p.name != "index.html"
+    }
 
 
 def tagged(tag: str) -> list[int]:
@@ -108,8 +109,14 @@ def lock_is_free(out: Path) -> bool:
 
 def start(project: MiniProject, tag: str, name: str = "render", **options) -> subprocess.Popen:
     env = dict(os.environ, CNFS_FAULT_TAG=tag)
-    return subprocess.Popen(project.command(name, **options), env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    return subprocess.Popen(
+        project.command(name, **options),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def test_every_signal_leaves_nothing_behind(project: MiniProject) -> None:
@@ -121,8 +128,11 @@ def test_every_signal_leaves_nothing_behind(project: MiniProject) -> None:
         tag = uuid.uuid4().hex
         proc = start(project, tag, waves=["1"])
         # Both executions running: the render, two workers and two kernels.
-        wait_for(lambda: len(list(project.out.glob(".staging-*/*/*/started-*"))) == 2 and len(tagged(tag)) >= 5,
-                 60, f"both executions to start ({signal.Signals(signum).name})")
+        wait_for(
+            lambda tag=tag: len(list(project.out.glob(".staging-*/*/*/started-*"))) == 2 and len(tagged(tag)) >= 5,
+            60,
+            f"both executions to start ({signal.Signals(signum).name})",
+        )
         if signum == signal.SIGINT:
             os.killpg(proc.pid, signum)  # Ctrl-C: the terminal signals the whole foreground group
         else:
@@ -130,7 +140,7 @@ def test_every_signal_leaves_nothing_behind(project: MiniProject) -> None:
         out, _ = proc.communicate(timeout=30)
         name = signal.Signals(signum).name
         assert proc.returncode == status, f"{name}: {out}"
-        wait_for(lambda: not tagged(tag), 5, f"no process left after {name}")
+        wait_for(lambda tag=tag: not tagged(tag), 5, f"no process left after {name}")
         assert lock_is_free(project.out), name
         if signum != signal.SIGKILL:
             assert "Interrompu" in out and "aucun fichier partiel" in out, out
@@ -152,21 +162,34 @@ def test_dead_or_hung_kernel_fails_only_that_execution(tmp_path: Path, monkeypat
     assert project.render(waves=["1", "2"]).exit_code == 0
     before = snapshot(project.out)
     children = {p.pid for p in __import__("psutil").Process().children(recursive=True)}
-    project.notebook("01_alpha", "x = 1", """
+    project.notebook(
+        "01_alpha",
+        "x = 1",
+        """
         import ctypes, os
         if wave == "1":
             os._exit(3)
         ctypes.string_at(0)  # segmentation fault
-        """)
-    project.notebook("02_beta", "x = 1", BETA.format(version=2) + """
+        """,
+    )
+    project.notebook(
+        "02_beta",
+        "x = 1",
+        BETA.format(version=2)
+        + """
     if wave == "2":
         while True:
             pass
-    """)
+    """,
+    )
     report = project.render(waves=["1", "2"], timeout=2)
     states = {(o.job.notebook.stem, o.job.wave): o.state for o in report.outcomes}
-    assert states == {("01_alpha", "1"): "failed", ("01_alpha", "2"): "failed",
-                      ("02_beta", "1"): "ok", ("02_beta", "2"): "failed"}, report.text
+    assert states == {
+        ("01_alpha", "1"): "failed",
+        ("01_alpha", "2"): "failed",
+        ("02_beta", "1"): "ok",
+        ("02_beta", "2"): "failed",
+    }, report.text
     assert report.exit_code == 1
     # Each failure names notebook, wave and cell, and says what happened.
     text = report.text
@@ -201,8 +224,9 @@ def test_two_renders_same_folder_refused_at_once_other_folder_completes(project:
 @contextlib.contextmanager
 def small_disk(path: Path, size: str):
     path.mkdir()
-    res = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True,
-                         text=True)
+    res = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, text=True
+    )
     if res.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here ({res.stderr.strip() or res.returncode})")
     try:
@@ -211,8 +235,9 @@ def small_disk(path: Path, size: str):
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
-def test_full_disk_then_read_only_folder_keep_previous_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                               capsys: pytest.CaptureFixture) -> None:
+def test_full_disk_then_read_only_folder_keep_previous_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     monkeypatch.setenv("CNFS_RENDER_WARM", "")
     with small_disk(tmp_path / "disk", "24m") as disk:
         project = MiniProject(tmp_path / "project")

@@ -5,6 +5,7 @@ the next notebook unaffected; the same checks run inside the polluting notebook 
 can detect a leak). The forked kernel is recognisable: pandas is already imported when the first
 cell runs, which a kernel started as `python -m ipykernel_launcher` never has.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,11 +14,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from render_fixture import MiniProject
-
 from cnfs import paths
 from cnfs.render import kernel
+from render_fixture import MiniProject
 
 POLLUTE = """
     import builtins, json, os, sys
@@ -71,9 +70,9 @@ def test_forked_kernels_share_no_state(project: MiniProject) -> None:
     assert first.split("pid:")[1].split()[0] != second.split("pid:")[1].split()[0]
     assert "global leaked" in report.text  # the control: same checks, same process, leak seen
     # The warm parent itself was not touched by any notebook.
-    import cnfs
-
     import statistics
+
+    import cnfs
 
     assert not hasattr(cnfs, "LEAKED") and statistics.mean([1, 3]) == 2
 
@@ -88,16 +87,23 @@ def test_subprocess_kernels_when_fork_is_off(project: MiniProject, monkeypatch: 
 
 
 def test_forked_kernel_is_the_project_interpreter(project: MiniProject) -> None:
-    project.notebook("04_where", """
+    project.notebook(
+        "04_where",
+        """
         import os, sys
         print("exe:", sys.executable)
         print("cwd:", os.getcwd())
         print("ppid-alive:", os.getppid() != 1)
-        """)
+        """,
+    )
     report = project.render(notebooks=["04"], waves=["1"])
     assert report.exit_code == 0, report.text
     text = _stdout(project.out / "wave-1", "04_where")
     # outputs show paths inside the project relative to it (no absolute machine path)
-    shown = os.path.relpath(sys.executable, paths.ROOT) if sys.executable.startswith(str(paths.ROOT) + os.sep) else sys.executable
+    shown = (
+        os.path.relpath(sys.executable, paths.ROOT)
+        if sys.executable.startswith(str(paths.ROOT) + os.sep)
+        else sys.executable
+    )
     assert f"exe: {shown}\n" in text
     assert f"cwd: {os.path.realpath(project.notebooks)}\n" in text

@@ -1,4 +1,5 @@
 """`cnfs render --weighting raking`: weighted reports in their own folders, linked from the index."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,8 +9,10 @@ from cnfs.render.plan import WEIGHTED_SUFFIX, Notebook, build_jobs
 
 
 def _notebooks(tmp_path: Path) -> list[Notebook]:
-    return [Notebook(tmp_path / "01_methodologie.ipynb", "01", False),
-            Notebook(tmp_path / "08_etude_qualitative.ipynb", "08", True)]
+    return [
+        Notebook(tmp_path / "01_methodologie.ipynb", "01", False),
+        Notebook(tmp_path / "08_etude_qualitative.ipynb", "08", True),
+    ]
 
 
 def test_weighted_jobs_have_their_folder_and_parameter(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """The report layer (cnfs.notebook.Report) on the synthetic twin: each result's tidy data is checked
 against counts made here with plain pandas, and what it writes and shows against that data."""
+
 from __future__ import annotations
 
 import json
@@ -10,7 +11,6 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-
 from cnfs import paths  # noqa: E402
 from cnfs.notebook import Report, output_folder  # noqa: E402
 

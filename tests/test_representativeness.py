@@ -1,11 +1,11 @@
 """Representativeness (sample against population margins) and weighted notebook tables."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import stats
-
 from cnfs.representativeness import goodness_of_fit
+from scipy import stats
 
 
 def test_goodness_of_fit_by_hand():

@@ -1,4 +1,5 @@
 """Shares, scale summaries and intervals checked against values computed by hand on a 10-respondent frame."""
+
 from __future__ import annotations
 
 import math
@@ -8,59 +9,95 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
-from statsmodels.stats.proportion import proportion_confint
-
 from cnfs import scoring
 from cnfs.codebook import parse_codebook
 from cnfs.intervals import mean_ci, proportion_ci
+from scipy import stats
 
 Z = stats.norm.ppf(0.975)
 
 
 def make_codebook():
-    return parse_codebook({
-        "meta": {"waves": ["1", "2"]},
-        "sections": {1: "Test"},
-        "groups": {"bat": {"section": 1, "type": "scale10", "wording": "w", "short": "Batterie"}},
-        "questions": [
-            {"id": "sector", "section": 1, "type": "single", "wording": "w", "short": "Secteur",
-             "options": [{"code": "public", "label": "Public"}, {"code": "prive", "label": "Privé"}]},
-            {"id": "cat", "section": 1, "type": "single", "ordered": True, "wording": "w", "short": "Catégorie",
-             "universe": {"question": "sector", "in": ["public"]},
-             "options": [{"code": "A", "label": "Cat A"}, {"code": "B", "label": "Cat B"},
-                         {"code": "C", "label": "Cat C"}]},
-            {"id": "kinds", "section": 1, "type": "multi", "wording": "w", "short": "Genres",
-             "universe": {"question": "sector", "in": ["prive"]},
-             "options": [{"code": "x", "label": "X"}, {"code": "y", "label": "Y"}, {"code": "z", "label": "Z"}]},
-            {"id": "i1", "group": "bat", "item": "Item 1"},
-            {"id": "i2", "group": "bat", "item": "Item 2"},
-            {"id": "s1", "section": 1, "type": "slider100", "wording": "w", "short": "Accord"},
-            {"id": "n_sites", "section": 1, "type": "number", "min": 1, "max": 60, "wording": "w",
-             "short": "Sites"},
-        ],
-    })
+    return parse_codebook(
+        {
+            "meta": {"waves": ["1", "2"]},
+            "sections": {1: "Test"},
+            "groups": {"bat": {"section": 1, "type": "scale10", "wording": "w", "short": "Batterie"}},
+            "questions": [
+                {
+                    "id": "sector",
+                    "section": 1,
+                    "type": "single",
+                    "wording": "w",
+                    "short": "Secteur",
+                    "options": [{"code": "public", "label": "Public"}, {"code": "prive", "label": "Privé"}],
+                },
+                {
+                    "id": "cat",
+                    "section": 1,
+                    "type": "single",
+                    "ordered": True,
+                    "wording": "w",
+                    "short": "Catégorie",
+                    "universe": {"question": "sector", "in": ["public"]},
+                    "options": [
+                        {"code": "A", "label": "Cat A"},
+                        {"code": "B", "label": "Cat B"},
+                        {"code": "C", "label": "Cat C"},
+                    ],
+                },
+                {
+                    "id": "kinds",
+                    "section": 1,
+                    "type": "multi",
+                    "wording": "w",
+                    "short": "Genres",
+                    "universe": {"question": "sector", "in": ["prive"]},
+                    "options": [{"code": "x", "label": "X"}, {"code": "y", "label": "Y"}, {"code": "z", "label": "Z"}],
+                },
+                {"id": "i1", "group": "bat", "item": "Item 1"},
+                {"id": "i2", "group": "bat", "item": "Item 2"},
+                {"id": "s1", "section": 1, "type": "slider100", "wording": "w", "short": "Accord"},
+                {
+                    "id": "n_sites",
+                    "section": 1,
+                    "type": "number",
+                    "min": 1,
+                    "max": 60,
+                    "wording": "w",
+                    "short": "Sites",
+                },
+            ],
+        }
+    )
 
 
 def make_frame() -> pd.DataFrame:
     """Rows 0,1,2,5,6,7 are public (asked cat), rows 3,4,8,9 private (asked kinds); waves 1 = rows 0–4."""
     na = pd.NA
-    return pd.DataFrame({
-        "respondent_id": [f"r{i}" for i in range(10)],
-        "wave": pd.Categorical(["1"] * 5 + ["2"] * 5),
-        "submitted_at": pd.to_datetime(["2021-12-01"] * 5 + ["2022-06-01"] * 5),
-        "sector": pd.Categorical(["Public", "Public", "Public", "Privé", "Privé",
-                                  "Public", "Public", "Public", "Privé", "Privé"], categories=["Public", "Privé"]),
-        "cat": pd.Categorical(["Cat A", "Cat B", "Cat C", None, None, "Cat B", "Cat C", "Cat C", None, None],
-                              categories=["Cat A", "Cat B", "Cat C"], ordered=True),
-        "kinds__x": pd.array([na, na, na, True, False, na, na, na, True, True], dtype="boolean"),
-        "kinds__y": pd.array([na, na, na, True, True, na, na, na, False, False], dtype="boolean"),
-        "kinds__z": pd.array([na, na, na, False, False, na, na, na, False, False], dtype="boolean"),
-        "i1": pd.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], dtype="Int64"),
-        "i2": pd.array([6, 6, 7, 7, 7, 7, 7, 8, 8, 7], dtype="Int64"),
-        "s1": pd.array([80, 79, 100, 0, 50, 90, 10, 20, 30, 40], dtype="Int64"),
-        "n_sites": pd.array([1, 1, 2, 5, 1, 3, 1, 2, 10, 1], dtype="Int64"),
-    })
+    return pd.DataFrame(
+        {
+            "respondent_id": [f"r{i}" for i in range(10)],
+            "wave": pd.Categorical(["1"] * 5 + ["2"] * 5),
+            "submitted_at": pd.to_datetime(["2021-12-01"] * 5 + ["2022-06-01"] * 5),
+            "sector": pd.Categorical(
+                ["Public", "Public", "Public", "Privé", "Privé", "Public", "Public", "Public", "Privé", "Privé"],
+                categories=["Public", "Privé"],
+            ),
+            "cat": pd.Categorical(
+                ["Cat A", "Cat B", "Cat C", None, None, "Cat B", "Cat C", "Cat C", None, None],
+                categories=["Cat A", "Cat B", "Cat C"],
+                ordered=True,
+            ),
+            "kinds__x": pd.array([na, na, na, True, False, na, na, na, True, True], dtype="boolean"),
+            "kinds__y": pd.array([na, na, na, True, True, na, na, na, False, False], dtype="boolean"),
+            "kinds__z": pd.array([na, na, na, False, False, na, na, na, False, False], dtype="boolean"),
+            "i1": pd.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], dtype="Int64"),
+            "i2": pd.array([6, 6, 7, 7, 7, 7, 7, 8, 8, 7], dtype="Int64"),
+            "s1": pd.array([80, 79, 100, 0, 50, 90, 10, 20, 30, 40], dtype="Int64"),
+            "n_sites": pd.array([1, 1, 2, 5, 1, 3, 1, 2, 10, 1], dtype="Int64"),
+        }
+    )
 
 
 @pytest.fixture
@@ -99,8 +136,19 @@ def test_mean_ci_is_student_t():
 # -- shares -----------------------------------------------------------------------------------------
 def test_single_choice_shares_everyone(df, cb):
     t = scoring.shares(df, cb, "sector")
-    assert list(t.columns) == ["question", "question_label", "option", "label", "count", "n", "percent",
-                               "ci_low", "ci_high", "rank", "base"]
+    assert list(t.columns) == [
+        "question",
+        "question_label",
+        "option",
+        "label",
+        "count",
+        "n",
+        "percent",
+        "ci_low",
+        "ci_high",
+        "rank",
+        "base",
+    ]
     assert t["option"].tolist() == ["public", "prive"]
     assert t["label"].tolist() == ["Public", "Privé"]
     assert t["count"].tolist() == [6, 4]
@@ -189,8 +237,22 @@ def test_items_ticked(df, cb):
 # -- scales -----------------------------------------------------------------------------------------
 def test_scale_summary_by_hand(df, cb):
     t = scoring.scale_summary(df, cb, "i1")
-    assert list(t.columns) == ["question", "question_label", "label", "n", "mean", "sd", "median", "top_box",
-                               "top_box_threshold", "ci_low", "ci_high", "rank", "sd_rank", "base"]
+    assert list(t.columns) == [
+        "question",
+        "question_label",
+        "label",
+        "n",
+        "mean",
+        "sd",
+        "median",
+        "top_box",
+        "top_box_threshold",
+        "ci_low",
+        "ci_high",
+        "rank",
+        "sd_rank",
+        "base",
+    ]
     r = t.iloc[0]
     assert r["label"] == "Item 1" and r["question_label"] == "Batterie"
     assert r["n"] == 10 and r["mean"] == 5.5 and r["median"] == 5.5
@@ -213,7 +275,9 @@ def test_slider_top_box_and_override(df, cb):
     t = scoring.scale_summary(df, cb, "s1")
     assert t["top_box"].iloc[0] == pytest.approx(30.0)  # 80, 100, 90 are >= 80
     assert t["top_box_threshold"].iloc[0] == 80
-    assert scoring.scale_summary(df, cb, "s1", top_box=50)["top_box"].iloc[0] == pytest.approx(50.0)  # 80, 79, 100, 50, 90
+    assert scoring.scale_summary(df, cb, "s1", top_box=50)["top_box"].iloc[0] == pytest.approx(
+        50.0
+    )  # 80, 79, 100, 50, 90
     assert math.isnan(scoring.scale_summary(df, cb, "n_sites")["top_box"].iloc[0])
 
 

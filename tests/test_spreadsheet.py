@@ -1,6 +1,7 @@
 """The workbook follows the spreadsheet guidance: opened with openpyxl (another library than the writer),
 it has a cover, contents and notes sheets, one table per sheet with title, base and n above a single
 header row, no merged cells, no blank rows inside a table, numbers stored as numbers."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,30 +9,50 @@ import datetime as dt
 import openpyxl
 import pandas as pd
 import pytest
-from openpyxl.utils import range_boundaries
-
 from cnfs.disclosure import suppress
 from cnfs.spreadsheet import CoverInfo, SheetTable, wave_workbook, write_workbook
+from openpyxl.utils import range_boundaries
 
 
 def shares_table():
-    t = pd.DataFrame({
-        "question": "q", "question_label": "Q", "option": ["a", "b", "c"], "label": ["A", "B", "C"],
-        "count": [3, 40, 57], "n": 100, "percent": [3.0, 40.0, 57.0], "ci_low": [1.0, 30.5, 47.2],
-        "ci_high": [8.5, 49.9, 66.3], "base": "ensemble des répondants",
-    })
+    t = pd.DataFrame(
+        {
+            "question": "q",
+            "question_label": "Q",
+            "option": ["a", "b", "c"],
+            "label": ["A", "B", "C"],
+            "count": [3, 40, 57],
+            "n": 100,
+            "percent": [3.0, 40.0, 57.0],
+            "ci_low": [1.0, 30.5, 47.2],
+            "ci_high": [8.5, 49.9, 66.3],
+            "base": "ensemble des répondants",
+        }
+    )
     return suppress(t, min_count=10)
 
 
 @pytest.fixture
 def workbook(tmp_path):
     tables = [
-        SheetTable("02_q", "Question Q", shares_table(), base="Base : ensemble des répondants (n = 100)", n=100,
-                   notes=["Secret statistique : effectifs < 10 masqués."]),
-        SheetTable("02_scores", "Scores", pd.DataFrame({"label": ["I1", "I2"], "n": [100, 98], "mean": [8.54, 8.23]}), n=100),
+        SheetTable(
+            "02_q",
+            "Question Q",
+            shares_table(),
+            base="Base : ensemble des répondants (n = 100)",
+            n=100,
+            notes=["Secret statistique : effectifs < 10 masqués."],
+        ),
+        SheetTable(
+            "02_scores", "Scores", pd.DataFrame({"label": ["I1", "I2"], "n": [100, 98], "mean": [8.54, 8.23]}), n=100
+        ),
     ]
-    cover = CoverInfo("Titre du classeur", "Source de test", synthetic_warning="Données synthétiques.",
-                      produced=dt.datetime(2026, 11, 28, 22, 15, tzinfo=dt.timezone.utc))
+    cover = CoverInfo(
+        "Titre du classeur",
+        "Source de test",
+        synthetic_warning="Données synthétiques.",
+        produced=dt.datetime(2026, 11, 28, 22, 15, tzinfo=dt.UTC),
+    )
     path = write_workbook(tmp_path / "classeur.xlsx", tables, cover)
     return openpyxl.load_workbook(path)
 
@@ -48,7 +69,13 @@ def test_cover_contents_notes_then_one_table_per_sheet(workbook):
     assert workbook.sheetnames[:3] == ["Couverture", "Sommaire", "Notes"]
     assert len(workbook.sheetnames) == 5
     cover = "\n".join(str(c.value) for row in workbook["Couverture"].iter_rows() for c in row if c.value)
-    for words in ("Titre du classeur", "Source de test", "Données synthétiques", "28\u00a0novembre\u00a02026", "Pondération"):
+    for words in (
+        "Titre du classeur",
+        "Source de test",
+        "Données synthétiques",
+        "28\u00a0novembre\u00a02026",
+        "Pondération",
+    ):
         assert words in cover
     assert "Introductory" not in cover and "About these data" not in cover
     contents = [r for r in workbook["Sommaire"].iter_rows(values_only=True)]
@@ -86,7 +113,9 @@ def test_wave_workbook_from_a_folder(tmp_path):
     tables = tmp_path / "all" / "tables"
     (tables / "meta").mkdir(parents=True)
     shares_table().to_csv(tables / "02_q.csv", index=False)
-    (tables / "meta" / "02_q.json").write_text('{"title": "Question Q", "caption": "Base : tous", "n": 100, "notes": []}')
+    (tables / "meta" / "02_q.json").write_text(
+        '{"title": "Question Q", "caption": "Base : tous", "n": 100, "notes": []}'
+    )
     path = wave_workbook(tmp_path / "all", synthetic=True)
     assert path.name == "cnfs_all.xlsx"
     wb = openpyxl.load_workbook(path)

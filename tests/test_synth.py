@@ -1,4 +1,5 @@
 """The synthetic twin reproduces every published figure, computed independently of the generator."""
+
 from __future__ import annotations
 
 import json
@@ -6,11 +7,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from cnfs.calibrate import CalibrationError, apportion, feasible_counts, feasible_sums, integerize
 from cnfs.compare import full_reproduction_table, population_context, reproduction_table
-from cnfs.status import NOT_COMPUTABLE, NOT_REPRODUCED, RECOMPUTED, REPRODUCED, failures, rounds_to
 from cnfs.provenance import read_provenance
+from cnfs.status import NOT_COMPUTABLE, NOT_REPRODUCED, RECOMPUTED, REPRODUCED, failures, rounds_to
 from cnfs.synth import GENERATOR_VERSION, generate, load_assumptions, write_synthetic
 
 
@@ -32,10 +32,22 @@ def test_every_computable_published_figure_is_reproduced(table):
 
 @pytest.mark.parametrize(
     "fid",
-    ["S4_equivalent_private", "S4_equivalent_public", "S5_place_social_multi", "S5_place_social_single",
-     "S5_place_thirdplace_single", "S5_place_thirdplace_multi", "S4_AB_short_paths", "S4_short_paths_bac3",
-     "S4_AB_bac3", "S7_objective_everyday_sd", "S7_objective_admin_info_sd", "S7_public_elderly_sd",
-     "S2_exp_mean_items", "S5_private_social"],
+    [
+        "S4_equivalent_private",
+        "S4_equivalent_public",
+        "S5_place_social_multi",
+        "S5_place_social_single",
+        "S5_place_thirdplace_single",
+        "S5_place_thirdplace_multi",
+        "S4_AB_short_paths",
+        "S4_short_paths_bac3",
+        "S4_AB_bac3",
+        "S7_objective_everyday_sd",
+        "S7_objective_admin_info_sd",
+        "S7_public_elderly_sd",
+        "S2_exp_mean_items",
+        "S5_private_social",
+    ],
 )
 def test_stated_contrasts_and_orderings(table, fid):
     assert table.set_index("id").loc[fid, "status"] == REPRODUCED
@@ -124,8 +136,9 @@ def test_feasible_counts_and_rounding():
     assert feasible_counts(431, 59.4, 1) == [256]
 
 
-
-@pytest.mark.parametrize("n, value, decimals", [(1071, 58, 0), (431, 59.4, 1), (80, 32.5, 1), (8, 38, 0), (1071, 68.05, 2)])
+@pytest.mark.parametrize(
+    "n, value, decimals", [(1071, 58, 0), (431, 59.4, 1), (80, 32.5, 1), (8, 38, 0), (1071, 68.05, 2)]
+)
 def test_generator_and_checker_read_the_precision_alike(n, value, decimals):
     """Every count the generator accepts displays as the published value by the checker's rule, and no other."""
     ks = set(feasible_counts(n, value, decimals))
@@ -137,9 +150,7 @@ def test_generator_and_checker_read_the_precision_alike(n, value, decimals):
 
 
 def test_apportion_meets_atomic_and_union_constraints():
-    counts = apportion(
-        1000, ["a", "b", "c", "d"], [(("a",), 19, 0), (("a", "b"), 32, 0)], {"b": 1, "c": 3, "d": 1}
-    )
+    counts = apportion(1000, ["a", "b", "c", "d"], [(("a",), 19, 0), (("a", "b"), 32, 0)], {"b": 1, "c": 3, "d": 1})
     assert counts["a"] == 190 and counts["a"] + counts["b"] == 320 and sum(counts.values()) == 1000
     assert counts["c"] == 3 * counts["d"]
 

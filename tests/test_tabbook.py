@@ -1,6 +1,7 @@
 """Tab book: percentages, bases and significance letters recomputed independently (plain pandas counts,
 statsmodels' z test, scipy's Mann-Whitney and Welch tests, Holm by statsmodels) on a small hand-made
 frame; every question of the codebook appears; banner file errors are clear."""
+
 from __future__ import annotations
 
 from itertools import combinations
@@ -8,26 +9,58 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 import pytest
+from cnfs.codebook import parse_codebook
+from cnfs.tabbook import Banner, load_banners, parse_banners, tab_questions, tabbook
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
-
-from cnfs.codebook import parse_codebook
-from cnfs.tabbook import Banner, load_banners, parse_banners, tab_questions, tabbook
 
 DOC = {
     "meta": {"waves": ["1", "2"]},
     "sections": {1: "S"},
     "questions": [
-        {"id": "grp", "section": 1, "type": "single", "wording": "Groupe ?", "short": "Groupe",
-         "options": [{"code": "a", "label": "Groupe A"}, {"code": "b", "label": "Groupe B"}, {"code": "c", "label": "Groupe C"}]},
-        {"id": "yn", "section": 1, "type": "single", "wording": "Oui ou non ?", "short": "Oui/non",
-         "options": [{"code": "oui", "label": "Oui"}, {"code": "non", "label": "Non"}]},
-        {"id": "lvl", "section": 1, "type": "single", "ordered": True, "wording": "Niveau ?", "short": "Niveau",
-         "options": [{"code": "l1", "label": "Bas"}, {"code": "l2", "label": "Moyen"}, {"code": "l3", "label": "Haut"}]},
-        {"id": "tick", "section": 1, "type": "multi", "wording": "Cochez", "short": "Cases",
-         "universe": {"question": "yn", "in": ["oui"]},
-         "options": [{"code": "x", "label": "X"}, {"code": "y", "label": "Y"}]},
+        {
+            "id": "grp",
+            "section": 1,
+            "type": "single",
+            "wording": "Groupe ?",
+            "short": "Groupe",
+            "options": [
+                {"code": "a", "label": "Groupe A"},
+                {"code": "b", "label": "Groupe B"},
+                {"code": "c", "label": "Groupe C"},
+            ],
+        },
+        {
+            "id": "yn",
+            "section": 1,
+            "type": "single",
+            "wording": "Oui ou non ?",
+            "short": "Oui/non",
+            "options": [{"code": "oui", "label": "Oui"}, {"code": "non", "label": "Non"}],
+        },
+        {
+            "id": "lvl",
+            "section": 1,
+            "type": "single",
+            "ordered": True,
+            "wording": "Niveau ?",
+            "short": "Niveau",
+            "options": [
+                {"code": "l1", "label": "Bas"},
+                {"code": "l2", "label": "Moyen"},
+                {"code": "l3", "label": "Haut"},
+            ],
+        },
+        {
+            "id": "tick",
+            "section": 1,
+            "type": "multi",
+            "wording": "Cochez",
+            "short": "Cases",
+            "universe": {"question": "yn", "in": ["oui"]},
+            "options": [{"code": "x", "label": "X"}, {"code": "y", "label": "Y"}],
+        },
         {"id": "sc", "section": 1, "type": "scale10", "wording": "Note ?", "short": "Note"},
         {"id": "num", "section": 1, "type": "number", "min": 0, "max": 100, "wording": "Nombre ?", "short": "Nombre"},
         {"id": "free", "section": 1, "type": "text", "wording": "Texte", "short": "Texte"},
@@ -47,18 +80,20 @@ def frame() -> pd.DataFrame:
     tick_x = pd.array(np.where(asked, rng.random(n) < 0.6, None), dtype="boolean")
     tick_y = pd.array(np.where(asked, rng.random(n) < 0.3, None), dtype="boolean")
     sc = np.clip(np.round(rng.normal(np.where(grp == "Groupe C", 8, 5), 1.5)), 1, 10).astype(int)
-    return pd.DataFrame({
-        "respondent_id": [f"R{i}" for i in range(n)],
-        "wave": np.where(np.arange(n) % 2 == 0, "1", "2"),
-        "grp": grp,
-        "yn": yn,
-        "lvl": rng.choice(["Bas", "Moyen", "Haut"], n),
-        "tick__x": tick_x,
-        "tick__y": tick_y,
-        "sc": pd.array(sc, dtype="Int64"),
-        "num": pd.array(rng.integers(0, 100, n), dtype="Int64"),
-        "free": [None] * n,
-    })
+    return pd.DataFrame(
+        {
+            "respondent_id": [f"R{i}" for i in range(n)],
+            "wave": np.where(np.arange(n) % 2 == 0, "1", "2"),
+            "grp": grp,
+            "yn": yn,
+            "lvl": rng.choice(["Bas", "Moyen", "Haut"], n),
+            "tick__x": tick_x,
+            "tick__y": tick_y,
+            "sc": pd.array(sc, dtype="Int64"),
+            "num": pd.array(rng.integers(0, 100, n), dtype="Int64"),
+            "free": [None] * n,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +206,7 @@ def test_weighted_percent_and_kish_base(frame):
     ws = wts[sub.to_numpy()]
     row = _cell(w, "yn", "oui", "grp", "Groupe B")
     assert row["value"] == pytest.approx(100 * np.average(frame.yn[sub] == "Oui", weights=ws))
-    assert row["base_effective"] == pytest.approx(ws.sum() ** 2 / (ws ** 2).sum())
+    assert row["base_effective"] == pytest.approx(ws.sum() ** 2 / (ws**2).sum())
     assert row["base_n"] == int(sub.sum())
     assert _cell(w, "sc", "mean", "grp", "Groupe B")["test"] == "ridit_z"
 
@@ -190,8 +225,13 @@ def test_bad_weights_named():
 
 
 def test_banner_file_problems_are_all_named():
-    doc = {"banners": [{"id": "a", "label": "A", "question": "sc"}, {"id": "b", "label": "B", "derived": "nope"},
-                       {"id": "c", "label": "C", "question": "missing"}]}
+    doc = {
+        "banners": [
+            {"id": "a", "label": "A", "question": "sc"},
+            {"id": "b", "label": "B", "derived": "nope"},
+            {"id": "c", "label": "C", "question": "missing"},
+        ]
+    }
     with pytest.raises(ValueError) as e:
         parse_banners(doc, CB, "banners.yaml")
     msg = str(e.value)
@@ -201,7 +241,14 @@ def test_banner_file_problems_are_all_named():
 def test_every_question_of_the_codebook_is_in_the_twin_tab_book(survey):
     df, cb = survey
     banners = load_banners(cb)
-    assert [b.id for b in banners] == ["wave", "structure_sector", "site_mode", "civil_category", "training_path", "education"]
+    assert [b.id for b in banners] == [
+        "wave",
+        "structure_sector",
+        "site_mode",
+        "civil_category",
+        "training_path",
+        "education",
+    ]
     t = tabbook(df, cb, banners)
     expected = {q.id for q in cb.questions.values() if q.type != "text"}
     assert set(t.question) == expected == {q.id for q in tab_questions(cb)}
@@ -213,9 +260,8 @@ def test_every_question_of_the_codebook_is_in_the_twin_tab_book(survey):
 
 # -- disclosure control and publication ------------------------------------------------------------
 def test_small_counts_stay_suppressed_everywhere(frame, tb, tmp_path):
-    from openpyxl import load_workbook
-
     from cnfs.tabbook import SUPPRESSED_MARK, disclose, display_table, html_page, sheet_table, write_spreadsheet
+    from openpyxl import load_workbook
 
     safe = disclose(tb, min_count=10, codebook=CB)
     counts = pd.to_numeric(tb["count"], errors="coerce")
@@ -236,7 +282,7 @@ def test_small_counts_stay_suppressed_everywhere(frame, tb, tmp_path):
     path = write_spreadsheet(safe, tmp_path / "t.xlsx", title="Essai", wave="all", weighting="none", synthetic=True)
     wb = load_workbook(path)
     values = [c.value for ws in wb.worksheets[3:] for row in ws.iter_rows(min_row=4) for c in row]
-    n_hidden_cells = sum(int(safe[(safe.banner.isin(["total", b]))]["suppressed"].sum()) for b in ["grp", "wave"]) 
+    n_hidden_cells = sum(int(safe[(safe.banner.isin(["total", b]))]["suppressed"].sum()) for b in ["grp", "wave"])
     assert values.count(SUPPRESSED_MARK) >= n_hidden_cells
     page = html_page(safe, title="Essai", notes=["n"], synthetic=True)
     assert page.count(SUPPRESSED_MARK) >= int(safe["suppressed"].sum())
@@ -245,13 +291,13 @@ def test_small_counts_stay_suppressed_everywhere(frame, tb, tmp_path):
 
 
 def test_spreadsheet_follows_the_publication_rules(frame, tb, tmp_path):
+    from cnfs.tabbook import disclose, write_spreadsheet
     from openpyxl import load_workbook
 
-    from cnfs.tabbook import disclose, write_spreadsheet
-
     safe = disclose(tb, min_count=5, codebook=CB)
-    path = write_spreadsheet(safe, tmp_path / "book.xlsx", title="Tableaux croisés — essai", wave="all",
-                             weighting="none", synthetic=True)
+    path = write_spreadsheet(
+        safe, tmp_path / "book.xlsx", title="Tableaux croisés — essai", wave="all", weighting="none", synthetic=True
+    )
     wb = load_workbook(path)
     assert wb.sheetnames[:3] == ["Couverture", "Sommaire", "Notes"]
     cover = " ".join(str(c.value) for c in wb["Couverture"]["A"] if c.value)
@@ -266,7 +312,11 @@ def test_spreadsheet_follows_the_publication_rules(frame, tb, tmp_path):
         assert header[:5] == ["Question (code)", "Question", "Réponse (code)", "Réponse", "Statistique"]
         rows = list(ws.iter_rows(min_row=4, values_only=True))
         assert rows and all(any(v is not None for v in r) for r in rows)  # no blank row inside
-        col = header.index("Groupe A (A) : valeur") if "Groupe A (A) : valeur" in header else header.index("Ensemble : valeur")
+        col = (
+            header.index("Groupe A (A) : valeur")
+            if "Groupe A (A) : valeur" in header
+            else header.index("Ensemble : valeur")
+        )
         nums = [r[col] for r in rows if r[col] not in (None, "[c]")]
         assert nums and all(isinstance(v, (int, float)) for v in nums)  # numbers stored as numbers
     first = tables[0]
@@ -310,8 +360,12 @@ def test_no_letter_points_at_a_withheld_cell(tb):
     safe = disclose(tb, min_count=10, codebook=CB)
     assert ((tb["sig"] != safe["sig"]) & ~safe["suppressed"]).any()  # the frame has letters to strip
     for _, row in safe[safe.sig != ""].iterrows():
-        same = safe[(safe.question == row.question) & (safe.stat == row.stat) & (safe.option == row.option)
-                    & (safe.banner == row.banner)]
+        same = safe[
+            (safe.question == row.question)
+            & (safe.stat == row.stat)
+            & (safe.option == row.option)
+            & (safe.banner == row.banner)
+        ]
         pointed = same[same.letter.isin(list(row.sig))]
         assert not pointed["suppressed"].any() and pointed["base_n"].notna().all()
 

@@ -1,6 +1,7 @@
 """Test choices a methodologist would sign: small-count r×c tables, rank tests for ordinal answers,
 table-size-dependent Cramér's V verdicts, trend tests, and equivalence (TOST) of waves — including that
 the wave comparison and the equivalence code detect differences planted in test data."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,11 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
-
 from cnfs import contrasts
 from cnfs.codebook import parse_codebook
 from cnfs.equivalence import EQUIVALENT, NOT_SHOWN, equivalence_margins, equivalence_summary, wave_equivalence
+from scipy import stats
 
 REF = pd.read_csv(Path(__file__).parent / "reference" / "tests_reference.csv")
 
@@ -75,39 +75,81 @@ def test_rank_effect_sizes_by_hand():
 
 # -- planted differences between waves are detected; identical waves are shown equivalent -----------
 def _codebook():
-    return parse_codebook({
-        "meta": {"waves": ["1", "2"]}, "sections": {1: "T"},
-        "questions": [
-            {"id": "choice", "section": 1, "type": "single", "wording": "w", "short": "Choix",
-             "options": [{"code": "a", "label": "A"}, {"code": "b", "label": "B"}, {"code": "c", "label": "C"}]},
-            {"id": "level", "section": 1, "type": "single", "ordered": True, "wording": "w", "short": "Niveau",
-             "options": [{"code": "l1", "label": "1"}, {"code": "l2", "label": "2"}, {"code": "l3", "label": "3"},
-                         {"code": "l4", "label": "4"}]},
-            {"id": "ticks", "section": 1, "type": "multi", "wording": "w", "short": "Cases",
-             "options": [{"code": "x", "label": "X"}, {"code": "y", "label": "Y"}]},
-            {"id": "note", "section": 1, "type": "scale10", "wording": "w", "short": "Note"},
-        ],
-    })
+    return parse_codebook(
+        {
+            "meta": {"waves": ["1", "2"]},
+            "sections": {1: "T"},
+            "questions": [
+                {
+                    "id": "choice",
+                    "section": 1,
+                    "type": "single",
+                    "wording": "w",
+                    "short": "Choix",
+                    "options": [{"code": "a", "label": "A"}, {"code": "b", "label": "B"}, {"code": "c", "label": "C"}],
+                },
+                {
+                    "id": "level",
+                    "section": 1,
+                    "type": "single",
+                    "ordered": True,
+                    "wording": "w",
+                    "short": "Niveau",
+                    "options": [
+                        {"code": "l1", "label": "1"},
+                        {"code": "l2", "label": "2"},
+                        {"code": "l3", "label": "3"},
+                        {"code": "l4", "label": "4"},
+                    ],
+                },
+                {
+                    "id": "ticks",
+                    "section": 1,
+                    "type": "multi",
+                    "wording": "w",
+                    "short": "Cases",
+                    "options": [{"code": "x", "label": "X"}, {"code": "y", "label": "Y"}],
+                },
+                {"id": "note", "section": 1, "type": "scale10", "wording": "w", "short": "Note"},
+            ],
+        }
+    )
 
 
 def _wave(n: int, choice: list, level: list, x_rate: float, note_shift: int) -> pd.DataFrame:
     """n answers in exact proportions (deterministic repeating patterns, no randomness)."""
     i = np.arange(n)
+
     def cycle(labels_weights):
         pattern = [lab for lab, k in labels_weights for _ in range(k)]
         return [pattern[j % len(pattern)] for j in i]
+
     notes = np.clip(np.array([5, 6, 7, 7, 8, 8, 8, 9, 9, 10])[i % 10] + note_shift, 1, 10)
-    return pd.DataFrame({
-        "choice": cycle(choice), "level": cycle(level),
-        "ticks__x": (i % 100) < 100 * x_rate, "ticks__y": (i % 2) == 0, "note": notes,
-    })
+    return pd.DataFrame(
+        {
+            "choice": cycle(choice),
+            "level": cycle(level),
+            "ticks__x": (i % 100) < 100 * x_rate,
+            "ticks__y": (i % 2) == 0,
+            "note": notes,
+        }
+    )
 
 
 def _frame(planted: bool, n: int = 1000) -> pd.DataFrame:
-    base = dict(choice=[("A", 4), ("B", 4), ("C", 2)], level=[("1", 2), ("2", 3), ("3", 3), ("4", 2)], x_rate=0.3,
-                note_shift=0)
-    second = dict(choice=[("A", 6), ("B", 2), ("C", 2)], level=[("1", 1), ("2", 2), ("3", 3), ("4", 4)], x_rate=0.5,
-                  note_shift=-2) if planted else base
+    base = dict(
+        choice=[("A", 4), ("B", 4), ("C", 2)], level=[("1", 2), ("2", 3), ("3", 3), ("4", 2)], x_rate=0.3, note_shift=0
+    )
+    second = (
+        dict(
+            choice=[("A", 6), ("B", 2), ("C", 2)],
+            level=[("1", 1), ("2", 2), ("3", 3), ("4", 4)],
+            x_rate=0.5,
+            note_shift=-2,
+        )
+        if planted
+        else base
+    )
     df = pd.concat([_wave(n, **base).assign(wave="1"), _wave(n, **second).assign(wave="2")], ignore_index=True)
     cb = _codebook()
     df["choice"] = pd.Categorical(df["choice"], categories=["A", "B", "C"])
@@ -174,7 +216,7 @@ def test_tost_for_shares_and_means_by_hand():
     margin = m["standardized_mean"] * pooled
     va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
     se = np.sqrt(va + vb)
-    dof = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
     diff = b.mean() - a.mean()
     p = max(stats.t.sf((diff + margin) / se, dof), stats.t.cdf((diff - margin) / se, dof))
     assert eq.loc["mean", "p_value"] == pytest.approx(p, rel=1e-9)

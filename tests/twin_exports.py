@@ -4,16 +4,15 @@ Each writer takes the twin's coded frame (codes, 0/1 ticks, integers, ISO dates;
 and writes one format with another library (pandas/openpyxl, pyreadstat, gzip, zipfile), so that the
 loader's result can be compared with the twin's own CSV.
 """
+
 from __future__ import annotations
 
 import gzip
-import io
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from cnfs.codebook import Codebook
 
 LIMESURVEY_TIME = " 10:{:02d}:00"
@@ -103,7 +102,7 @@ def _numeric_with_labels(raw: pd.DataFrame, cb: Codebook, rename) -> tuple[pd.Da
         elif col in cb.questions and cb[col].type == "single":
             q = cb[col]
             codes = {c: i for i, c in enumerate(q.codes, 1)}
-            df[name] = raw[col].map(lambda v: float(codes[v]) if v else np.nan)
+            df[name] = raw[col].map(lambda v, codes=codes: float(codes[v]) if v else np.nan)
             labels[name] = {i: o.label for i, o in enumerate(q.options, 1)}
         else:
             df[name] = pd.to_numeric(raw[col].replace("", np.nan)).astype(float)
@@ -124,7 +123,12 @@ def stata_pandas(raw: pd.DataFrame, cb: Codebook, path: Path) -> Path:
     multi = _multi_columns(cb)
     rename = lambda c: f"{multi[c][0]}SQ{multi[c][1]:03d}" if c in multi else c  # noqa: E731
     df, labels, _ = _numeric_with_labels(raw, cb, rename)
-    df.to_stata(path, write_index=False, version=118, value_labels={c: {float(k): v for k, v in m.items()} for c, m in labels.items()})
+    df.to_stata(
+        path,
+        write_index=False,
+        version=118,
+        value_labels={c: {float(k): v for k, v in m.items()} for c, m in labels.items()},
+    )
     return path
 
 
@@ -162,9 +166,15 @@ def limesurvey(raw: pd.DataFrame, cb: Codebook, d: Path, incomplete: int = 0) ->
     paths = []
     for w, part in raw.groupby(cb.wave_column, sort=True):
         df = ticks_as(with_labels(part, cb), cb, "Y", "")
-        out = pd.DataFrame({"id": df[cb.id_column],
-                            "submitdate": df[cb.date_column] + [LIMESURVEY_TIME.format(i % 60) for i in range(len(df))],
-                            "lastpage": "12", "startlanguage": "fr", "seed": "123456"})
+        out = pd.DataFrame(
+            {
+                "id": df[cb.id_column],
+                "submitdate": df[cb.date_column] + [LIMESURVEY_TIME.format(i % 60) for i in range(len(df))],
+                "lastpage": "12",
+                "startlanguage": "fr",
+                "seed": "123456",
+            }
+        )
         for col in raw.columns:
             if col in cb.meta_columns:
                 continue

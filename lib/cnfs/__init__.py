@@ -2,6 +2,7 @@
 
 Submodules are imported lazily so that ``import cnfs`` stays fast in notebooks.
 """
+
 from __future__ import annotations
 
 import importlib

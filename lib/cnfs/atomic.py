@@ -3,6 +3,7 @@
 A failed run (exception, interruption) leaves the previous good file in place: the content goes to a
 temporary file beside the target, which then replaces it in one ``os.replace``.
 """
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,7 @@ file's SHA-256, the codebook's, the mapping's, the reading options and the loade
 edited file is never served stale. It is the only copy of respondent data the project makes;
 ``cnfs cache clear`` deletes it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -76,7 +77,9 @@ def put(key: str, df: pd.DataFrame, meta: dict[str, Any]) -> None:
 
     try:
         table = pa.Table.from_pandas(df, preserve_index=False)
-        table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"cnfs_cache": json.dumps(meta, default=str).encode()})
+        table = table.replace_schema_metadata(
+            {**(table.schema.metadata or {}), b"cnfs_cache": json.dumps(meta, default=str).encode()}
+        )
         buf = io.BytesIO()
         pq.write_table(table, buf)
         atomic_write_bytes(_entry(key), buf.getvalue())
@@ -114,5 +117,9 @@ def clear() -> tuple[int, int]:
 
 def info() -> dict[str, Any]:
     files = entries()
-    return {"dossier": str(cache_dir()), "fichiers": len(files), "octets": sum(p.stat().st_size for p in files),
-            "plafond_octets": max_bytes()}
+    return {
+        "dossier": str(cache_dir()),
+        "fichiers": len(files),
+        "octets": sum(p.stat().st_size for p in files),
+        "plafond_octets": max_bytes(),
+    }

@@ -3,6 +3,7 @@
 The synthetic twin is calibrated exactly, not by luck of the draw: each published share becomes
 an integer count whose percentage rounds to the published value at its published precision.
 """
+
 from __future__ import annotations
 
 import math

@@ -4,13 +4,14 @@ Every subcommand runs through ``_run``: a user's mistake (``InputError``: missin
 bad format, data not conforming to the codebook…) prints one message naming the file and what to do,
 with exit status 2; ``--debug`` (anywhere on the line) also prints the traceback.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 import traceback
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 from cnfs.errors import ExportWarning, InputError
 
@@ -28,8 +29,14 @@ def _synth(args: argparse.Namespace) -> int:
 def _load(args: argparse.Namespace, path: str | None, use_cache: bool = True):  # noqa: ANN202
     from cnfs.loader import load_survey
 
-    return load_survey(path, wave=args.wave or "all", mapping=args.mapping, exclude_incomplete=args.exclude_incomplete,
-                       sheet=args.sheet, use_cache=use_cache)
+    return load_survey(
+        path,
+        wave=args.wave or "all",
+        mapping=args.mapping,
+        exclude_incomplete=args.exclude_incomplete,
+        sheet=args.sheet,
+        use_cache=use_cache,
+    )
 
 
 def _print_warnings(survey) -> None:  # noqa: ANN001
@@ -43,7 +50,9 @@ def _print_warnings(survey) -> None:  # noqa: ANN001
 def _validate(args: argparse.Namespace) -> int:
     s = _load(args, args.path, use_cache=False)
     _print_warnings(s)
-    print(f"{s.path}: conforme au codebook ({len(s.data)} répondants, vagues {sorted(s.data['wave'].astype(str).unique())})")
+    print(
+        f"{s.path}: conforme au codebook ({len(s.data)} répondants, vagues {sorted(s.data['wave'].astype(str).unique())})"
+    )
     return 0
 
 
@@ -65,12 +74,20 @@ def _figures(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from cnfs.importing import import_exports
 
-    prov = import_exports(args.exports, args.output, mapping=args.mapping, wave=args.wave,
-                          exclude_incomplete=args.exclude_incomplete, sheet=args.sheet)
+    prov = import_exports(
+        args.exports,
+        args.output,
+        mapping=args.mapping,
+        wave=args.wave,
+        exclude_incomplete=args.exclude_incomplete,
+        sheet=args.sheet,
+    )
     for src in prov["sources"]:
         for w in src.get("warnings", []):
             print(f"Avertissement : {w}", file=sys.stderr)
-    excluded = f", {prov['excluded_incomplete']} réponse(s) incomplète(s) écartée(s)" if prov["excluded_incomplete"] else ""
+    excluded = (
+        f", {prov['excluded_incomplete']} réponse(s) incomplète(s) écartée(s)" if prov["excluded_incomplete"] else ""
+    )
     print(f"{args.output}: {prov['respondents']} répondants importés de {len(prov['sources'])} fichier(s){excluded}")
     return 0
 
@@ -92,7 +109,9 @@ def _cache(args: argparse.Namespace) -> int:
         print(f"Cache vidé : {n} fichier(s), {size / 1e6:.1f} Mo ({cache.cache_dir()})")
     else:
         i = cache.info()
-        print(f"Cache : {i['dossier']} — {i['fichiers']} fichier(s), {i['octets'] / 1e6:.1f} Mo (plafond {i['plafond_octets'] / 1e6:.0f} Mo)")
+        print(
+            f"Cache : {i['dossier']} — {i['fichiers']} fichier(s), {i['octets'] / 1e6:.1f} Mo (plafond {i['plafond_octets'] / 1e6:.0f} Mo)"
+        )
     return 0
 
 
@@ -106,18 +125,24 @@ def _data_options(p: argparse.ArgumentParser, wave_help: str) -> None:
     p.add_argument("--mapping", default=None, help="fichier de correspondance YAML (cnfs mapping draft)")
     p.add_argument("--wave", default=None, help=wave_help)
     p.add_argument("--sheet", default=None, help="feuille d'un classeur XLSX (nom ou numéro ; par défaut la première)")
-    p.add_argument("--exclude-incomplete", action="store_true", help="écarter les réponses incomplètes (sans date de soumission)")
+    p.add_argument(
+        "--exclude-incomplete", action="store_true", help="écarter les réponses incomplètes (sans date de soumission)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cnfs", description="Carnets de recherche CnFS : données, vérifications, rendu.")
+    parser = argparse.ArgumentParser(
+        prog="cnfs", description="Carnets de recherche CnFS : données, vérifications, rendu."
+    )
     parser.add_argument("--debug", action="store_true", help="afficher la trace complète d'une erreur")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("synth", help="générer le jumeau synthétique (déterministe pour une graine)")
     p.add_argument("--seed", type=int, default=None, help="graine (par défaut : celle du fichier d'hypothèses)")
     p.add_argument("--out", default=None, help="dossier de sortie (par défaut : data/synthetic)")
     p.set_defaults(func=_synth)
-    p = sub.add_parser("validate", help="valider un export d'enquête (CSV, XLSX, SPSS, Stata, Parquet) contre le codebook")
+    p = sub.add_parser(
+        "validate", help="valider un export d'enquête (CSV, XLSX, SPSS, Stata, Parquet) contre le codebook"
+    )
     p.add_argument("path")
     _data_options(p, "vague à valider ; pour un export sans colonne wave, la vague de toutes ses lignes")
     p.set_defaults(func=_validate)
@@ -127,7 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_figures)
     p = sub.add_parser("import", help="normaliser un ou plusieurs exports en un Parquet conforme au codebook")
     p.add_argument("exports", nargs="+")
-    p.add_argument("-o", "--output", required=True, help="fichier .parquet à écrire (par exemple data/raw/enquete.parquet)")
+    p.add_argument(
+        "-o", "--output", required=True, help="fichier .parquet à écrire (par exemple data/raw/enquete.parquet)"
+    )
     _data_options(p, "vague de toutes les lignes des exports sans colonne wave (sinon : dates de soumission)")
     p.set_defaults(func=_import)
     p = sub.add_parser("mapping", help="correspondance export → codebook : cnfs mapping draft EXPORT > mapping.yaml")
@@ -142,7 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cnfs.cli_design import register as register_design
 
     register_design(sub)
-    p = sub.add_parser("render", help="exécuter et rendre les carnets en HTML (voir cnfs render --help)", add_help=False)
+    p = sub.add_parser(
+        "render", help="exécuter et rendre les carnets en HTML (voir cnfs render --help)", add_help=False
+    )
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=_render)
     return parser
@@ -170,8 +199,11 @@ def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace, de
     except Exception as e:
         if debug:
             raise
-        print(f"cnfs {args.command} : erreur interne ({type(e).__name__}: {e}) ; relancez avec --debug pour la trace "
-              "et signalez-la", file=sys.stderr)
+        print(
+            f"cnfs {args.command} : erreur interne ({type(e).__name__}: {e}) ; relancez avec --debug pour la trace "
+            "et signalez-la",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -3,18 +3,19 @@
 Output goes to stdout as CSV (full float precision) so that scripts and checks can read it; notes and
 the synthetic-data warning go to stderr.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
 
-
 USER_ERROR = 2
 
 
 def _user_errors(command: str):
     """Turn bad input (data, wave, population file, question id) into one French line on stderr, exit status 2."""
+
     def wrap(func):
         def run(args: argparse.Namespace) -> int:
             try:
@@ -23,7 +24,9 @@ def _user_errors(command: str):
                 text = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
                 print(f"cnfs {command} : {text}", file=sys.stderr)
                 return USER_ERROR
+
         return run
+
     return wrap
 
 
@@ -40,8 +43,8 @@ def _load(args: argparse.Namespace):
 
 @_user_errors("weights")
 def _weights(args: argparse.Namespace) -> int:
-    from cnfs.population import margin_totals
     from cnfs.atomic import write_text as atomic_write_text
+    from cnfs.population import margin_totals
     from cnfs.weights import rake
 
     survey, population = _load(args)
@@ -52,16 +55,21 @@ def _weights(args: argparse.Namespace) -> int:
         return 0
     result = rake(df, codebook, margins)
     if not result.converged:
-        print(f"cnfs weights : le calage n'a pas convergé en {result.iterations} itérations "
-              f"(écart maximal aux marges {result.max_error:.2e}) ; rien n'est écrit.", file=sys.stderr)
+        print(
+            f"cnfs weights : le calage n'a pas convergé en {result.iterations} itérations "
+            f"(écart maximal aux marges {result.max_error:.2e}) ; rien n'est écrit.",
+            file=sys.stderr,
+        )
         return 1
     out = df[[codebook.id_column]].assign(weight=result.weights.to_numpy())
     atomic_write_text(Path(args.output), out.to_csv(index=False, lineterminator="\n"))
     s = result.summary()
-    print(f"{args.output} : {s['n']} poids (calage sur {', '.join(result.variables)}, vague {args.wave}), "
-          f"{s['iterations']} itérations, somme {s['sum']:.1f}, min {s['min']:.3f}, max {s['max']:.3f}, "
-          f"CV {s['cv']:.3f}, effet de plan de Kish {s['kish_deff']:.3f}, n effectif {s['effective_n']:.1f}",
-          file=sys.stderr)
+    print(
+        f"{args.output} : {s['n']} poids (calage sur {', '.join(result.variables)}, vague {args.wave}), "
+        f"{s['iterations']} itérations, somme {s['sum']:.1f}, min {s['min']:.3f}, max {s['max']:.3f}, "
+        f"CV {s['cv']:.3f}, effet de plan de Kish {s['kish_deff']:.3f}, n effectif {s['effective_n']:.1f}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -90,9 +98,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("weights", parents=[common], help="poids de calage (raking) sur les marges de la population")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("-o", "--output", help="écrire respondent_id,weight dans ce fichier CSV")
-    what.add_argument("--margins", action="store_true", help="afficher les totaux de population utilisés (variable,code,total)")
+    what.add_argument(
+        "--margins", action="store_true", help="afficher les totaux de population utilisés (variable,code,total)"
+    )
     p.set_defaults(func=_weights)
-    p = sub.add_parser("estimate", parents=[common], help="estimation selon le plan de sondage (CSV sur la sortie standard)")
+    p = sub.add_parser(
+        "estimate", parents=[common], help="estimation selon le plan de sondage (CSV sur la sortie standard)"
+    )
     p.add_argument("question", help="identifiant de question du codebook")
     p.add_argument("--weighting", choices=["none", "raking"], default="none", help="pondération (défaut : none)")
     p.add_argument("--fpc", action="store_true", help="correction de population finie (effectif de la vague)")

@@ -3,6 +3,7 @@
 Everything that needs to know the questionnaire — loader, validator, synthetic twin, scoring
 helpers, notebooks — reads it from here.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -70,7 +71,7 @@ class Condition:
         return f"{self.question}={self.min:g}..{self.max:g}"
 
 
-def mask_all(df: pd.DataFrame, conditions: Iterable[Condition], codebook: "Codebook | None" = None) -> pd.Series:
+def mask_all(df: pd.DataFrame, conditions: Iterable[Condition], codebook: Codebook | None = None) -> pd.Series:
     """Rows meeting every condition; with a codebook, single-choice codes are matched as their labels."""
     m = pd.Series(True, index=df.index)
     for c in conditions:
@@ -278,7 +279,9 @@ class Codebook:
                 else:
                     src = self.questions[u.question]
                     if u.codes and src.type != "single":
-                        out.append(f"{at}: universe by codes needs a single-choice question, {u.question!r} is {src.type}")
+                        out.append(
+                            f"{at}: universe by codes needs a single-choice question, {u.question!r} is {src.type}"
+                        )
                     bad = [c for c in u.codes if c not in src.codes]
                     if bad:
                         out.append(f"{at}: universe codes {bad} are not options of {u.question!r}")

@@ -4,6 +4,7 @@ A figure is read from the published-figures table (its question, option or subgr
 comparison and precision), computed from the survey data, and judged: reproduced at the published
 precision, or the stated bound holds. Published values are only ever compared, never copied.
 """
+
 from __future__ import annotations
 
 import math
@@ -71,10 +72,11 @@ def population_context(population: Any = None, wave: str = "all") -> dict[str, A
     except (PopulationError, KeyError, OSError) as e:
         return {POPULATION_MISSING: f"non calculable : effectif de la population non fourni ({e})"}
     if size.status != "published":
-        return {POPULATION_MISSING: "non calculable : effectif de la population non publié (le fichier de population "
-                f"n'en donne qu'une hypothèse, {size.value:g}, source « {size.source} »)"}
+        return {
+            POPULATION_MISSING: "non calculable : effectif de la population non publié (le fichier de population "
+            f"n'en donne qu'une hypothèse, {size.value:g}, source « {size.source} »)"
+        }
     return {POPULATION_SIZE: float(size.value)}
-
 
 
 # ---------------------------------------------------------------- statistics via cnfs.scoring
@@ -82,7 +84,9 @@ def _subset(df: pd.DataFrame, codebook: Codebook, filters: tuple[Condition, ...]
     return df[mask_all(df, filters, codebook)] if filters else df
 
 
-def _share(df: pd.DataFrame, codebook: Codebook, q: Question, spec: FigureSpec, filters: tuple[Condition, ...]) -> Computed:
+def _share(
+    df: pd.DataFrame, codebook: Codebook, q: Question, spec: FigureSpec, filters: tuple[Condition, ...]
+) -> Computed:
     """Share of those asked (within the subgroup) whose answer is in the options or the numeric range."""
     sub = _subset(df, codebook, filters)
     if spec.value_range is not None:
@@ -117,7 +121,9 @@ def _items(codebook: Codebook, q: Question, among: tuple[str, ...]) -> list[str]
 
 
 # ---------------------------------------------------------------- one figure
-def compute_figure(row: Mapping[str, Any], df: pd.DataFrame, codebook: Codebook, context: Mapping[str, Any] | None = None) -> Computed:
+def compute_figure(
+    row: Mapping[str, Any], df: pd.DataFrame, codebook: Codebook, context: Mapping[str, Any] | None = None
+) -> Computed:
     """Compute the statistic a published-figures row describes, from typed survey data."""
     stat = row["statistic"]
     question = row["question"]
@@ -125,7 +131,7 @@ def compute_figure(row: Mapping[str, Any], df: pd.DataFrame, codebook: Codebook,
     if question.startswith("meta:"):
         return _meta_figure(question, stat, spec, df, codebook, context or {})
     if question.startswith("group:"):
-        t = scoring.battery_summary(df, codebook, question[len("group:"):])
+        t = scoring.battery_summary(df, codebook, question[len("group:") :])
         value = t["mean"].min() if stat == "group_min_mean" else t["mean"].max()
         return Computed(float(value), int(t["n"].min()))
     q = codebook[question]
@@ -170,7 +176,9 @@ def compute_figure(row: Mapping[str, Any], df: pd.DataFrame, codebook: Codebook,
     raise ValueError(f"figure {row['id']}: unknown statistic {stat!r}")
 
 
-def _meta_figure(question: str, stat: str, spec: FigureSpec, df: pd.DataFrame, codebook: Codebook, context: Mapping[str, Any]) -> Computed:
+def _meta_figure(
+    question: str, stat: str, spec: FigureSpec, df: pd.DataFrame, codebook: Codebook, context: Mapping[str, Any]
+) -> Computed:
     sub = _subset(df, codebook, spec.filters)
     if stat == "count":
         return Computed(len(sub), len(sub))
@@ -266,8 +274,23 @@ def reproduction_table(
 
 
 TABLE_COLUMNS = [
-    "id", "publication", "section", "question", "option_or_subgroup", "statistic", "base", "n", "published", "unit",
-    "computed", "ci_low", "ci_high", "criterion", "status", "reason", "quote",
+    "id",
+    "publication",
+    "section",
+    "question",
+    "option_or_subgroup",
+    "statistic",
+    "base",
+    "n",
+    "published",
+    "unit",
+    "computed",
+    "ci_low",
+    "ci_high",
+    "criterion",
+    "status",
+    "reason",
+    "quote",
 ]
 
 
@@ -316,7 +339,10 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
             "Publication": table["publication"].map(lambda p: PUBLICATION_LABELS.get(p, p)),
             "Publié": (table["published"].astype(str).str.replace(".", ",", regex=False) + " " + units).str.strip(),
             "Calculé": table["computed"].map(_fmt),
-            "IC 95 %": [f"[{a:.2f} ; {b:.2f}]".replace(".", ",") if ok else "–" for a, b, ok in zip(table["ci_low"], table["ci_high"], has_ci)],
+            "IC 95 %": [
+                f"[{a:.2f} ; {b:.2f}]".replace(".", ",") if ok else "–"
+                for a, b, ok in zip(table["ci_low"], table["ci_high"], has_ci)
+            ],
             "n": table["n"].map(_fmt),
             "Base": table["base"],
             "Critère": table["criterion"],
@@ -351,7 +377,9 @@ def summary_by_section(table: pd.DataFrame) -> pd.DataFrame:
             }
         ).astype(int)
         s.loc["total"] = s.sum()
-        s.index = pd.MultiIndex.from_product([[PUBLICATION_LABELS.get(p, p)], s.index], names=["publication", "section"])
+        s.index = pd.MultiIndex.from_product(
+            [[PUBLICATION_LABELS.get(p, p)], s.index], names=["publication", "section"]
+        )
         out.append(s)
     return pd.concat(out)
 
@@ -366,7 +394,9 @@ def headline(table: pd.DataFrame) -> str:
     tot = summary.xs("total", level=1).sum()
     tail = []
     if tot["verifications_de_transcription"]:
-        tail.append(f"{tot['transcrits']} transcrits sur {tot['verifications_de_transcription']} vérifications de transcription")
+        tail.append(
+            f"{tot['transcrits']} transcrits sur {tot['verifications_de_transcription']} vérifications de transcription"
+        )
     if tot["non_calculables"]:
         tail.append(f"{tot['non_calculables']} non calculable(s)")
     tail.append(f"{tot['contexte']} de contexte")

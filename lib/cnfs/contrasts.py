@@ -20,10 +20,11 @@ Tests (scipy / statsmodels, never re-implemented):
 exactly two groups are compared. p-values are adjusted with Benjamini–Hochberg (``multipletests``) over
 the main tests of one comparison (``Comparison.family`` says which); secondary lines are not adjusted.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -54,18 +55,46 @@ NOT_COMPUTABLE = "non calculable"
 
 #: French names of the tests and effect sizes, for captions.
 TEST_LABELS = {
-    "chi2": "khi-deux", "fisher": "test exact de Fisher", "welch_t": "test t de Welch",
-    "welch_anova": "ANOVA de Welch", "mannwhitney": "test de Mann-Whitney", "kruskal": "test de Kruskal-Wallis",
-    "chi2_mc": f"khi-deux, p-value par Monte Carlo ({MONTE_CARLO_REPLICATES:,} tables de mêmes marges, graine fixée)".replace(",", " "),
+    "chi2": "khi-deux",
+    "fisher": "test exact de Fisher",
+    "welch_t": "test t de Welch",
+    "welch_anova": "ANOVA de Welch",
+    "mannwhitney": "test de Mann-Whitney",
+    "kruskal": "test de Kruskal-Wallis",
+    "chi2_mc": f"khi-deux, p-value par Monte Carlo ({MONTE_CARLO_REPLICATES:,} tables de mêmes marges, graine fixée)".replace(
+        ",", " "
+    ),
     "trend": "test de tendance linéaire (association linéaire par linéaire)",
     "none": "aucun test",
 }
-EFFECT_LABELS = {"cramers_v": "V de Cramér", "cohens_d": "d de Cohen", "eta_squared": "η²",
-                 "rank_biserial": "corrélation bisériale des rangs", "epsilon_squared": "ε² (rangs)"}
+EFFECT_LABELS = {
+    "cramers_v": "V de Cramér",
+    "cohens_d": "d de Cohen",
+    "eta_squared": "η²",
+    "rank_biserial": "corrélation bisériale des rangs",
+    "epsilon_squared": "ε² (rangs)",
+}
 
 TEST_COLUMNS = [
-    "question", "question_label", "option", "label", "by", "groups", "n", "n_by", "test", "statistic", "dof",
-    "p_value", "p_adjusted", "effect", "effect_size", "effect_df", "verdict", "difference", "base",
+    "question",
+    "question_label",
+    "option",
+    "label",
+    "by",
+    "groups",
+    "n",
+    "n_by",
+    "test",
+    "statistic",
+    "dof",
+    "p_value",
+    "p_adjusted",
+    "effect",
+    "effect_size",
+    "effect_df",
+    "verdict",
+    "difference",
+    "base",
 ]
 
 
@@ -157,12 +186,19 @@ def bh_adjust(pvalues: Sequence[float]) -> np.ndarray:
 
 # -- tests ----------------------------------------------------------------------------------------
 def _empty_test(effect: str) -> dict:
-    return {"test": "none", "statistic": np.nan, "dof": np.nan, "p_value": np.nan, "effect": effect,
-            "effect_size": np.nan}
+    return {
+        "test": "none",
+        "statistic": np.nan,
+        "dof": np.nan,
+        "p_value": np.nan,
+        "effect": effect,
+        "effect_size": np.nan,
+    }
 
 
-def monte_carlo_chi2(table: np.ndarray, replicates: int = MONTE_CARLO_REPLICATES,
-                     seed: int = MONTE_CARLO_SEED) -> tuple[float, float]:
+def monte_carlo_chi2(
+    table: np.ndarray, replicates: int = MONTE_CARLO_REPLICATES, seed: int = MONTE_CARLO_SEED
+) -> tuple[float, float]:
     """Pearson chi-square (uncorrected) and its Monte Carlo p-value over tables with the same margins.
 
     p = (1 + #{simulated ≥ observed}) / (B + 1), as R's ``chisq.test(simulate.p.value = TRUE, B)``; the
@@ -178,8 +214,9 @@ def monte_carlo_chi2(table: np.ndarray, replicates: int = MONTE_CARLO_REPLICATES
     return observed, float(p)
 
 
-def contingency_test(table: pd.DataFrame | np.ndarray, *, fisher_below: float = 5,
-                     correction: bool = True, monte_carlo: bool = True) -> dict:
+def contingency_test(
+    table: pd.DataFrame | np.ndarray, *, fisher_below: float = 5, correction: bool = True, monte_carlo: bool = True
+) -> dict:
     """Chi-square test of a groups × categories table; exact or simulated p-value when an expected count is small.
 
     A 2×2 table with an expected count < ``fisher_below`` gets Fisher's exact test; a larger one gets a
@@ -203,8 +240,11 @@ def contingency_test(table: pd.DataFrame | np.ndarray, *, fisher_below: float = 
     return out
 
 
-def linear_by_linear(table: pd.DataFrame | np.ndarray, row_scores: Sequence[float] | None = None,
-                     col_scores: Sequence[float] | None = None) -> dict:
+def linear_by_linear(
+    table: pd.DataFrame | np.ndarray,
+    row_scores: Sequence[float] | None = None,
+    col_scores: Sequence[float] | None = None,
+) -> dict:
     """Linear-by-linear association (trend) test of an ordered groups × ordered options table.
 
     M² = (N − 1) r², r the Pearson correlation of the row and column scores (default 1, 2, …) over the
@@ -220,7 +260,7 @@ def linear_by_linear(table: pd.DataFrame | np.ndarray, row_scores: Sequence[floa
     mu, mv = (pu * u).sum(), (pv * v).sum()
     cov = (t / n * np.outer(u - mu, v - mv)).sum()
     r = cov / np.sqrt((pu * (u - mu) ** 2).sum() * (pv * (v - mv) ** 2).sum())
-    m2 = float((n - 1) * r ** 2)
+    m2 = float((n - 1) * r**2)
     return {"test": "trend", "statistic": m2, "dof": 1.0, "p_value": float(stats.chi2.sf(m2, 1))}
 
 
@@ -241,32 +281,59 @@ def numeric_test(samples: Sequence[Sequence[float]], method: str = "welch") -> d
         if len(arrays) == 2:
             a, b = arrays
             res = stats.mannwhitneyu(a, b, alternative="two-sided")
-            return {"test": "mannwhitney", "statistic": float(res.statistic), "dof": np.nan,
-                    "p_value": float(res.pvalue), "effect": "rank_biserial", "effect_size": rank_biserial(a, b)}
+            return {
+                "test": "mannwhitney",
+                "statistic": float(res.statistic),
+                "dof": np.nan,
+                "p_value": float(res.pvalue),
+                "effect": "rank_biserial",
+                "effect_size": rank_biserial(a, b),
+            }
         res = stats.kruskal(*arrays)
-        return {"test": "kruskal", "statistic": float(res.statistic), "dof": float(len(arrays) - 1),
-                "p_value": float(res.pvalue), "effect": "epsilon_squared",
-                "effect_size": epsilon_squared(float(res.statistic), sum(len(a) for a in arrays))}
+        return {
+            "test": "kruskal",
+            "statistic": float(res.statistic),
+            "dof": float(len(arrays) - 1),
+            "p_value": float(res.pvalue),
+            "effect": "epsilon_squared",
+            "effect_size": epsilon_squared(float(res.statistic), sum(len(a) for a in arrays)),
+        }
     if len(arrays) == 2:
         a, b = arrays
         if method == "welch":
             res = stats.ttest_ind(a, b, equal_var=False)
-            out = {"test": "welch_t", "statistic": float(res.statistic), "dof": float(res.df),
-                   "p_value": float(res.pvalue)}
+            out = {
+                "test": "welch_t",
+                "statistic": float(res.statistic),
+                "dof": float(res.df),
+                "p_value": float(res.pvalue),
+            }
         else:
             res = stats.mannwhitneyu(a, b, alternative="two-sided")
-            out = {"test": "mannwhitney", "statistic": float(res.statistic), "dof": np.nan,
-                   "p_value": float(res.pvalue)}
+            out = {
+                "test": "mannwhitney",
+                "statistic": float(res.statistic),
+                "dof": np.nan,
+                "p_value": float(res.pvalue),
+            }
         out.update(effect="cohens_d", effect_size=cohens_d(b, a))
         return out
     if method == "welch":
         res = anova_oneway(arrays, use_var="unequal")
-        out = {"test": "welch_anova", "statistic": float(res.statistic), "dof": float(res.df_denom),
-               "p_value": float(res.pvalue)}
+        out = {
+            "test": "welch_anova",
+            "statistic": float(res.statistic),
+            "dof": float(res.df_denom),
+            "p_value": float(res.pvalue),
+        }
     else:
         res = stats.kruskal(*arrays)
-        out = {"test": "kruskal", "statistic": float(res.statistic), "dof": float(len(arrays) - 1),
-               "p_value": float(res.pvalue)}
+        out = {
+            "test": "kruskal",
+            "statistic": float(res.statistic),
+            "dof": float(len(arrays) - 1),
+            "p_value": float(res.pvalue),
+        }
     out.update(effect="eta_squared", effect_size=eta_squared(arrays))
     return out
 
@@ -285,9 +352,11 @@ class Comparison:
     def family(self) -> str:
         """The Benjamini–Hochberg family of ``tests``, in French, for the notebook's text."""
         t = self.tests
-        return (f"Benjamini-Hochberg sur les {len(t)} tests principaux de cette comparaison "
-                f"({t['question'].nunique()} questions, une ligne par option des questions à choix multiples) ; "
-                "les lignes secondaires ne sont pas ajustées")
+        return (
+            f"Benjamini-Hochberg sur les {len(t)} tests principaux de cette comparaison "
+            f"({t['question'].nunique()} questions, une ligne par option des questions à choix multiples) ; "
+            "les lignes secondaires ne sont pas ajustées"
+        )
 
     @property
     def table(self) -> pd.DataFrame:
@@ -347,8 +416,13 @@ def compare_groups(
     in_level = {lv: mask & (s == lv).fillna(False).astype(bool) for lv in present}
     ns = [int(m.sum()) for m in in_level.values()]
     common = {
-        "question": q.id, "question_label": q.short, "by": name, "groups": " vs ".join(map(str, present)),
-        "n": int(sum(ns)), "n_by": " / ".join(map(str, ns)), "base": codebook.base_label(qid),
+        "question": q.id,
+        "question_label": q.short,
+        "by": name,
+        "groups": " vs ".join(map(str, present)),
+        "n": int(sum(ns)),
+        "n_by": " / ".join(map(str, ns)),
+        "base": codebook.base_label(qid),
     }
     two = len(present) == 2
     rows: list[dict] = []
@@ -358,18 +432,25 @@ def compare_groups(
         codes = option_codes(df, q)
         counts = pd.DataFrame(
             [[int((codes[m] == o.code).sum()) for o in q.options] for m in in_level.values()],
-            index=present, columns=q.codes,
+            index=present,
+            columns=q.codes,
         )
-        chi = {**common, "option": pd.NA, "label": q.item if q.group else pd.NA,
-               **contingency_test(counts, fisher_below=fisher_below, correction=correction), "difference": np.nan}
+        chi = {
+            **common,
+            "option": pd.NA,
+            "label": q.item if q.group else pd.NA,
+            **contingency_test(counts, fisher_below=fisher_below, correction=correction),
+            "difference": np.nan,
+        }
         if q.ordered:
             rank_of = {c: i + 1 for i, c in enumerate(q.codes)}
             samples = [codes[m].map(rank_of).to_numpy(dtype=float) for m in in_level.values()]
             main = numeric_test(samples, "rank")
             if ordered_test == "trend":
                 main.update(linear_by_linear(counts.to_numpy()))
-            rows.append({**common, "option": pd.NA, "label": q.item if q.group else pd.NA, **main,
-                         "difference": np.nan})
+            rows.append(
+                {**common, "option": pd.NA, "label": q.item if q.group else pd.NA, **main, "difference": np.nan}
+            )
             secondary.append(chi)
         else:
             rows.append(chi)
@@ -379,19 +460,25 @@ def compare_groups(
             ticked = [int(df.loc[m, col].astype(bool).sum()) for m in in_level.values()]
             counts = np.array([[t, n - t] for t, n in zip(ticked, ns)])
             diff = 100.0 * (ticked[1] / ns[1] - ticked[0] / ns[0]) if two else np.nan
-            rows.append({**common, "option": o.code, "label": o.label,
-                         **contingency_test(counts, fisher_below=fisher_below, correction=correction),
-                         "difference": diff})
+            rows.append(
+                {
+                    **common,
+                    "option": o.code,
+                    "label": o.label,
+                    **contingency_test(counts, fisher_below=fisher_below, correction=correction),
+                    "difference": diff,
+                }
+            )
     elif q.type in NUMERIC_TYPES:
         table = scale_summary(df, codebook, qid, by=s, level=level)
         samples = [pd.to_numeric(df.loc[m, qid]).astype("Float64").to_numpy(dtype=float) for m in in_level.values()]
         diff = float(samples[1].mean() - samples[0].mean()) if two else np.nan
         chosen = method if method != "auto" else ("rank" if q.type in ORDINAL_TYPES else "welch")
-        rows.append({**common, "option": pd.NA, "label": q.label, **numeric_test(samples, chosen),
-                     "difference": diff})
+        rows.append({**common, "option": pd.NA, "label": q.label, **numeric_test(samples, chosen), "difference": diff})
         if method == "auto" and chosen == "rank":
-            secondary.append({**common, "option": pd.NA, "label": q.label, **numeric_test(samples, "welch"),
-                              "difference": diff})
+            secondary.append(
+                {**common, "option": pd.NA, "label": q.label, **numeric_test(samples, "welch"), "difference": diff}
+            )
     else:  # pragma: no cover - codebook validation forbids other types
         raise TypeError(f"unsupported type {q.type!r}")
     tests = _tests_frame(rows)

@@ -15,6 +15,7 @@ with ``calibrate(..., calfun = "raking")``. Estimates reproduce ``svymean`` exac
   ``deff = "replace"``: over the with-replacement simple random sample variance;
 - intervals are Wald (normal) intervals, estimate ± z × se, as R's ``confint`` of a ``svymean``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,9 +25,8 @@ import pandas as pd
 from scipy.stats import norm
 
 from cnfs.codebook import NUMERIC_TYPES, Codebook
-from cnfs.population import Population
+from cnfs.population import Population, margin_totals
 from cnfs.weights import RakingResult, calibration_matrix, rake
-from cnfs.population import margin_totals
 
 WEIGHTINGS = ("none", "raking")
 ESTIMATE_COLUMNS = ["option", "label", "estimate", "se", "ci_low", "ci_high", "n", "deff"]
@@ -71,20 +71,29 @@ def simple_design(index: pd.Index, population_size: float | None = None) -> Desi
     return Design(d, d.copy(), index, None, population_size, "none")
 
 
-def raked_design(df: pd.DataFrame, codebook: Codebook, margins: pd.DataFrame, population_size: float | None = None,
-                 **rake_options) -> Design:
+def raked_design(
+    df: pd.DataFrame, codebook: Codebook, margins: pd.DataFrame, population_size: float | None = None, **rake_options
+) -> Design:
     """Design raked to ``margins`` (variable, code, total); base weights 1, or N / n with the FPC."""
     base = simple_design(df.index, population_size)
     result = rake(df, codebook, margins, base_weights=base.base_weights, **rake_options)
     if not result.converged:
-        raise ValueError(f"raking did not converge in {result.iterations} iterations "
-                         f"(largest margin error {result.max_error:.2e})")
+        raise ValueError(
+            f"raking did not converge in {result.iterations} iterations (largest margin error {result.max_error:.2e})"
+        )
     X = calibration_matrix(df, codebook, result.variables)
     return Design(result.weights.to_numpy(), base.base_weights, df.index, X, population_size, "raking", result)
 
 
-def make_design(df: pd.DataFrame, codebook: Codebook, *, weighting: str = "none", fpc: bool = False,
-                population: Population | None = None, wave: str = "all") -> Design:
+def make_design(
+    df: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    weighting: str = "none",
+    fpc: bool = False,
+    population: Population | None = None,
+    wave: str = "all",
+) -> Design:
     """The design of a wave's data: ``weighting`` "none" or "raking" (to the wave's margins), with or without FPC."""
     if weighting not in WEIGHTINGS:
         raise ValueError(f"weighting must be one of {WEIGHTINGS}, not {weighting!r}")
@@ -92,6 +101,7 @@ def make_design(df: pd.DataFrame, codebook: Codebook, *, weighting: str = "none"
         return simple_design(df.index)
     if population is None:
         from cnfs.population import load_population
+
         population = load_population(codebook=codebook)
     size = population.size(wave) if fpc else None
     if weighting == "none":
@@ -127,7 +137,7 @@ def domain_means(design: Design, values: np.ndarray, domain: np.ndarray) -> pd.D
         coef, *_ = np.linalg.lstsq(A, b, rcond=None)
         x = (b - A @ coef) * (w / sd)[:, None]
     xc = x - x.mean(axis=0)
-    var = n / (n - 1) * (xc ** 2).sum(axis=0) if n > 1 else np.full(Y.shape[1], np.nan)
+    var = n / (n - 1) * (xc**2).sum(axis=0) if n > 1 else np.full(Y.shape[1], np.nan)
     if design.fpc:
         var = var * (1 - n / design.population_size)
     # R: svyvar of the domain values (n_D / (n_D - 1) times the weighted variance), then the SRS variance
@@ -165,8 +175,15 @@ def question_matrix(df: pd.DataFrame, codebook: Codebook, qid: str) -> tuple[np.
     raise TypeError(f"{qid!r} is {q.type}: no estimate for free text")
 
 
-def estimate(df: pd.DataFrame, codebook: Codebook, qid: str, design: Design, *, domain: pd.Series | None = None,
-             level: float = 0.95) -> pd.DataFrame:
+def estimate(
+    df: pd.DataFrame,
+    codebook: Codebook,
+    qid: str,
+    design: Design,
+    *,
+    domain: pd.Series | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
     """Design-based estimate of a question among those asked (and in ``domain``): columns ESTIMATE_COLUMNS.
 
     Choices give a proportion in 0–1 per option (multi-select: of respondents asked); numbers one row ``mean``.
@@ -179,8 +196,18 @@ def estimate(df: pd.DataFrame, codebook: Codebook, qid: str, design: Design, *, 
     Y, codes, labels = question_matrix(df, codebook, qid)
     out = domain_means(design, Y, mask.to_numpy())
     low, high = wald_interval(out["estimate"].to_numpy(), out["se"].to_numpy(), level)
-    table = pd.DataFrame({"option": codes, "label": labels, "estimate": out["estimate"], "se": out["se"],
-                          "ci_low": low, "ci_high": high, "n": out["n"].astype(int), "deff": out["deff"]})
+    table = pd.DataFrame(
+        {
+            "option": codes,
+            "label": labels,
+            "estimate": out["estimate"],
+            "se": out["se"],
+            "ci_low": low,
+            "ci_high": high,
+            "n": out["n"].astype(int),
+            "deff": out["deff"],
+        }
+    )
     return table[ESTIMATE_COLUMNS]
 
 
@@ -201,8 +228,11 @@ def weighted_figure(row, df: pd.DataFrame, codebook: Codebook, design: Design) -
     domain = asked(df, codebook, qid)
     if spec.filters:
         domain = domain & mask_all(df, spec.filters, codebook)
-    values = pd.to_numeric(df[qid], errors="coerce").astype("Float64").to_numpy(dtype=float, na_value=np.nan) \
-        if q.type in NUMERIC_TYPES else None
+    values = (
+        pd.to_numeric(df[qid], errors="coerce").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        if q.type in NUMERIC_TYPES
+        else None
+    )
     if stat == "share":
         if spec.value_range is not None and values is not None:
             lo, hi = spec.value_range
@@ -216,7 +246,9 @@ def weighted_figure(row, df: pd.DataFrame, codebook: Codebook, design: Design) -
         return 100 * float(domain_means(design, y.astype(float), domain.to_numpy())["estimate"].iloc[0])
     if values is None:
         return float("nan")
-    est = float(domain_means(design, np.nan_to_num(values), (domain & ~np.isnan(values)).to_numpy())["estimate"].iloc[0])
+    est = float(
+        domain_means(design, np.nan_to_num(values), (domain & ~np.isnan(values)).to_numpy())["estimate"].iloc[0]
+    )
     if stat == "mean_complement":
         lo, hi = q.bounds  # type: ignore[misc]
         return lo + hi - est

@@ -20,10 +20,12 @@ Zero counts are shown (they name nobody). Published figures are public and are n
 The output has three more columns: ``suppressed`` (bool), ``suppression`` ("", "primaire",
 "secondaire") and ``fragile`` (bool); withheld values are NaN (shown as "[c]" by cnfs.formatting).
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,10 +48,12 @@ class Policy:
 
     def note(self) -> str:
         """The French note a table carries when the rule applies."""
-        return (f"Secret statistique : les effectifs de 1 à {self.min_count - 1} répondants et les résultats calculés "
-                f"sur moins de {self.min_count} répondants sont masqués ([c]), ainsi qu'un second effectif lorsque "
-                f"le total permettrait de les retrouver. Les résultats sur moins de {self.fragile_base} répondants "
-                "sont fragiles.")
+        return (
+            f"Secret statistique : les effectifs de 1 à {self.min_count - 1} répondants et les résultats calculés "
+            f"sur moins de {self.min_count} répondants sont masqués ([c]), ainsi qu'un second effectif lorsque "
+            f"le total permettrait de les retrouver. Les résultats sur moins de {self.fragile_base} répondants "
+            "sont fragiles."
+        )
 
 
 def policy(codebook: Any = None, min_count: int | None = None) -> Policy:
@@ -66,9 +70,13 @@ def _groups(table: pd.DataFrame, by: Sequence[str] | None) -> list[str]:
     """Columns that split a table into independent sets of rows (subgroups, question, item)."""
     if by is not None:
         return list(by)
-    return [c for c in table.columns if c not in KEY_COLUMNS and c not in VALUE_COLUMNS
-            and c not in ("n", "rank", "sd_rank", "top_box_threshold", "mean_items", "suppressed", "suppression",
-                          "fragile")] + [c for c in ("question", "item") if c in table.columns]
+    return [
+        c
+        for c in table.columns
+        if c not in KEY_COLUMNS
+        and c not in VALUE_COLUMNS
+        and c not in ("n", "rank", "sd_rank", "top_box_threshold", "mean_items", "suppressed", "suppression", "fragile")
+    ] + [c for c in ("question", "item") if c in table.columns]
 
 
 def suppress(
@@ -98,11 +106,17 @@ def suppress(
     reason[primary] = PRIMARY
     if c is not None:
         keys = _groups(out, by)
-        sets = out.groupby(keys if len(keys) > 1 else keys[0], sort=False, dropna=False, observed=True).groups.values() if keys else [out.index]
+        sets = (
+            out.groupby(keys if len(keys) > 1 else keys[0], sort=False, dropna=False, observed=True).groups.values()
+            if keys
+            else [out.index]
+        )
         for idx in sets:
             counts = c.loc[idx]
-            adds_up = additive if additive is not None else bool(
-                counts.notna().all() and n.loc[idx].nunique() == 1 and counts.sum() == n.loc[idx].iloc[0]
+            adds_up = (
+                additive
+                if additive is not None
+                else bool(counts.notna().all() and n.loc[idx].nunique() == 1 and counts.sum() == n.loc[idx].iloc[0])
             )
             if not adds_up:
                 continue
@@ -114,7 +128,9 @@ def suppress(
     withheld = reason != ""
     for col in VALUE_COLUMNS:
         if col in out.columns:
-            out[col] = out[col].astype(float).where(~withheld) if col != count else out[col].astype("Float64").where(~withheld)
+            out[col] = (
+                out[col].astype(float).where(~withheld) if col != count else out[col].astype("Float64").where(~withheld)
+            )
     if base in out.columns:
         out[base] = out[base].astype("Float64").where(~small_base).astype("Int64")
     if count in out.columns:

@@ -6,10 +6,11 @@ Shares: ``statsmodels.stats.proportion.tost_proportions_2indep`` (Wald, differen
 means: ``statsmodels.stats.weightstats.ttost_ind`` (Welch), margin in pooled standard deviations.
 A question is equivalent when all its option rows are (intersection-union test).
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,8 +24,23 @@ from cnfs.scoring import asked, option_codes
 
 ANALYSIS_ASSUMPTIONS: Path = paths.DATA / "analysis_assumptions.yaml"
 EQUIVALENT, NOT_SHOWN = "équivalence démontrée", "équivalence non démontrée"
-COLUMNS = ["question", "question_label", "option", "label", "groups", "n_by", "difference", "ci_low", "ci_high",
-           "margin", "unit", "p_value", "equivalent", "verdict", "question_equivalent"]
+COLUMNS = [
+    "question",
+    "question_label",
+    "option",
+    "label",
+    "groups",
+    "n_by",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "margin",
+    "unit",
+    "p_value",
+    "equivalent",
+    "verdict",
+    "question_equivalent",
+]
 
 
 def equivalence_margins(path: str | Path | None = None) -> dict[str, float]:
@@ -34,15 +50,27 @@ def equivalence_margins(path: str | Path | None = None) -> dict[str, float]:
     return {k: float(eq[k]) for k in ("proportion_points", "standardized_mean", "alpha")}
 
 
-def _share_row(common: dict, code: str, label: str, hits: list[int], ns: list[int], margin_pp: float, alpha: float) -> dict:
+def _share_row(
+    common: dict, code: str, label: str, hits: list[int], ns: list[int], margin_pp: float, alpha: float
+) -> dict:
     # statsmodels compares sample 1 minus sample 2: pass the second wave first
     low, upp = -margin_pp / 100, margin_pp / 100
     p = float(tost_proportions_2indep(hits[1], ns[1], hits[0], ns[0], low, upp, method="wald", correction=False).pvalue)
-    ci = confint_proportions_2indep(hits[1], ns[1], hits[0], ns[0], method="wald", compare="diff", alpha=2 * alpha,
-                                    correction=False)
+    ci = confint_proportions_2indep(
+        hits[1], ns[1], hits[0], ns[0], method="wald", compare="diff", alpha=2 * alpha, correction=False
+    )
     diff = hits[1] / ns[1] - hits[0] / ns[0]
-    return {**common, "option": code, "label": label, "difference": 100 * diff, "ci_low": 100 * float(ci[0]),
-            "ci_high": 100 * float(ci[1]), "margin": margin_pp, "unit": "points de pourcentage", "p_value": p}
+    return {
+        **common,
+        "option": code,
+        "label": label,
+        "difference": 100 * diff,
+        "ci_low": 100 * float(ci[0]),
+        "ci_high": 100 * float(ci[1]),
+        "margin": margin_pp,
+        "unit": "points de pourcentage",
+        "p_value": p,
+    }
 
 
 def _mean_row(common: dict, label: str, a: np.ndarray, b: np.ndarray, margin_sd: float, alpha: float) -> dict:
@@ -51,13 +79,27 @@ def _mean_row(common: dict, label: str, a: np.ndarray, b: np.ndarray, margin_sd:
     margin = margin_sd * pooled
     p = float(ttost_ind(b, a, -margin, margin, usevar="unequal")[0])
     low, high = CompareMeans(DescrStatsW(b), DescrStatsW(a)).tconfint_diff(alpha=2 * alpha, usevar="unequal")
-    return {**common, "option": "mean", "label": label, "difference": float(b.mean() - a.mean()), "ci_low": float(low),
-            "ci_high": float(high), "margin": float(margin),
-            "unit": f"unités de la question ({margin_sd:g} écart-type commun)", "p_value": p}
+    return {
+        **common,
+        "option": "mean",
+        "label": label,
+        "difference": float(b.mean() - a.mean()),
+        "ci_low": float(low),
+        "ci_high": float(high),
+        "margin": float(margin),
+        "unit": f"unités de la question ({margin_sd:g} écart-type commun)",
+        "p_value": p,
+    }
 
 
-def wave_equivalence(df: pd.DataFrame, codebook: Codebook, qids: str | Sequence[str], *,
-                     waves: Sequence[str] | None = None, margins: dict[str, float] | None = None) -> pd.DataFrame:
+def wave_equivalence(
+    df: pd.DataFrame,
+    codebook: Codebook,
+    qids: str | Sequence[str],
+    *,
+    waves: Sequence[str] | None = None,
+    margins: dict[str, float] | None = None,
+) -> pd.DataFrame:
     """TOST equivalence of two waves for each question (one row per option, or one ``mean`` row): COLUMNS.
 
     Questions asked in one wave only, or with fewer than two answers in a wave, get NaN and "non calculable".
@@ -76,12 +118,27 @@ def wave_equivalence(df: pd.DataFrame, codebook: Codebook, qids: str | Sequence[
         mask = asked(df, codebook, qid)
         in_wave = [mask & (df[col].astype(str) == w) for w in present]
         ns = [int(x.sum()) for x in in_wave]
-        common = {"question": q.id, "question_label": q.short, "groups": " vs ".join(present),
-                  "n_by": " / ".join(map(str, ns))}
+        common = {
+            "question": q.id,
+            "question_label": q.short,
+            "groups": " vs ".join(present),
+            "n_by": " / ".join(map(str, ns)),
+        }
         start = len(rows)
         if min(ns) < 2:
-            rows.append({**common, "option": pd.NA, "label": q.label, "difference": np.nan, "ci_low": np.nan,
-                         "ci_high": np.nan, "margin": np.nan, "unit": "", "p_value": np.nan})
+            rows.append(
+                {
+                    **common,
+                    "option": pd.NA,
+                    "label": q.label,
+                    "difference": np.nan,
+                    "ci_low": np.nan,
+                    "ci_high": np.nan,
+                    "margin": np.nan,
+                    "unit": "",
+                    "p_value": np.nan,
+                }
+            )
         elif q.type == "single":
             codes = option_codes(df, q)
             for o in q.options:
@@ -97,7 +154,9 @@ def wave_equivalence(df: pd.DataFrame, codebook: Codebook, qids: str | Sequence[
         part = rows[start:]
         for r in part:
             r["equivalent"] = bool(r["p_value"] < alpha) if r["p_value"] == r["p_value"] else pd.NA
-            r["verdict"] = "non calculable" if r["equivalent"] is pd.NA else (EQUIVALENT if r["equivalent"] else NOT_SHOWN)
+            r["verdict"] = (
+                "non calculable" if r["equivalent"] is pd.NA else (EQUIVALENT if r["equivalent"] else NOT_SHOWN)
+            )
         overall = pd.NA if any(r["equivalent"] is pd.NA for r in part) else all(r["equivalent"] for r in part)
         for r in part:
             r["question_equivalent"] = overall

@@ -3,6 +3,7 @@
 The command line prints such an error as one French message naming the file, with what to do, and
 exits with status 2; anything else is a bug and keeps its traceback (``--debug`` always shows it).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -6,6 +6,7 @@ the ``Result`` objects the section notebooks show. ``Explorer.widget()`` puts th
 (wave, question by its French wording, breakdown, weighting) with a button that writes the current
 table as CSV and spreadsheet. The notebook holds no logic: everything is here.
 """
+
 from __future__ import annotations
 
 import io
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from cnfs import tabbook as tb
-from cnfs.formatting import base_caption, fmt_num, fmt_p, fmt_pct
+from cnfs.formatting import base_caption, fmt_num, fmt_p
 from cnfs.loader import load_survey
 from cnfs.notebook import Result
 
@@ -51,8 +52,13 @@ class View:
 class Explorer:
     """One survey file explored question by question; defaults to the first single-choice question by the first banner."""
 
-    def __init__(self, wave: str = "all", data_path: str | None = None, output_dir: str | None = None,
-                 min_count: int | None = None):
+    def __init__(
+        self,
+        wave: str = "all",
+        data_path: str | None = None,
+        output_dir: str | None = None,
+        min_count: int | None = None,
+    ):
         self.data_path = data_path
         self.survey = load_survey(data_path, "all")
         self.df, self.codebook = self.survey
@@ -61,13 +67,22 @@ class Explorer:
         self.wave = str(wave)
         from cnfs.outputs import resolve_output_dir
 
-        base = resolve_output_dir(output_dir) if output_dir else tb.paths.OUTPUTS / ("all" if self.wave == "all" else f"wave-{self.wave}")
+        base = (
+            resolve_output_dir(output_dir)
+            if output_dir
+            else tb.paths.OUTPUTS / ("all" if self.wave == "all" else f"wave-{self.wave}")
+        )
         self.out = Path(base)
         self._weighted: dict[str, pd.DataFrame] = {}
         qs = tb.tab_questions(self.codebook)
         default_q = next((q.id for q in qs if q.type == "single" and q.universe is None), qs[0].id)
         default_b = next((b.id for b in self.banners if b.id != "wave"), self.banners[0].id)
-        self.current: dict[str, str] = {"wave": self.wave, "question": default_q, "banner": default_b, "weighting": "none"}
+        self.current: dict[str, str] = {
+            "wave": self.wave,
+            "question": default_q,
+            "banner": default_b,
+            "weighting": "none",
+        }
         self.last: View | None = None
 
     # ------------------------------------------------------------ choices
@@ -98,11 +113,22 @@ class Explorer:
             self._weighted[wave] = tb.with_raking_weights(df, self.codebook, wave)
         return self._weighted[wave]
 
-    def view(self, wave: str | None = None, question: str | None = None, banner: str | None = None,
-             weighting: str | None = None) -> View:
+    def view(
+        self,
+        wave: str | None = None,
+        question: str | None = None,
+        banner: str | None = None,
+        weighting: str | None = None,
+    ) -> View:
         """Table, chart and test of ``question`` by ``banner`` (current choices for what is not given)."""
         c = self.current
-        c.update({k: v for k, v in dict(wave=wave, question=question, banner=banner, weighting=weighting).items() if v is not None})
+        c.update(
+            {
+                k: v
+                for k, v in dict(wave=wave, question=question, banner=banner, weighting=weighting).items()
+                if v is not None
+            }
+        )
         if c["question"] not in self.codebook:
             raise KeyError(f"{c['question']!r} n'est pas une question du codebook")
         df = self.data(c["wave"], c["weighting"])
@@ -112,8 +138,16 @@ class Explorer:
         wcol = tb.WEIGHT_COLUMN if c["weighting"] == "raking" else None
         raw = tb.tabbook(df, self.codebook, banners, weights=wcol, questions=[c["question"]])
         tidy = tb.disclose(raw, self.min_count, self.codebook)
-        self.last = View(c["wave"], c["question"], c["banner"], c["weighting"], tidy,
-                         self._table(tidy), self._chart(df, tidy, wcol), self._test(df, banners))
+        self.last = View(
+            c["wave"],
+            c["question"],
+            c["banner"],
+            c["weighting"],
+            tidy,
+            self._table(tidy),
+            self._chart(df, tidy, wcol),
+            self._test(df, banners),
+        )
         return self.last
 
     # ------------------------------------------------------------ the three results
@@ -150,11 +184,21 @@ class Explorer:
         if q.type in ("single", "multi"):
             part = part[part["stat"] == "percent"]
             lo, hi = proportion_ci(part["value"].fillna(0) / 100 * part["base_effective"], part["base_effective"])
-            frame = pd.DataFrame({"groupe": pd.Categorical(part["column"], categories=levels, ordered=True),
-                                  "question": q.id, "question_label": q.label, "option": part["option"],
-                                  "label": part["label"], "count": part["count"], "n": part["n"],
-                                  "percent": part["value"], "ci_low": np.where(part["value"].notna(), lo, np.nan),
-                                  "ci_high": np.where(part["value"].notna(), hi, np.nan), "base": part.get("base")})
+            frame = pd.DataFrame(
+                {
+                    "groupe": pd.Categorical(part["column"], categories=levels, ordered=True),
+                    "question": q.id,
+                    "question_label": q.label,
+                    "option": part["option"],
+                    "label": part["label"],
+                    "count": part["count"],
+                    "n": part["n"],
+                    "percent": part["value"],
+                    "ci_low": np.where(part["value"].notna(), lo, np.nan),
+                    "ci_high": np.where(part["value"].notna(), hi, np.nan),
+                    "base": part.get("base"),
+                }
+            )
             if by == tb.TOTAL_ID:
                 frame = frame.drop(columns="groupe")
             fig = plot_shares(frame, title=q.label, sort=not q.ordered, legend_title=self._banner_label(by))
@@ -175,8 +219,11 @@ class Explorer:
         from cnfs.scoring import asked
 
         mask = asked(df, self.codebook, qid)
-        groups = (pd.Series(tb.TOTAL_LABEL, index=df.index) if by == tb.TOTAL_ID
-                  else tb.banner_series(df, self.codebook, next(b for b in self.banners if b.id == by)).astype(object))
+        groups = (
+            pd.Series(tb.TOTAL_LABEL, index=df.index)
+            if by == tb.TOTAL_ID
+            else tb.banner_series(df, self.codebook, next(b for b in self.banners if b.id == by)).astype(object)
+        )
         w = df[wcol].to_numpy(dtype=float) if wcol else np.ones(len(df))
         x = pd.to_numeric(df[qid], errors="coerce").to_numpy(dtype=float)
         rows = []
@@ -185,10 +232,19 @@ class Explorer:
             mean, var, neff = tb._wstats(x[m], w[m])
             half = stats.t.ppf(0.975, neff - 1) * np.sqrt(var / neff) if neff > 1 else np.nan
             keep = not np.isnan(r["value"])
-            rows.append({"groupe": r["column"], "question": qid, "label": self.codebook[qid].label, "n": int(r["n"]),
-                         "mean": r["value"], "ci_low": mean - half if keep else np.nan,
-                         "ci_high": mean + half if keep else np.nan, "base": self.codebook.base_label(qid),
-                         "question_label": self.codebook[qid].label})
+            rows.append(
+                {
+                    "groupe": r["column"],
+                    "question": qid,
+                    "label": self.codebook[qid].label,
+                    "n": int(r["n"]),
+                    "mean": r["value"],
+                    "ci_low": mean - half if keep else np.nan,
+                    "ci_high": mean + half if keep else np.nan,
+                    "base": self.codebook.base_label(qid),
+                    "question_label": self.codebook[qid].label,
+                }
+            )
         out = pd.DataFrame(rows)
         out["groupe"] = pd.Categorical(out["groupe"], categories=list(dict.fromkeys(out["groupe"])), ordered=True)
         return out
@@ -207,18 +263,28 @@ class Explorer:
         by = tb.banner_series(df, self.codebook, banners[0])
         comp = compare_groups(df, self.codebook, qid, by)  # the section notebooks' choice of test (rank for scales)
         t = comp.tests
-        shown = pd.DataFrame({
-            "Modalité / item": t["label"].fillna(t["question_label"]) if "label" in t else t["question_label"],
-            "Groupes comparés": t["groups"], "Effectifs": t["n_by"],
-            "Test": t["test"].map(lambda s: TEST_LABELS.get(s, s)), "p": t["p_value"].map(fmt_p),
-            "p ajusté (BH)": t["p_adjusted"].map(fmt_p),
-            "Taille d'effet": [f"{EFFECT_LABELS.get(e, e)} = {fmt_num(v, 3)}" for e, v in zip(t["effect"], t["effect_size"])],
-        })
-        notes = ["Test global entre les colonnes, sur les données non pondérées ; les lettres du tableau "
-                 "donnent les comparaisons deux à deux."]
+        shown = pd.DataFrame(
+            {
+                "Modalité / item": t["label"].fillna(t["question_label"]) if "label" in t else t["question_label"],
+                "Groupes comparés": t["groups"],
+                "Effectifs": t["n_by"],
+                "Test": t["test"].map(lambda s: TEST_LABELS.get(s, s)),
+                "p": t["p_value"].map(fmt_p),
+                "p ajusté (BH)": t["p_adjusted"].map(fmt_p),
+                "Taille d'effet": [
+                    f"{EFFECT_LABELS.get(e, e)} = {fmt_num(v, 3)}" for e, v in zip(t["effect"], t["effect_size"])
+                ],
+            }
+        )
+        notes = [
+            "Test global entre les colonnes, sur les données non pondérées ; les lettres du tableau "
+            "donnent les comparaisons deux à deux."
+        ]
         if self.current["weighting"] != "none":
             notes.append("Les pourcentages du tableau sont pondérés ; ce test ne l'est pas.")
-        return Result(f"Test : {q.label} selon {banners[0].label.lower()}", t, shown.set_index("Modalité / item"), notes=notes)
+        return Result(
+            f"Test : {q.label} selon {banners[0].label.lower()}", t, shown.set_index("Modalité / item"), notes=notes
+        )
 
     # ------------------------------------------------------------ export
     def export(self) -> list[Path]:
@@ -228,8 +294,16 @@ class Explorer:
         view = self.last or self.view()
         stem = f"exploration_{view.question}_par_{view.banner}_{'vague-' + view.wave if view.wave != 'all' else 'toutes-vagues'}_{view.weighting}"
         paths = [write_table(view.tidy.drop(columns=["wording"]), self.out, stem)]
-        paths.append(tb.write_spreadsheet(view.tidy, self.out / "tables" / f"{stem}.xlsx", title=view.table.title,
-                                          wave=view.wave, weighting=view.weighting, synthetic=self.survey.is_synthetic))
+        paths.append(
+            tb.write_spreadsheet(
+                view.tidy,
+                self.out / "tables" / f"{stem}.xlsx",
+                title=view.table.title,
+                wave=view.wave,
+                weighting=view.weighting,
+                synthetic=self.survey.is_synthetic,
+            )
+        )
         return paths
 
     # ------------------------------------------------------------ widgets
@@ -241,17 +315,31 @@ class Explorer:
         style = {"description_width": "8rem"}
         layout = w.Layout(width="60rem")
         pick = {
-            "wave": w.Dropdown(options=self.wave_choices(), value=self.current["wave"], description="Vague", style=style),
-            "question": w.Dropdown(options=self.question_choices(), value=self.current["question"], description="Question",
-                                   style=style, layout=layout),
-            "banner": w.Dropdown(options=self.banner_choices(), value=self.current["banner"], description="Ventilation",
-                                 style=style),
-            "weighting": w.Dropdown(options=self.weighting_choices(), value=self.current["weighting"],
-                                    description="Pondération", style=style),
+            "wave": w.Dropdown(
+                options=self.wave_choices(), value=self.current["wave"], description="Vague", style=style
+            ),
+            "question": w.Dropdown(
+                options=self.question_choices(),
+                value=self.current["question"],
+                description="Question",
+                style=style,
+                layout=layout,
+            ),
+            "banner": w.Dropdown(
+                options=self.banner_choices(), value=self.current["banner"], description="Ventilation", style=style
+            ),
+            "weighting": w.Dropdown(
+                options=self.weighting_choices(),
+                value=self.current["weighting"],
+                description="Pondération",
+                style=style,
+            ),
         }
         out = w.Output()
         status = w.HTML()
-        button = w.Button(description="Exporter le tableau (CSV et tableur)", icon="download", layout=w.Layout(width="22rem"))
+        button = w.Button(
+            description="Exporter le tableau (CSV et tableur)", icon="download", layout=w.Layout(width="22rem")
+        )
 
         def refresh(_: Any = None) -> None:
             with out:
@@ -260,7 +348,10 @@ class Explorer:
 
         def export(_: Any) -> None:
             written = self.export()
-            status.value = "Écrit : " + ", ".join(f"<code>{p.relative_to(tb.paths.ROOT) if p.is_relative_to(tb.paths.ROOT) else p.name}</code>" for p in written)
+            status.value = "Écrit : " + ", ".join(
+                f"<code>{p.relative_to(tb.paths.ROOT) if p.is_relative_to(tb.paths.ROOT) else p.name}</code>"
+                for p in written
+            )
 
         for d in pick.values():
             d.observe(refresh, names="value")

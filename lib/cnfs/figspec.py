@@ -5,6 +5,7 @@
 ``<filter>`` is ``question=code1+code2``, ``question>=x`` or ``question<=x`` joined by ``&``;
 ``<filter> vs <filter>`` compares two subgroups. Read by the comparison and by the synthetic twin (a parser, not a judge).
 """
+
 from __future__ import annotations
 
 import math
@@ -25,7 +26,6 @@ class FigureSpec:
     among: tuple[str, ...] = ()
     filters: tuple[Condition, ...] = ()
     versus: tuple[Condition, ...] = ()
-
 
 
 def _parse_filter(text: str) -> tuple[Condition, ...]:
@@ -49,7 +49,7 @@ def _parse_options(text: str) -> dict:
     if not text:
         return {}
     if text.startswith("among:"):
-        return {"among": tuple(t.strip() for t in text[len("among:"):].split("+"))}
+        return {"among": tuple(t.strip() for t in text[len("among:") :].split("+"))}
     if ".." in text:
         lo, hi = text.split("..")
         return {"value_range": (float(lo), float(hi))}

@@ -5,12 +5,14 @@ Thousands are separated by a narrow no-break space (U+202F), decimals by a comma
 true minus sign (U+2212); a narrow no-break space precedes « % » and « : » so they never start a line.
 Tidy tables, CSV files and spreadsheets keep the codes; only what a reader sees goes through here.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pandas is imported where a table is formatted, so that dates and numbers stay light
     import pandas as pd
@@ -24,8 +26,20 @@ MISSING = "–"
 #: Shown instead of a value withheld by disclosure control (see cnfs.disclosure).
 SUPPRESSED = "[c]"
 TIMEZONE = "Europe/Paris"
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 
 
 def _is_missing(x: object) -> bool:
@@ -84,7 +98,7 @@ def fmt_n_range(values: Sequence[int] | Sequence[float]) -> str:
 
 
 def colon(label: str, value: str) -> str:
-    """"label : value" with the no-break space French puts before the colon."""
+    """ "label : value" with the no-break space French puts before the colon."""
     return f"{label}{NARROW_NBSP}: {value}"
 
 
@@ -116,9 +130,8 @@ def fmt_date(when: _dt.datetime | _dt.date | str | None, missing: str = MISSING)
         return f"{when.day}{NBSP}{MONTHS[when.month - 1]}{NBSP}{when.year}"
     from zoneinfo import ZoneInfo
 
-    local = (when if when.tzinfo else when.replace(tzinfo=_dt.timezone.utc)).astimezone(ZoneInfo(TIMEZONE))
-    return (f"{local.day}{NBSP}{MONTHS[local.month - 1]}{NBSP}{local.year} à "
-            f"{local.hour}{NBSP}h{NBSP}{local.minute:02d}")
+    local = (when if when.tzinfo else when.replace(tzinfo=_dt.UTC)).astimezone(ZoneInfo(TIMEZONE))
+    return f"{local.day}{NBSP}{MONTHS[local.month - 1]}{NBSP}{local.year} à {local.hour}{NBSP}h{NBSP}{local.minute:02d}"
 
 
 def fmt_duration(seconds: float | None) -> str:
@@ -135,10 +148,18 @@ def fmt_duration(seconds: float | None) -> str:
 # -- reader labels for internal codes -----------------------------------------------------------------
 #: Words a reader sees for the codes of tests, effect sizes and statuses (tidy data keep the codes).
 CODE_LABELS: dict[str, str] = {
-    "chi2": "Khi-deux", "chi2_mc": "Khi-deux (p-value par Monte Carlo)", "fisher": "Test exact de Fisher",
-    "welch_t": "Test de Welch", "welch_anova": "ANOVA de Welch", "mannwhitney": "Test de Mann-Whitney",
-    "kruskal": "Test de Kruskal-Wallis", "trend": "Test de tendance linéaire", "none": "Aucun test",
-    "cramers_v": "V de Cramér", "cohens_d": "d de Cohen", "eta_squared": "η²",
+    "chi2": "Khi-deux",
+    "chi2_mc": "Khi-deux (p-value par Monte Carlo)",
+    "fisher": "Test exact de Fisher",
+    "welch_t": "Test de Welch",
+    "welch_anova": "ANOVA de Welch",
+    "mannwhitney": "Test de Mann-Whitney",
+    "kruskal": "Test de Kruskal-Wallis",
+    "trend": "Test de tendance linéaire",
+    "none": "Aucun test",
+    "cramers_v": "V de Cramér",
+    "cohens_d": "d de Cohen",
+    "eta_squared": "η²",
 }
 
 
@@ -168,7 +189,7 @@ def magnitude(verdict: Any) -> str:
 
 
 def effect_text(effect: Any, value: Any, decimals: int = 2) -> str:
-    """"V de Cramér = 0,24", "d de Cohen = −0,15"."""
+    """ "V de Cramér = 0,24", "d de Cohen = −0,15"."""
     return f"{label(effect)}{NBSP}={NBSP}{fmt_num(value, decimals)}"
 
 
@@ -219,9 +240,33 @@ SCHEMA: dict[str, Column] = {
 }
 #: Columns of tidy tables that describe rather than group (anything else first in a table is a subgroup).
 TIDY_COLUMNS = {
-    "question", "question_label", "option", "label", "count", "n", "percent", "ci_low", "ci_high", "rank",
-    "mean_items", "base", "mean", "sd", "median", "top_box", "top_box_threshold", "sd_rank", "value", "item_label",
-    "item", "suppressed", "suppression", "fragile", "se", "deff", "weights",
+    "question",
+    "question_label",
+    "option",
+    "label",
+    "count",
+    "n",
+    "percent",
+    "ci_low",
+    "ci_high",
+    "rank",
+    "mean_items",
+    "base",
+    "mean",
+    "sd",
+    "median",
+    "top_box",
+    "top_box_threshold",
+    "sd_rank",
+    "value",
+    "item_label",
+    "item",
+    "suppressed",
+    "suppression",
+    "fragile",
+    "se",
+    "deff",
+    "weights",
 }
 
 
@@ -241,7 +286,9 @@ def by_columns(table: pd.DataFrame) -> list[str]:
     return out
 
 
-def display(table: pd.DataFrame, columns: Sequence[str], index: str, extra: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
+def display(
+    table: pd.DataFrame, columns: Sequence[str], index: str, extra: Mapping[str, Sequence[str]] | None = None
+) -> pd.DataFrame:
     """A reader's view of a tidy table: subgroup columns, then ``columns`` formatted by the schema.
 
     ``"ci"`` is the interval from ci_low/ci_high (a percentage when the table has ``percent``); values
@@ -250,7 +297,9 @@ def display(table: pd.DataFrame, columns: Sequence[str], index: str, extra: Mapp
     import pandas as pd
 
     by = by_columns(table)
-    suppressed = table["suppressed"].fillna(False).astype(bool) if "suppressed" in table else pd.Series(False, index=table.index)
+    suppressed = (
+        table["suppressed"].fillna(False).astype(bool) if "suppressed" in table else pd.Series(False, index=table.index)
+    )
     out: dict[str, Any] = {c: table[c].astype(str) for c in by}
     for c in columns:
         if c == "ci":

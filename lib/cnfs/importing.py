@@ -4,6 +4,7 @@ The Parquet holds the codebook's columns as text codes (like the twin's) and, in
 source file's SHA-256, the reader and options used, what was dropped and why, and the mapping's hash.
 Every file is validated first; nothing is written unless all of them conform.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,10 +15,10 @@ from typing import Any
 import pandas as pd
 
 from cnfs import readers
+from cnfs.atomic import write_bytes as atomic_write_bytes
 from cnfs.codebook import Codebook, load_codebook
 from cnfs.errors import InputError, Problem, SurveyValidationError
 from cnfs.mapping import Mapping, load_mapping
-from cnfs.atomic import write_bytes as atomic_write_bytes
 from cnfs.provenance import SYNTHETIC_WARNING, ids_look_synthetic, read_provenance
 
 
@@ -36,10 +37,16 @@ def import_exports(
     codebook = codebook or load_codebook()
     out = Path(output)
     if out.suffix.lower() != ".parquet":
-        raise InputError(out, "la sortie de cnfs import est un fichier .parquet", "par exemple : -o data/raw/enquete.parquet")
+        raise InputError(
+            out, "la sortie de cnfs import est un fichier .parquet", "par exemple : -o data/raw/enquete.parquet"
+        )
     sources = [readers.check_path(p) for p in paths]
     if any(out.resolve() == s.resolve() for s in sources):
-        raise InputError(out, "la sortie écraserait un des fichiers importés", "choisissez un autre nom de sortie (les exports restent intacts)")
+        raise InputError(
+            out,
+            "la sortie écraserait un des fichiers importés",
+            "choisissez un autre nom de sortie (les exports restent intacts)",
+        )
     maps = load_mapping(mapping, codebook)
     frames, records, problems = [], [], []
     for s in sources:
@@ -64,7 +71,7 @@ def import_exports(
         "synthetic": synthetic,
         **({"warning": SYNTHETIC_WARNING} if synthetic else {}),
         "imported_by": "cnfs import",
-        "imported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "imported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "sources": records,
         "mapping": {"file": str(maps.path) if maps.path else None, "sha256": maps.sha256},
         "excluded_incomplete": sum(int(r["dropped"].get("incomplete", 0)) for r in records),
@@ -82,7 +89,11 @@ def _duplicates_across_files(df: pd.DataFrame, codebook: Codebook) -> list[Probl
         return []
     files = ", ".join(sorted(set(df.loc[dup, "_source"])))
     ids = ", ".join(sorted(set(df.loc[dup, idc].astype(str)))[:5])
-    return [Problem(files, idc, (), "des identifiants uniques dans une vague, d'un fichier importé à l'autre", f"doublons {ids}")]
+    return [
+        Problem(
+            files, idc, (), "des identifiants uniques dans une vague, d'un fichier importé à l'autre", f"doublons {ids}"
+        )
+    ]
 
 
 def _write(df: pd.DataFrame, codebook: Codebook, out: Path, prov: dict[str, Any]) -> None:
@@ -92,10 +103,17 @@ def _write(df: pd.DataFrame, codebook: Codebook, out: Path, prov: dict[str, Any]
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(df[codebook.data_columns()].astype("string"), preserve_index=False)
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"cnfs_provenance": json.dumps(prov, ensure_ascii=False, default=str).encode()})
+    table = table.replace_schema_metadata(
+        {
+            **(table.schema.metadata or {}),
+            b"cnfs_provenance": json.dumps(prov, ensure_ascii=False, default=str).encode(),
+        }
+    )
     buf = io.BytesIO()
     pq.write_table(table, buf)
     try:
         atomic_write_bytes(out, buf.getvalue())
     except OSError as e:
-        raise InputError(out, f"écriture impossible ({e.strerror or e})", "vérifiez le dossier de sortie et ses droits") from None
+        raise InputError(
+            out, f"écriture impossible ({e.strerror or e})", "vérifiez le dossier de sortie et ses droits"
+        ) from None

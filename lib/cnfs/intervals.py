@@ -1,7 +1,8 @@
 """Confidence intervals, delegated to statsmodels: Wilson for proportions, Student t for means."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

@@ -7,13 +7,15 @@ for multi-select ticks, nullable integers for scales and numbers. The export is 
 once, naming the file, the column, the first offending rows and what was expected, one root cause
 once. The input file is only ever read; the parsed form is cached by content hash (``cnfs.cache``).
 """
+
 from __future__ import annotations
 
 import hashlib
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 
@@ -24,7 +26,16 @@ from cnfs.mapping import Mapping, load_mapping
 from cnfs.normalise import Normalised, normalise, wave_periods
 from cnfs.provenance import SYNTHETIC_WARNING, ids_look_synthetic, read_provenance, sha256_file
 
-__all__ = ["Problem", "SurveyValidationError", "Survey", "load_survey", "prepare", "validate", "to_typed", "MAX_ROWS_SHOWN"]
+__all__ = [
+    "Problem",
+    "SurveyValidationError",
+    "Survey",
+    "load_survey",
+    "prepare",
+    "validate",
+    "to_typed",
+    "MAX_ROWS_SHOWN",
+]
 
 LOADER_VERSION = "2"
 
@@ -107,14 +118,31 @@ def validate(raw: pd.DataFrame, codebook: Codebook, source: str = "survey") -> l
         out += _check(source, idc, ids.isna(), "un identifiant de répondant à chaque ligne", "identifiants vides")
         key = [idc, wc] if wc in raw else [idc]
         dup = raw.duplicated(subset=key, keep=False) & ids.notna()
-        out += _check(source, idc, dup, "des identifiants uniques dans une vague (le même identifiant dans deux vagues est un conseiller qui a répondu deux fois)",
-                      "doublons " + ", ".join(sorted(set(ids[dup].astype(str)))[:5]))
+        out += _check(
+            source,
+            idc,
+            dup,
+            "des identifiants uniques dans une vague (le même identifiant dans deux vagues est un conseiller qui a répondu deux fois)",
+            "doublons " + ", ".join(sorted(set(ids[dup].astype(str)))[:5]),
+        )
     if wc in raw:
         bad_wave = ~raw[wc].isin(codebook.waves).fillna(False)
-        out += _check(source, wc, bad_wave, f"une vague parmi {codebook.waves} (une nouvelle vague s'ajoute à meta.waves du codebook)", _values(raw[wc], bad_wave))
+        out += _check(
+            source,
+            wc,
+            bad_wave,
+            f"une vague parmi {codebook.waves} (une nouvelle vague s'ajoute à meta.waves du codebook)",
+            _values(raw[wc], bad_wave),
+        )
     if dc in raw:
         parsed = pd.to_datetime(raw[dc], errors="coerce", format="ISO8601")
-        out += _check(source, dc, parsed.isna(), "une date (AAAA-MM-JJ, avec ou sans heure, ou jj/mm/aaaa)", _values(raw[dc], parsed.isna()))
+        out += _check(
+            source,
+            dc,
+            parsed.isna(),
+            "une date (AAAA-MM-JJ, avec ou sans heure, ou jj/mm/aaaa)",
+            _values(raw[dc], parsed.isna()),
+        )
         if wc in raw:
             out += _check_periods(raw, parsed, bad_wave, codebook, source)
     if wc not in raw:
@@ -138,7 +166,9 @@ def validate(raw: pd.DataFrame, codebook: Codebook, source: str = "survey") -> l
     return out
 
 
-def _check_periods(raw: pd.DataFrame, parsed: pd.Series, bad_wave: pd.Series, codebook: Codebook, source: str) -> list[Problem]:
+def _check_periods(
+    raw: pd.DataFrame, parsed: pd.Series, bad_wave: pd.Series, codebook: Codebook, source: str
+) -> list[Problem]:
     """Submission dates outside their wave's period (widened by meta.wave_period_tolerance_days)."""
     out: list[Problem] = []
     periods = codebook.meta.get("wave_periods") or {}
@@ -147,9 +177,13 @@ def _check_periods(raw: pd.DataFrame, parsed: pd.Series, bad_wave: pd.Series, co
         rows = (raw[codebook.wave_column] == w).fillna(False) & ~bad_wave & parsed.notna()
         outside = rows & ((parsed < lo) | (parsed > hi))
         p = periods[w]
-        out += _check(source, codebook.date_column, outside,
-                      f"une date de soumission dans la période de la vague {w}, du {p['start']} au {p['end']} (± {tol} jours ; meta.wave_periods)",
-                      _values(raw[codebook.date_column], outside))
+        out += _check(
+            source,
+            codebook.date_column,
+            outside,
+            f"une date de soumission dans la période de la vague {w}, du {p['start']} au {p['end']} (± {tol} jours ; meta.wave_periods)",
+            _values(raw[codebook.date_column], outside),
+        )
     return out
 
 
@@ -163,7 +197,9 @@ def _values(s: pd.Series, mask: pd.Series) -> str:
     return "valeurs " + ", ".join(repr(v) for v in vals[:5])
 
 
-def _check_question(raw: pd.DataFrame, q: Question, codebook: Codebook, source: str, skip: pd.Series) -> tuple[list[Problem], pd.Series]:
+def _check_question(
+    raw: pd.DataFrame, q: Question, codebook: Codebook, source: str, skip: pd.Series
+) -> tuple[list[Problem], pd.Series]:
     """Problems of one question on the rows not skipped, and the rows where its answer is wrong."""
     out: list[Problem] = []
     ok = ~skip.fillna(False).astype(bool)
@@ -256,20 +292,47 @@ def prepare(
     except InputError:
         raise
     except Exception as e:  # whatever the file's content trips, it is reported as the file's problem
-        raise InputError(p, f"contenu inattendu ({type(e).__name__}: {e})", "relancez avec --debug et signalez-le si le fichier vous semble correct") from e
+        raise InputError(
+            p,
+            f"contenu inattendu ({type(e).__name__}: {e})",
+            "relancez avec --debug et signalez-le si le fichier vous semble correct",
+        ) from e
     if problems:
         raise SurveyValidationError(p, problems)
-    record = {"file": str(p), "sha256": hashlib.sha256(data).hexdigest(), "reader": table.reader,
-              "options": {**table.options, "sheet": table.options.get("sheet", sheet), "exclude_incomplete": exclude_incomplete},
-              "rows": int(len(coded)), **norm.report()}
+    record = {
+        "file": str(p),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "reader": table.reader,
+        "options": {
+            **table.options,
+            "sheet": table.options.get("sheet", sheet),
+            "exclude_incomplete": exclude_incomplete,
+        },
+        "rows": int(len(coded)),
+        **norm.report(),
+    }
     return coded.reset_index(drop=True), norm, record
 
 
-def _load_typed(p: Path, codebook: Codebook, mapping: Mapping, wave: str | None, exclude_incomplete: bool,
-                sheet: str | None, use_cache: bool) -> tuple[pd.DataFrame, dict[str, Any]]:
+def _load_typed(
+    p: Path,
+    codebook: Codebook,
+    mapping: Mapping,
+    wave: str | None,
+    exclude_incomplete: bool,
+    sheet: str | None,
+    use_cache: bool,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     data = readers.read_bytes(p)
-    base = (hashlib.sha256(data).hexdigest(), sha256_file(codebook.path) if codebook.path else "inline", mapping.fingerprint,
-            sheet, exclude_incomplete, LOADER_VERSION, pd.__version__)
+    base = (
+        hashlib.sha256(data).hexdigest(),
+        sha256_file(codebook.path) if codebook.path else "inline",
+        mapping.fingerprint,
+        sheet,
+        exclude_incomplete,
+        LOADER_VERSION,
+        pd.__version__,
+    )
     if use_cache:
         hit = cache.get(cache.make_key(*base, None))
         if hit and (wave is None or hit[1].get("wave_from") in ("column", "mapping")):
@@ -308,7 +371,9 @@ def load_survey(
     if wave != "all":
         present = [str(w) for w in df[codebook.wave_column].dropna().unique()]
         if wave not in present:
-            raise InputError(p, f"wave {wave!r} absente des données ; vagues présentes : {sorted(present)}", "ou wave='all'")
+            raise InputError(
+                p, f"wave {wave!r} absente des données ; vagues présentes : {sorted(present)}", "ou wave='all'"
+            )
         df = df[df[codebook.wave_column] == wave].reset_index(drop=True)
     for w in record.get("warnings", []):
         warnings.warn(w, ExportWarning, stacklevel=2)
@@ -322,7 +387,12 @@ def _provenance(path: Path, df: pd.DataFrame, codebook: Codebook, record: dict[s
     except (OSError, ValueError):
         prov = {}
     if not prov.get("synthetic") and ids_look_synthetic(df[codebook.id_column]):
-        prov = {**prov, "synthetic": True, "warning": SYNTHETIC_WARNING, "detected_by": "identifiants SYN- du jumeau synthétique"}
+        prov = {
+            **prov,
+            "synthetic": True,
+            "warning": SYNTHETIC_WARNING,
+            "detected_by": "identifiants SYN- du jumeau synthétique",
+        }
     return {**prov, "load": record}
 
 

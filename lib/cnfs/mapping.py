@@ -14,6 +14,7 @@
 
 ``cnfs mapping draft EXPORT > mapping.yaml`` writes a draft listing every column and how it matched.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -53,7 +54,11 @@ def _str_map(path: Path, where: str, raw: Any) -> dict[str, Any]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise InputError(path, f"« {where} » doit être un dictionnaire (clé: valeur)", "voir l'exemple produit par cnfs mapping draft")
+        raise InputError(
+            path,
+            f"« {where} » doit être un dictionnaire (clé: valeur)",
+            "voir l'exemple produit par cnfs mapping draft",
+        )
     return {str(k).strip(): (None if v is None else v) for k, v in raw.items()}
 
 
@@ -63,17 +68,24 @@ def parse_mapping(doc: Any, codebook: Codebook, path: Path | None = None, sha256
     if doc is None:
         doc = {}
     if not isinstance(doc, dict):
-        raise InputError(where, "une correspondance doit être un document YAML de clés columns/ignore/recode/subquestions/wave")
+        raise InputError(
+            where, "une correspondance doit être un document YAML de clés columns/ignore/recode/subquestions/wave"
+        )
     unknown = sorted(set(doc) - set(KEYS))
     if unknown:
         raise InputError(where, f"clés inconnues : {unknown}", f"clés possibles : {list(KEYS)}")
     targets = set(codebook.data_columns())
-    columns = {k: (None if v is None else str(v).strip()) for k, v in _str_map(where, "columns", doc.get("columns")).items()}
+    columns = {
+        k: (None if v is None else str(v).strip()) for k, v in _str_map(where, "columns", doc.get("columns")).items()
+    }
     bad = {k: v for k, v in columns.items() if v is not None and v not in targets}
     if bad:
         shown = ", ".join(f"{k!r} → {v!r}" for k, v in list(bad.items())[:5])
-        raise InputError(where, f"colonnes du codebook inconnues dans « columns » : {shown}",
-                         "utilisez un identifiant de question (ou question__option pour un choix multiple) du codebook")
+        raise InputError(
+            where,
+            f"colonnes du codebook inconnues dans « columns » : {shown}",
+            "utilisez un identifiant de question (ou question__option pour un choix multiple) du codebook",
+        )
     ignore = doc.get("ignore") or []
     if not isinstance(ignore, list):
         raise InputError(where, "« ignore » doit être une liste de colonnes")
@@ -82,10 +94,15 @@ def parse_mapping(doc: Any, codebook: Codebook, path: Path | None = None, sha256
         if qid not in codebook.questions or codebook[qid].type not in ("single", "multi"):
             raise InputError(where, f"« recode » : {qid!r} n'est pas une question à choix du codebook")
         codes = codebook[qid].codes
-        entries = {str(k).strip(): (None if v is None else str(v).strip()) for k, v in _str_map(where, f"recode.{qid}", table).items()}
+        entries = {
+            str(k).strip(): (None if v is None else str(v).strip())
+            for k, v in _str_map(where, f"recode.{qid}", table).items()
+        }
         wrong = {k: v for k, v in entries.items() if v is not None and v not in codes}
         if wrong:
-            raise InputError(where, f"« recode.{qid} » : codes inconnus {sorted(set(wrong.values()))}", f"codes possibles : {codes}")
+            raise InputError(
+                where, f"« recode.{qid} » : codes inconnus {sorted(set(wrong.values()))}", f"codes possibles : {codes}"
+            )
         recode[qid] = {k: v for k, v in entries.items() if v is not None}
     subq: dict[str, dict[str, str]] = {}
     for owner, table in _str_map(where, "subquestions", doc.get("subquestions")).items():
@@ -94,8 +111,15 @@ def parse_mapping(doc: Any, codebook: Codebook, path: Path | None = None, sha256
         elif owner in codebook.groups:
             allowed = list(codebook.groups[owner].items)
         else:
-            raise InputError(where, f"« subquestions » : {owner!r} n'est ni une question à choix multiples ni une batterie du codebook")
-        entries = {str(k).strip(): str(v).strip() for k, v in _str_map(where, f"subquestions.{owner}", table).items() if v is not None}
+            raise InputError(
+                where,
+                f"« subquestions » : {owner!r} n'est ni une question à choix multiples ni une batterie du codebook",
+            )
+        entries = {
+            str(k).strip(): str(v).strip()
+            for k, v in _str_map(where, f"subquestions.{owner}", table).items()
+            if v is not None
+        }
         wrong = sorted(set(entries.values()) - set(allowed))
         if wrong:
             raise InputError(where, f"« subquestions.{owner} » : {wrong} inconnus", f"possibles : {allowed}")
@@ -104,7 +128,9 @@ def parse_mapping(doc: Any, codebook: Codebook, path: Path | None = None, sha256
     if wave is not None:
         wave = str(wave).strip()
         if wave not in codebook.waves:
-            raise InputError(where, f"« wave » : vague {wave!r} inconnue", f"vagues du codebook : {codebook.waves} (meta.waves)")
+            raise InputError(
+                where, f"« wave » : vague {wave!r} inconnue", f"vagues du codebook : {codebook.waves} (meta.waves)"
+            )
     return Mapping(columns, tuple(str(c).strip() for c in ignore), recode, subq, wave, path, sha256)
 
 
@@ -116,8 +142,11 @@ def load_mapping(path: str | Path | Mapping | None, codebook: Codebook) -> Mappi
         return path
     p = Path(path)
     if not p.is_file():
-        raise InputError(p, "fichier de correspondance introuvable" if not p.exists() else "ce n'est pas un fichier",
-                         "créez-le avec : cnfs mapping draft EXPORT > mapping.yaml")
+        raise InputError(
+            p,
+            "fichier de correspondance introuvable" if not p.exists() else "ce n'est pas un fichier",
+            "créez-le avec : cnfs mapping draft EXPORT > mapping.yaml",
+        )
     data = p.read_bytes()
     try:
         doc = yaml.safe_load(data.decode("utf-8"))
@@ -131,7 +160,9 @@ def _q(s: str) -> str:
     return yaml.safe_dump(s, default_style=None, allow_unicode=True, width=1000).strip().removesuffix("\n...").strip()
 
 
-def draft_mapping(source: str, matches: list[Any], codebook: Codebook, unrecognised_values: dict[str, list[str]]) -> str:
+def draft_mapping(
+    source: str, matches: list[Any], codebook: Codebook, unrecognised_values: dict[str, list[str]]
+) -> str:
     """A mapping draft (YAML text) that lists every export column, how it matched, and what is left to do."""
     lines = [
         f"# Correspondance entre l'export {source} et le codebook (brouillon écrit par cnfs mapping draft).",
@@ -157,11 +188,17 @@ def draft_mapping(source: str, matches: list[Any], codebook: Codebook, unrecogni
             lines += [f"    {_q(v)}: null" for v in values]
     else:
         lines[-1] = "recode: {}  # toutes les réponses reconnues"
-    lines.append("subquestions: {}  # ordre des sous-questions SQ001… = ordre des options du codebook, sauf indication ici")
-    lines.append("wave: null  # une vague pour tout le fichier, si l'export n'a pas de colonne wave ni de dates dans les périodes")
+    lines.append(
+        "subquestions: {}  # ordre des sous-questions SQ001… = ordre des options du codebook, sauf indication ici"
+    )
+    lines.append(
+        "wave: null  # une vague pour tout le fichier, si l'export n'a pas de colonne wave ni de dates dans les périodes"
+    )
     matched = {m.target for m in matches if m.target}
     missing = [c for c in codebook.data_columns() if c not in matched]
-    lines.append("unmatched_questions:  # colonnes du codebook sans colonne dans l'export (information, ignorée à la lecture)")
+    lines.append(
+        "unmatched_questions:  # colonnes du codebook sans colonne dans l'export (information, ignorée à la lecture)"
+    )
     lines += [f"  - {_q(c)}" for c in missing] or ["  []"]
     if missing == []:
         lines[-2:] = ["unmatched_questions: []  # chaque colonne du codebook a sa colonne dans l'export"]
@@ -186,7 +223,11 @@ def draft_for(path: str | Path, codebook: Codebook, mapping: Mapping | None = No
         if q.type not in ("single", "multi"):
             continue
         s = table.iloc[:, i].astype("string")
-        coded = _choices(s, q, mapping.recode.get(qid, {})) if q.type == "single" else _ticks(s, mapping.recode.get(qid, {}))
+        coded = (
+            _choices(s, q, mapping.recode.get(qid, {}))
+            if q.type == "single"
+            else _ticks(s, mapping.recode.get(qid, {}))
+        )
         allowed = q.codes if q.type == "single" else ["0", "1"]
         bad = s[coded.notna() & ~coded.isin(allowed)].dropna().unique()
         if len(bad):

@@ -9,6 +9,7 @@ dd/mm/yyyy or Excel serials; R's ``NA`` and row-name column; fully empty trailin
 wave from a column, the mapping, the caller, or the submission date within ``meta.wave_periods``.
 What cannot be matched is reported (unknown columns as warnings, values left for the validator).
 """
+
 from __future__ import annotations
 
 import re
@@ -27,10 +28,23 @@ TICKED = {"y", "yes", "oui", "1", "x", "true", "vrai", "coche", "selectionne"}
 UNTICKED = {"n", "no", "non", "0", "false", "faux", "", "noncoche", "pascoche", "nonselectionne"}
 YES_NO = {"oui", "non"}
 #: LimeSurvey system columns: what each holds (a target column, or None to ignore it).
-LIMESURVEY = {"id": "id", "submitdate": "date", "lastpage": None, "startlanguage": None, "seed": None,
-              "startdate": None, "datestamp": None, "ipaddr": None, "refurl": None, "token": None}
-META_ALIASES = {"id": ("identifiant", "respondent", "respondentid"), "wave": ("vague",),
-                "date": ("datedesoumission", "submissiondate", "submitted")}
+LIMESURVEY = {
+    "id": "id",
+    "submitdate": "date",
+    "lastpage": None,
+    "startlanguage": None,
+    "seed": None,
+    "startdate": None,
+    "datestamp": None,
+    "ipaddr": None,
+    "refurl": None,
+    "token": None,
+}
+META_ALIASES = {
+    "id": ("identifiant", "respondent", "respondentid"),
+    "wave": ("vague",),
+    "date": ("datedesoumission", "submissiondate", "submitted"),
+}
 DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y", "%Y/%m/%d")
 EXCEL_SERIAL = (20000, 80000)  # 1954-10-03 .. 2119-01-10
 _SQ = re.compile(r"^(?P<base>.+?)\s*(?:\[\s*(?P<sub>[^\]]+?)\s*\]|_{0,2}(?P<sq>SQ\d+))$", re.IGNORECASE)
@@ -92,7 +106,9 @@ def _meta_role(codebook: Codebook) -> dict[str, str]:
     return {"id": codebook.id_column, "wave": codebook.wave_column, "date": codebook.date_column}
 
 
-def _subquestion(owner: str, items: list[str], labels: list[str], sub: str, mapping: Mapping, kind: str) -> tuple[str, str] | None:
+def _subquestion(
+    owner: str, items: list[str], labels: list[str], sub: str, mapping: Mapping, kind: str
+) -> tuple[str, str] | None:
     """(item or option, how) for a subquestion code: mapping, SQnnn by position, or by name."""
     if sub in mapping.subquestions.get(owner, {}):
         return mapping.subquestions[owner][sub], "sous-question (fichier de correspondance)"
@@ -128,7 +144,9 @@ def _bracketed(column: str, codebook: Codebook, mapping: Mapping) -> tuple[str, 
     return None
 
 
-def match_columns(columns: list[str], codebook: Codebook, mapping: Mapping = NO_MAPPING, values: pd.DataFrame | None = None) -> list[ColumnMatch]:
+def match_columns(
+    columns: list[str], codebook: Codebook, mapping: Mapping = NO_MAPPING, values: pd.DataFrame | None = None
+) -> list[ColumnMatch]:
     """How each export column maps to the codebook (the rules above; the mapping file first)."""
     targets = codebook.data_columns()
     by_key: dict[str, list[str]] = {}
@@ -146,7 +164,9 @@ def match_columns(columns: list[str], codebook: Codebook, mapping: Mapping = NO_
             out.append(ColumnMatch(col, None, "ignorée (fichier de correspondance)"))
         elif col in mapping.columns:
             t = mapping.columns[col]
-            out.append(ColumnMatch(col, t, "fichier de correspondance" if t else "à compléter (null dans la correspondance)"))
+            out.append(
+                ColumnMatch(col, t, "fichier de correspondance" if t else "à compléter (null dans la correspondance)")
+            )
         elif col in targets:
             out.append(ColumnMatch(col, col, "nom exact"))
         elif low in LIMESURVEY:
@@ -230,6 +250,7 @@ def _choices(s: pd.Series, q: Question, recode: dict[str, str]) -> pd.Series:
 
 def _ticks(s: pd.Series, recode: dict[str, str]) -> pd.Series:
     """'1'/'0' for ticked/unticked in any of the usual spellings; anything else untouched."""
+
     def one(x: Any) -> Any:
         if pd.isna(x):
             return x
@@ -259,7 +280,10 @@ def wave_periods(codebook: Codebook) -> dict[str, tuple[pd.Timestamp, pd.Timesta
     tol = pd.Timedelta(days=int(codebook.meta.get("wave_period_tolerance_days", 0) or 0))
     out = {}
     for w, p in (codebook.meta.get("wave_periods") or {}).items():
-        out[str(w)] = (pd.Timestamp(p["start"]) - tol, pd.Timestamp(p["end"]) + tol + pd.Timedelta(days=1) - pd.Timedelta(seconds=1))
+        out[str(w)] = (
+            pd.Timestamp(p["start"]) - tol,
+            pd.Timestamp(p["end"]) + tol + pd.Timedelta(days=1) - pd.Timedelta(seconds=1),
+        )
     return out
 
 
@@ -294,13 +318,20 @@ def normalise(
     if trailing:
         df = df.iloc[: len(df) - trailing]
     if len(df) == 0:
-        raise InputError(source, "aucune réponse : le fichier ne contient que la ligne d'en-tête" + (" et des lignes vides" if trailing else ""),
-                         "exportez à nouveau les réponses")
+        raise InputError(
+            source,
+            "aucune réponse : le fichier ne contient que la ligne d'en-tête"
+            + (" et des lignes vides" if trailing else ""),
+            "exportez à nouveau les réponses",
+        )
     matches = match_columns(list(df.columns), codebook, mapping, df)
     if not any(m.target for m in matches):
         shown = ", ".join(repr(c) for c in list(df.columns)[:8])
-        raise InputError(source, f"aucune colonne ne correspond au codebook (colonnes lues : {shown})",
-                         "mauvaise feuille (--sheet) ou export à décrire : cnfs mapping draft EXPORT > mapping.yaml")
+        raise InputError(
+            source,
+            f"aucune colonne ne correspond au codebook (colonnes lues : {shown})",
+            "mauvaise feuille (--sheet) ou export à décrire : cnfs mapping draft EXPORT > mapping.yaml",
+        )
     out: dict[str, pd.Series] = {}
     problems: list[Problem] = []
     for i, m in enumerate(matches):
@@ -308,19 +339,28 @@ def normalise(
             continue
         if m.target in out:
             first = next(x.column for x in matches if x.target == m.target)
-            problems.append(Problem(source, m.column, (), f"une seule colonne par colonne du codebook ; {first!r} correspond déjà à {m.target!r}",
-                                    "une deuxième colonne (renommez-en une, ou mettez-la sous ignore: dans la correspondance)"))
+            problems.append(
+                Problem(
+                    source,
+                    m.column,
+                    (),
+                    f"une seule colonne par colonne du codebook ; {first!r} correspond déjà à {m.target!r}",
+                    "une deuxième colonne (renommez-en une, ou mettez-la sous ignore: dans la correspondance)",
+                )
+            )
             continue
         out[m.target] = df.iloc[:, i].astype("string")
     coded = pd.DataFrame(out, index=df.index)
     unknown = [m.column for m in matches if m.target is None and not m.how.startswith("ignorée")]
     warnings = []
     if unknown:
-        warnings.append(f"{source} : colonnes absentes du codebook, ignorées : {', '.join(repr(c) for c in unknown[:20])}"
-                        + (f" et {len(unknown) - 20} autres" if len(unknown) > 20 else ""))
+        warnings.append(
+            f"{source} : colonnes absentes du codebook, ignorées : {', '.join(repr(c) for c in unknown[:20])}"
+            + (f" et {len(unknown) - 20} autres" if len(unknown) > 20 else "")
+        )
     _values(coded, codebook, mapping)
     dropped = {"trailing_empty_rows": trailing}
-    idc, wc, dc = codebook.id_column, codebook.wave_column, codebook.date_column
+    wc, dc = codebook.wave_column, codebook.date_column
     flagged = pd.Series(False, index=coded.index)
     if dc in coded:
         incomplete = coded[dc].isna()
@@ -329,9 +369,16 @@ def normalise(
             flagged = flagged[~incomplete]
             dropped["incomplete"] = int(incomplete.sum())
         elif incomplete.any():
-            problems.append(Problem(source, dc, _rows(incomplete), "une date de soumission à chaque ligne (réponses complètes seulement)",
-                                    f"{int(incomplete.sum())} réponse(s) incomplète(s) sans date ; écartez-les avec "
-                                    "--exclude-incomplete (load_survey(..., exclude_incomplete=True))"))
+            problems.append(
+                Problem(
+                    source,
+                    dc,
+                    _rows(incomplete),
+                    "une date de soumission à chaque ligne (réponses complètes seulement)",
+                    f"{int(incomplete.sum())} réponse(s) incomplète(s) sans date ; écartez-les avec "
+                    "--exclude-incomplete (load_survey(..., exclude_incomplete=True))",
+                )
+            )
             flagged |= incomplete
     wave_from = "column"
     if wc not in coded:
@@ -345,8 +392,14 @@ def normalise(
             coded[wc], wave_from = wave_from_dates(coded[dc], codebook), "date"
             none = coded[wc].isna() & coded[dc].notna() & ~flagged
             periods = {w: f"{p['start']}..{p['end']}" for w, p in (codebook.meta.get("wave_periods") or {}).items()}
-            problems += _problem(source, dc, none, f"une date dans la période d'une vague {periods} pour en déduire la vague (pas de colonne wave) ; "
-                                 "ou la vague donnée par --wave ou par wave: dans la correspondance", _shown(coded[dc], none))
+            problems += _problem(
+                source,
+                dc,
+                none,
+                f"une date dans la période d'une vague {periods} pour en déduire la vague (pas de colonne wave) ; "
+                "ou la vague donnée par --wave ou par wave: dans la correspondance",
+                _shown(coded[dc], none),
+            )
             flagged |= none
         if wc in coded:
             coded[wc] = coded[wc].astype("string")

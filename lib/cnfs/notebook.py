@@ -6,19 +6,22 @@ Each method returns a ``Result`` that Jupyter renders as a title, a French table
 ``result.data`` is the tidy table behind it, after disclosure control (cnfs.disclosure). Tables and
 charts are drawn from the same ordered tidy table, so they agree.
 """
+
 from __future__ import annotations
 
 import base64
 import html
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from cnfs import disclosure, paths
+from cnfs.atomic import write_text
 from cnfs.formatting import (
     NARROW_NBSP,
     base_caption,
@@ -35,7 +38,6 @@ from cnfs.formatting import (
 )
 from cnfs.loader import Survey, describe_source, load_survey
 from cnfs.outputs import resolve_output_dir, write_figure, write_table
-from cnfs.atomic import write_text
 from cnfs.provenance import SYNTHETIC_WARNING
 from cnfs.status import STYLE
 
@@ -109,8 +111,11 @@ class _Header:
     facts: dict[str, Any] = field(default_factory=dict)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return {"text/html": f'<div class="cnfs-nb-header">{self.html_text}</div>', "text/plain": self.text,
-                HEADER_MIME: self.facts}
+        return {
+            "text/html": f'<div class="cnfs-nb-header">{self.html_text}</div>',
+            "text/plain": self.text,
+            HEADER_MIME: self.facts,
+        }
 
     def __repr__(self) -> str:
         return self.text
@@ -123,8 +128,15 @@ class Report:
     disclosure threshold of the codebook; ``weighting`` other than "none" gives design-based estimates.
     """
 
-    def __init__(self, wave: str = "all", data_path: str | None = None, output_dir: str | None = None,
-                 section: int | None = None, min_count: int | None = None, weighting: str = "none"):
+    def __init__(
+        self,
+        wave: str = "all",
+        data_path: str | None = None,
+        output_dir: str | None = None,
+        section: int | None = None,
+        min_count: int | None = None,
+        weighting: str = "none",
+    ):
         from cnfs.plots import set_theme
 
         self.wave = str(wave)
@@ -145,16 +157,26 @@ class Report:
         """Disclosure control of a tidy table with the report's thresholds (see cnfs.disclosure)."""
         if "n" not in tidy.columns:
             return tidy
-        return disclosure.suppress(tidy, min_count=self.policy.min_count, fragile_base=self.policy.fragile_base, **kwargs)
+        return disclosure.suppress(
+            tidy, min_count=self.policy.min_count, fragile_base=self.policy.fragile_base, **kwargs
+        )
 
-    def _write_table(self, df: pd.DataFrame, name: str, title: str = "", caption: str = "",
-                     notes: Sequence[str] = ()) -> Path:
+    def _write_table(
+        self, df: pd.DataFrame, name: str, title: str = "", caption: str = "", notes: Sequence[str] = ()
+    ) -> Path:
         """tables/<name>.csv and, beside it, tables/meta/<name>.json (title, base, notes) for the spreadsheet."""
         stem = f"{self.prefix}{name}"
         path = write_table(df, self.out, stem)
         notes = list(dict.fromkeys([*notes, *([self.policy.note()] if disclosure.suppressed_cells(df) else [])]))
-        meta = {"name": stem, "title": title or name, "caption": caption, "notes": notes, "wave": self.wave,
-                "section": self.section, "n": int(df["n"].max()) if "n" in df and df["n"].notna().any() else None}
+        meta = {
+            "name": stem,
+            "title": title or name,
+            "caption": caption,
+            "notes": notes,
+            "wave": self.wave,
+            "section": self.section,
+            "n": int(df["n"].max()) if "n" in df and df["n"].notna().any() else None,
+        }
         write_text(path.parent / META_DIR / f"{stem}.json", json.dumps(meta, ensure_ascii=False, indent=1))
         return path
 
@@ -183,8 +205,10 @@ class Report:
             return []
         from cnfs.design import INTERVAL_METHOD
 
-        return [f"Estimations pondérées ({t['weights'].iloc[0]}) ; {INTERVAL_METHOD} ; « Effet de plan » : "
-                "variance rapportée à celle d'un sondage aléatoire simple de même taille (n et effectifs non pondérés)."]
+        return [
+            f"Estimations pondérées ({t['weights'].iloc[0]}) ; {INTERVAL_METHOD} ; « Effet de plan » : "
+            "variance rapportée à celle d'un sondage aléatoire simple de même taille (n et effectifs non pondérés)."
+        ]
 
     def _by(self, by: str | None) -> str | pd.Series | None:
         if by in DERIVED_SUBGROUPS:
@@ -196,7 +220,9 @@ class Report:
         if disclosure.suppressed_cells(t):
             notes.append(self.policy.note())
         elif "fragile" in t and t["fragile"].any():
-            notes.append(f"Résultats sur moins de {self.policy.fragile_base} répondants : fragiles, à lire avec prudence.")
+            notes.append(
+                f"Résultats sur moins de {self.policy.fragile_base} répondants : fragiles, à lire avec prudence."
+            )
         return notes
 
     # ------------------------------------------------------------ header
@@ -205,26 +231,43 @@ class Report:
         src = describe_source(self.survey)
         wave = "toutes (vagues réunies)" if self.wave == "all" else self.wave
         data = "jumeau synthétique" if src["synthetique"] else display_path(src["fichier"])
-        facts = [("Vague", wave), ("Données", data), ("Répondants", fmt_num(src["n"])),
-                 ("Date", fmt_date(pd.Timestamp.now(tz="UTC").to_pydatetime()))]
+        facts = [
+            ("Vague", wave),
+            ("Données", data),
+            ("Répondants", fmt_num(src["n"])),
+            ("Date", fmt_date(pd.Timestamp.now(tz="UTC").to_pydatetime())),
+        ]
         if self.weighting != "none":
             facts.insert(3, ("Pondération", self.design.label))
-        details = [("Fichier", display_path(src["fichier"])), ("Empreinte SHA-256 (début)", src["sha256"]),
-                   ("Graine du jumeau", src.get("graine")), ("Version du générateur", src.get("version_generateur")),
-                   ("Pondération", "aucune (comme l'article)" if self.weighting == "none" else self.design.label),
-                   ("Secret statistique", f"effectifs < {self.policy.min_count} masqués"),
-                   ("Dossier de sortie", display_path(self.out))]
+        details = [
+            ("Fichier", display_path(src["fichier"])),
+            ("Empreinte SHA-256 (début)", src["sha256"]),
+            ("Graine du jumeau", src.get("graine")),
+            ("Version du générateur", src.get("version_generateur")),
+            ("Pondération", "aucune (comme l'article)" if self.weighting == "none" else self.design.label),
+            ("Secret statistique", f"effectifs < {self.policy.min_count} masqués"),
+            ("Dossier de sortie", display_path(self.out)),
+        ]
         parts = []
         if self.survey.is_synthetic:
-            parts.append('<div role="alert" style="border:3px solid #b00020;background:#fdecea;padding:10px;'
-                         f'margin:8px 0;font-weight:bold;color:#b00020">⚠ {html.escape(SYNTHETIC_WARNING)}</div>')
-        parts.append("<p>" + " · ".join(f"<strong>{html.escape(k)}</strong>{NARROW_NBSP}: {html.escape(str(v))}"
-                                        for k, v in facts) + "</p>")
+            parts.append(
+                '<div role="alert" style="border:3px solid #b00020;background:#fdecea;padding:10px;'
+                f'margin:8px 0;font-weight:bold;color:#b00020">⚠ {html.escape(SYNTHETIC_WARNING)}</div>'
+            )
+        parts.append(
+            "<p>"
+            + " · ".join(f"<strong>{html.escape(k)}</strong>{NARROW_NBSP}: {html.escape(str(v))}" for k, v in facts)
+            + "</p>"
+        )
         if self.wave != "all":
             parts.append(f"<p><em>{html.escape(WAVE_NOTE)}</em></p>")
-        rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in details if v is not None)
+        rows = "".join(
+            f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in details if v is not None
+        )
         parts.append(f"<details><summary>Détails techniques</summary><table>{rows}</table></details>")
-        text = "\n".join(([SYNTHETIC_WARNING] if self.survey.is_synthetic else []) + [colon(k, str(v)) for k, v in facts])
+        text = "\n".join(
+            ([SYNTHETIC_WARNING] if self.survey.is_synthetic else []) + [colon(k, str(v)) for k, v in facts]
+        )
         return _Header("\n".join(parts), text, {k: str(v) for k, v in facts})
 
     # ------------------------------------------------------------ published figures
@@ -265,7 +308,9 @@ class Report:
         keys = [*by, "_rank"] if by else ["_rank"]
         return t.assign(_rank=rank).sort_values(keys, kind="stable").drop(columns="_rank").reset_index(drop=True)
 
-    def shares(self, qid: str, by: str | None = None, levels: Sequence[str] | None = None, chart: bool = True) -> Result:
+    def shares(
+        self, qid: str, by: str | None = None, levels: Sequence[str] | None = None, chart: bool = True
+    ) -> Result:
         """Share of each option among those asked (multi-select: percent of respondents), with Wilson CI."""
         from cnfs.plots import plot_shares, table_caption
         from cnfs.scoring import shares
@@ -282,8 +327,11 @@ class Report:
         caption = table_caption(t)
         notes = self._notes(t) + self._weight_notes(t)
         if "mean_items" in t:
-            notes.insert(0, f"Nombre moyen d'items cochés : {fmt_num(t['mean_items'].iloc[0], 2)} (choix multiples : "
-                            f"les pourcentages sont des parts de répondants et dépassent 100{NARROW_NBSP}% au total).")
+            notes.insert(
+                0,
+                f"Nombre moyen d'items cochés : {fmt_num(t['mean_items'].iloc[0], 2)} (choix multiples : "
+                f"les pourcentages sont des parts de répondants et dépassent 100{NARROW_NBSP}% au total).",
+            )
         self._write_table(t, name, title, caption, notes)
         shown = display(t, ["label", "percent", "ci", "count", "n", "deff", "fragile"], "label")
         png = self._write_figure(plot_shares(t, sort=False, legend_title=self._by_title(by)), name) if chart else None
@@ -295,8 +343,10 @@ class Report:
         from cnfs.scoring import shares
 
         items = self.codebook.items(group)
-        t = pd.concat([shares(self.df, self.codebook, q.id, design=self.design).assign(item=q.label) for q in items],
-                      ignore_index=True)
+        t = pd.concat(
+            [shares(self.df, self.codebook, q.id, design=self.design).assign(item=q.label) for q in items],
+            ignore_index=True,
+        )
         t = self.protect(t, by=["item"])
         title = self.codebook.groups[group].wording
         caption, notes = table_caption(t), self._notes(t) + self._weight_notes(t)
@@ -360,8 +410,10 @@ class Report:
         title = f"{self.codebook[qid].short} selon {self._by_label(by)}"
         caption, notes = table_caption(table), self._notes(table)
         if self.design is not None:
-            notes.append("Comparaison non pondérée : les tests entre groupes portent sur les répondants "
-                          "(pas de test du plan de sondage).")
+            notes.append(
+                "Comparaison non pondérée : les tests entre groupes portent sur les répondants "
+                "(pas de test du plan de sondage)."
+            )
         self._write_table(table, name, title, caption, notes)
         self._write_table(comp.tests, f"{name}_test", f"{title} : test")
         png = self._write_figure(plot_comparison(comp, sort=False, legend_title=self._by_title(by)), name)
@@ -386,12 +438,17 @@ class Report:
         t, tests = sample_vs_population(self._all_waves(), self.codebook, population, waves)
         self._write_table(t, "representativite")
         self._write_table(tests, "representativite_test")
-        shown = pd.DataFrame({
-            "Vague": t["wave"].map(lambda w: "toutes" if w == "all" else w), "Modalité": t["label"],
-            "Échantillon": t["sample_percent"].map(lambda x: fmt_pct(x, 1)), "n": t["sample_n"].map(fmt_num),
-            "Population": t["population_percent"].map(lambda x: fmt_pct(x, 1)),
-            "Écart (points)": t["difference"].map(lambda x: fmt_num(x, 1)), "Statut de la marge": t["population_status"],
-        }).set_index(["Vague", "Modalité"])
+        shown = pd.DataFrame(
+            {
+                "Vague": t["wave"].map(lambda w: "toutes" if w == "all" else w),
+                "Modalité": t["label"],
+                "Échantillon": t["sample_percent"].map(lambda x: fmt_pct(x, 1)),
+                "n": t["sample_n"].map(fmt_num),
+                "Population": t["population_percent"].map(lambda x: fmt_pct(x, 1)),
+                "Écart (points)": t["difference"].map(lambda x: fmt_num(x, 1)),
+                "Statut de la marge": t["population_status"],
+            }
+        ).set_index(["Vague", "Modalité"])
         png = self._write_figure(plot_representativeness(t, self.codebook), "representativite")
         notes = [
             f"Vague {'toutes' if r.wave == 'all' else r.wave} : n = {fmt_num(r.n)} sur N = {fmt_num(r.population_size)} "
@@ -406,11 +463,19 @@ class Report:
         for w in waves:
             part = full if w == "all" else full[full[self.codebook.wave_column].astype(str) == w]
             ws = rake(part, self.codebook, margin_totals(population, w, self.codebook)).summary()
-            notes.append(f"Poids de calage, vague {'toutes' if w == 'all' else w} : de {fmt_num(ws['min'], 2)} à "
-                         f"{fmt_num(ws['max'], 2)}, coefficient de variation {fmt_num(ws['cv'], 2)}, effet de plan de Kish "
-                         f"{fmt_num(ws['kish_deff'], 2)}, n effectif {fmt_num(ws['effective_n'], 0)} (sur {fmt_num(ws['n'])}).")
-        return Result("Échantillon et population : statut de la structure d'accueil", t, shown,
-                      "Population : data/population.yaml (source, date et statut de chaque valeur).", png, notes)
+            notes.append(
+                f"Poids de calage, vague {'toutes' if w == 'all' else w} : de {fmt_num(ws['min'], 2)} à "
+                f"{fmt_num(ws['max'], 2)}, coefficient de variation {fmt_num(ws['cv'], 2)}, effet de plan de Kish "
+                f"{fmt_num(ws['kish_deff'], 2)}, n effectif {fmt_num(ws['effective_n'], 0)} (sur {fmt_num(ws['n'])})."
+            )
+        return Result(
+            "Échantillon et population : statut de la structure d'accueil",
+            t,
+            shown,
+            "Population : data/population.yaml (source, date et statut de chaque valeur).",
+            png,
+            notes,
+        )
 
     def wave_equivalence(self) -> Result:
         """Homogeneity judged by equivalence (TOST, margins in data/analysis_assumptions.yaml), per question."""
@@ -422,28 +487,43 @@ class Report:
         self._write_table(t, "equivalence_vagues")
         m = equivalence_margins()
         summary = equivalence_summary(t)
-        notes = [f"Équivalence : intervalle de confiance à {fmt_pct(100 * (1 - 2 * m['alpha']), 0)} de l'écart (vague 2 − vague 1) "
-                 f"contenu dans ± {fmt_num(m['proportion_points'], 0)} points pour une part, ± {fmt_num(m['standardized_mean'], 1)} "
-                 "écart-type commun pour une moyenne (deux tests unilatéraux, TOST) ; une question est équivalente si toutes "
-                 "ses modalités le sont. Marges : data/analysis_assumptions.yaml."]
-        return Result("Homogénéité des vagues jugée par équivalence", t, summary,
-                      base_caption("répondants interrogés sur chaque question", len(full)), None, notes)
+        notes = [
+            f"Équivalence : intervalle de confiance à {fmt_pct(100 * (1 - 2 * m['alpha']), 0)} de l'écart (vague 2 − vague 1) "
+            f"contenu dans ± {fmt_num(m['proportion_points'], 0)} points pour une part, ± {fmt_num(m['standardized_mean'], 1)} "
+            "écart-type commun pour une moyenne (deux tests unilatéraux, TOST) ; une question est équivalente si toutes "
+            "ses modalités le sont. Marges : data/analysis_assumptions.yaml."
+        ]
+        return Result(
+            "Homogénéité des vagues jugée par équivalence",
+            t,
+            summary,
+            base_caption("répondants interrogés sur chaque question", len(full)),
+            None,
+            notes,
+        )
 
     def response_counts(self) -> Result:
         """Complete answers per wave with the first and last answer dates (all waves, whatever the parameter)."""
         full = self._all_waves()
         w, d = self.codebook.wave_column, self.codebook.date_column
         g = full.groupby(w, observed=True)
-        t = pd.DataFrame({"n": g.size(), "premiere_reponse": g[d].min().dt.date, "derniere_reponse": g[d].max().dt.date})
+        t = pd.DataFrame(
+            {"n": g.size(), "premiere_reponse": g[d].min().dt.date, "derniere_reponse": g[d].max().dt.date}
+        )
         t["part"] = 100 * t["n"] / t["n"].sum()
         t = t.reset_index().rename(columns={w: "vague"})
         title = "Réponses complètes par vague"
         caption = base_caption("ensemble des répondants", int(t["n"].sum()))
         self._write_table(t, "reponses_par_vague", title, caption)
-        shown = pd.DataFrame({
-            "Vague": t["vague"].astype(str), "n": t["n"].map(fmt_num), "Part": t["part"].map(lambda x: fmt_pct(x, 1)),
-            "Première réponse": t["premiere_reponse"].map(fmt_date), "Dernière réponse": t["derniere_reponse"].map(fmt_date),
-        }).set_index("Vague")
+        shown = pd.DataFrame(
+            {
+                "Vague": t["vague"].astype(str),
+                "n": t["n"].map(fmt_num),
+                "Part": t["part"].map(lambda x: fmt_pct(x, 1)),
+                "Première réponse": t["premiere_reponse"].map(fmt_date),
+                "Dernière réponse": t["derniere_reponse"].map(fmt_date),
+            }
+        ).set_index("Vague")
         return Result(title, t, shown, caption)
 
     def sample_facts(self) -> Result:
@@ -452,7 +532,11 @@ class Report:
 
         t = sample_facts(self.survey if self.wave == "all" else load_survey(self.data_path, "all"))
         self._write_table(t, "echantillon")
-        return Result("Réponses retenues, panel et réponses écartées", t, t.assign(valeur=t["valeur"].map(fmt_num)).set_index("fait"))
+        return Result(
+            "Réponses retenues, panel et réponses écartées",
+            t,
+            t.assign(valeur=t["valeur"].map(fmt_num)).set_index("fait"),
+        )
 
     def _all_waves(self) -> pd.DataFrame:
         """The data of every wave (the report's own data when its wave is already "all")."""
@@ -478,13 +562,22 @@ class Report:
         title = "Homogénéité des deux vagues"
         sections = {q.id: q.section for q in self.codebook.questions.values()}
         self._write_table(tests, "homogeneite_vagues", title)
-        png = self._write_figure(plot_effects(tests, sections=sections, section_titles=self.codebook.sections,
-                                              title="Écarts entre les vagues : tailles d'effet par question"),
-                                 "homogeneite_vagues")
+        png = self._write_figure(
+            plot_effects(
+                tests,
+                sections=sections,
+                section_titles=self.codebook.sections,
+                title="Écarts entre les vagues : tailles d'effet par question",
+            ),
+            "homogeneite_vagues",
+        )
         counts = tests["verdict"].value_counts()
-        counts = counts.reindex([v for v in VERDICTS if v in counts.index] + [v for v in counts.index if v not in VERDICTS])
-        summary = pd.DataFrame({"Comparaisons": counts.map(fmt_num),
-                                "Part": (100 * counts / counts.sum()).map(lambda x: fmt_pct(x, 1))})
+        counts = counts.reindex(
+            [v for v in VERDICTS if v in counts.index] + [v for v in counts.index if v not in VERDICTS]
+        )
+        summary = pd.DataFrame(
+            {"Comparaisons": counts.map(fmt_num), "Part": (100 * counts / counts.sum()).map(lambda x: fmt_pct(x, 1))}
+        )
         summary.index = [magnitude(v) for v in summary.index]
         sig = int(tests["significant"].sum())
         notes = [
@@ -497,8 +590,10 @@ class Report:
         for effect, part in tests.dropna(subset=["effect_size"]).groupby("effect", sort=False):
             worst = part.loc[part["effect_size"].abs().idxmax()]
             what = worst["label"] if isinstance(worst["label"], str) else worst["question_label"]
-            notes.append(f"Plus grand écart ({label(effect)}) : « {what} » ({effect_text(effect, worst['effect_size'], 3)}, "
-                         f"{magnitude(worst['verdict']).lower()}).")
+            notes.append(
+                f"Plus grand écart ({label(effect)}) : « {what} » ({effect_text(effect, worst['effect_size'], 3)}, "
+                f"{magnitude(worst['verdict']).lower()})."
+            )
         return Result(title, tests, summary, "", png, notes)
 
     def wave_differences(self, top: int = 10) -> Result:
@@ -508,7 +603,11 @@ class Report:
         from cnfs.contrasts import VERDICTS
 
         severity = tests["verdict"].map({v: i for i, v in enumerate(VERDICTS)}).fillna(-1)
-        order = pd.DataFrame({"s": -severity, "p": tests["p_adjusted"].fillna(1.0)}).sort_values(["s", "p"], kind="stable").index
+        order = (
+            pd.DataFrame({"s": -severity, "p": tests["p_adjusted"].fillna(1.0)})
+            .sort_values(["s", "p"], kind="stable")
+            .index
+        )
         largest = tests.reindex(order).head(top)
         return Result(f"Les {top} plus grands écarts entre vagues", largest, _format_tests(largest))
 
@@ -524,7 +623,13 @@ class Report:
         self._write_table(summary.reset_index(), "reproduction_par_section", "Chiffres reproduits par section")
         shown = self._with_weighted(table, display_table(table))
         styler = shown.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Statut"])
-        res = Result(title, table, shown, styler=styler, notes=([] if self.wave == "all" else [WAVE_NOTE]) + self._weighted_note())
+        res = Result(
+            title,
+            table,
+            shown,
+            styler=styler,
+            notes=([] if self.wave == "all" else [WAVE_NOTE]) + self._weighted_note(),
+        )
         res.summary = summary  # type: ignore[attr-defined]
         return res
 
@@ -537,14 +642,18 @@ class Report:
         values = [weighted_figure(r, self.df, self.codebook, self.design) for _, r in table.iterrows()]
         table["weighted"] = values
         shown = shown.copy()
-        shown.insert(list(shown.columns).index("Calculé") + 1, "Pondéré", [fmt_num(v, 2) if v == v else "–" for v in values])
+        shown.insert(
+            list(shown.columns).index("Calculé") + 1, "Pondéré", [fmt_num(v, 2) if v == v else "–" for v in values]
+        )
         return shown
 
     def _weighted_note(self) -> list[str]:
         if self.design is None:
             return []
-        return [f"« Calculé » : non pondéré, comme l'article (c'est lui qui est jugé) ; « Pondéré » : {self.design.label}, "
-                "parts et moyennes seulement, chaque sous-groupe étant un domaine de l'ensemble du plan."]
+        return [
+            f"« Calculé » : non pondéré, comme l'article (c'est lui qui est jugé) ; « Pondéré » : {self.design.label}, "
+            "parts et moyennes seulement, chaque sous-groupe étant un domaine de l'ensemble du plan."
+        ]
 
     def check_reproduced(self, result: Result) -> str:
         """On the synthetic twin with all waves, fail loudly if any published figure is not reproduced."""

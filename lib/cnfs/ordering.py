@@ -1,4 +1,5 @@
 """Dependency ordering shared by the codebook (universes) and the synthetic twin (correlations)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable

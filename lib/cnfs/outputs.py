@@ -1,4 +1,5 @@
 """Where notebooks write their tables (CSV) and figures (PNG), atomically and whatever the cwd."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,7 +27,7 @@ def write_table(table: pd.DataFrame, output_dir: str | Path, name: str, index: b
     return target
 
 
-def write_figure(fig: "Figure", output_dir: str | Path, name: str) -> Path:
+def write_figure(fig: Figure, output_dir: str | Path, name: str) -> Path:
     """``{output_dir}/figures/{name}.png``, written atomically."""
     from cnfs.plots import save_figure
 

@@ -1,4 +1,5 @@
 """Where the project's files live, resolved from the package location (editable install)."""
+
 from __future__ import annotations
 
 import os

@@ -5,20 +5,20 @@ title is the question (or battery) and whose caption states the base and n, e.g.
 "Base : ensemble des répondants (n = 1 071)". matplotlib and seaborn are imported here only, so that
 ``cnfs.scoring`` stays light; no backend is forced (set MPLBACKEND=Agg for headless use).
 """
+
 from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from cnfs.contrasts import MAGNITUDE_THRESHOLDS, Comparison
 from cnfs.formatting import (
-    NARROW_NBSP,
-    TIDY_COLUMNS,
     SUPPRESSED,
+    TIDY_COLUMNS,
     axis_label,
     base_caption,
     colon,
@@ -47,9 +47,19 @@ def set_theme(context: str = "notebook", font_scale: float = 1.0) -> None:
     """Apply the project's look: seaborn whitegrid, colour-blind-safe palette, light spines."""
     import seaborn as sns
 
-    sns.set_theme(context=context, style="whitegrid", palette=PALETTE, font_scale=font_scale,
-                  rc={"axes.spines.top": False, "axes.spines.right": False, "figure.dpi": 100,
-                      "savefig.dpi": FIGURE_DPI, "axes.titlelocation": "left"})
+    sns.set_theme(
+        context=context,
+        style="whitegrid",
+        palette=PALETTE,
+        font_scale=font_scale,
+        rc={
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "figure.dpi": 100,
+            "savefig.dpi": FIGURE_DPI,
+            "axes.titlelocation": "left",
+        },
+    )
 
 
 def colors(n: int) -> list:
@@ -94,7 +104,7 @@ def _group_ns(table: pd.DataFrame, by: str | None) -> list[int | None]:
 
 
 def table_caption(table: pd.DataFrame) -> str:
-    """"Base : <base> (n = …)" for a scoring table: total n over groups; a range when items differ."""
+    """ "Base : <base> (n = …)" for a scoring table: total n over groups; a range when items differ."""
     bases = list(dict.fromkeys(table["base"].dropna().astype(str)))
     base = " ; ".join(bases) if bases else "répondants"
     by = by_column(table)
@@ -117,7 +127,7 @@ def _figure(n_rows: int, per_row: float = 0.42, min_height: float = 3.2):
     return fig, ax
 
 
-def _finish(fig: "Figure", title: str, caption: str) -> "Figure":
+def _finish(fig: Figure, title: str, caption: str) -> Figure:
     """Title at the top left, caption (base and n) at the bottom left, layout inside both."""
     height = fig.get_size_inches()[1]
     title = _wrap(title, TITLE_WIDTH)
@@ -132,16 +142,26 @@ def _finish(fig: "Figure", title: str, caption: str) -> "Figure":
     return fig
 
 
-def _legend(ax: "Axes", by: str | None, levels: list, ns: list[int], title: str | None = None) -> None:
+def _legend(ax: Axes, by: str | None, levels: list, ns: list[int], title: str | None = None) -> None:
     """Legend outside the axes on the right: one entry per group with its n."""
     if by is None:
         return
     title = title or ("Vague" if by == "wave" else by)
     handles, _ = ax.get_legend_handles_labels()
-    labels = [_wrap(f"{_level_label(by, lv)} ({fmt_n(n) if n is not None else 'n ' + SUPPRESSED})", 28)
-              for lv, n in zip(levels, ns)]
-    ax.legend(handles[: len(labels)], labels, title=_wrap(title, 28), loc="upper left", bbox_to_anchor=(1.01, 1),
-              fontsize="small", title_fontsize="small", frameon=False)
+    labels = [
+        _wrap(f"{_level_label(by, lv)} ({fmt_n(n) if n is not None else 'n ' + SUPPRESSED})", 28)
+        for lv, n in zip(levels, ns)
+    ]
+    ax.legend(
+        handles[: len(labels)],
+        labels,
+        title=_wrap(title, 28),
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1),
+        fontsize="small",
+        title_fontsize="small",
+        frameon=False,
+    )
 
 
 # -- shares ----------------------------------------------------------------------------------------
@@ -154,7 +174,7 @@ def plot_shares(
     wrap: int = 42,
     value_labels: bool = True,
     legend_title: str | None = None,
-) -> "Figure":
+) -> Figure:
     """Horizontal bars of the shares table (``scoring.shares``, ``column_shares``, ``combined_share``) with Wilson intervals.
 
     With a by column, one bar per group (legend gives each group's n). ``sort`` orders options by
@@ -211,7 +231,7 @@ def plot_scores(
     caption: str | None = None,
     wrap: int = 48,
     legend_title: str | None = None,
-) -> "Figure":
+) -> Figure:
     """Mean scores with their t intervals, items ranked by mean (``scoring.scale_summary`` / ``battery_summary``).
 
     With a by column, one point per group, items ordered by their mean over groups.
@@ -229,12 +249,28 @@ def plot_scores(
         pos = y - 0.3 + step * (i + 0.5) if by else y
         m = part["mean"].to_numpy(dtype=float)
         err = np.vstack([m - part["ci_low"].to_numpy(dtype=float), part["ci_high"].to_numpy(dtype=float) - m])
-        ax.errorbar(m, pos, xerr=np.clip(np.nan_to_num(err), 0, None), fmt="o", color=pal[i], ecolor=pal[i],
-                    elinewidth=1.5, capsize=3, markersize=6, label=_level_label(by, lv))
+        ax.errorbar(
+            m,
+            pos,
+            xerr=np.clip(np.nan_to_num(err), 0, None),
+            fmt="o",
+            color=pal[i],
+            ecolor=pal[i],
+            elinewidth=1.5,
+            capsize=3,
+            markersize=6,
+            label=_level_label(by, lv),
+        )
         if by is None:
             for mm, yy in zip(m, pos):
-                ax.annotate(fmt_num(mm, 2 if mm < 20 else 1), (mm, yy), xytext=(0, 7), textcoords="offset points",
-                            ha="center", fontsize="x-small")
+                ax.annotate(
+                    fmt_num(mm, 2 if mm < 20 else 1),
+                    (mm, yy),
+                    xytext=(0, 7),
+                    textcoords="offset points",
+                    ha="center",
+                    fontsize="x-small",
+                )
     ax.set_yticks(y, [_wrap(labels[q], wrap) for q in order])
     ax.invert_yaxis()
     limits = _score_limits(summary)
@@ -253,7 +289,7 @@ def plot_distribution(
     title: str | None = None,
     caption: str | None = None,
     legend_title: str | None = None,
-) -> "Figure":
+) -> Figure:
     """Bars of the percent of those asked at each value (or bin) of a numeric item (``scoring.distribution``)."""
     by = by_column(dist)
     levels = _levels(dist, by)
@@ -264,8 +300,13 @@ def plot_distribution(
     x = np.arange(len(values))
     for i, lv in enumerate(levels):
         part = _subset(dist, by, lv).assign(label=lambda t: t["label"].astype(str)).set_index("label").reindex(values)
-        ax.bar(x - 0.4 + width * (i + 0.5), part["percent"].to_numpy(dtype=float), width=width * 0.92,
-               color=pal[i], label=_level_label(by, lv))
+        ax.bar(
+            x - 0.4 + width * (i + 0.5),
+            part["percent"].to_numpy(dtype=float),
+            width=width * 0.92,
+            color=pal[i],
+            label=_level_label(by, lv),
+        )
         for xx, p in zip(x - 0.4 + width * (i + 0.5), part["percent"].to_numpy(dtype=float)):
             if p != p:  # withheld by disclosure control
                 ax.text(xx, 0.5, SUPPRESSED, ha="center", va="bottom", fontsize="x-small", color="0.3")
@@ -289,14 +330,17 @@ def test_caption(tests: pd.DataFrame) -> str:
         t = tests.iloc[0]
         if t["test"] == "none":
             return "Test non calculable (un seul groupe ou aucune variation)."
-        return (f"{colon(label(t['test']), fmt_p(t['p_value']))} ; {effect_text(t['effect'], t['effect_size'])} "
-                f"({colon('ampleur', str(t['verdict']))})")
+        return (
+            f"{colon(label(t['test']), fmt_p(t['p_value']))} ; {effect_text(t['effect'], t['effect_size'])} "
+            f"({colon('ampleur', str(t['verdict']))})"
+        )
     adjusted = tests["p_adjusted"].to_numpy(dtype=float)
     hits = tests.loc[np.nan_to_num(adjusted, nan=1.0) < 0.05, "label"].astype(str).tolist()
     listed = ", ".join(hits) if hits else "aucune"
     names = ", ".join(dict.fromkeys(label(t).lower() for t in tests["test"]))
-    return _wrap(f"Tests par modalité ({names}), p ajustées (Benjamini-Hochberg) ; "
-                 f"{colon('écarts significatifs', listed)}", 110)
+    return _wrap(
+        f"Tests par modalité ({names}), p ajustées (Benjamini-Hochberg) ; {colon('écarts significatifs', listed)}", 110
+    )
 
 
 def plot_comparison(
@@ -306,7 +350,7 @@ def plot_comparison(
     title: str | None = None,
     sort: bool = True,
     legend_title: str | None = None,
-) -> "Figure":
+) -> Figure:
     """A subgroup (or wave) comparison of one question: grouped shares or scores, with the test in the caption."""
     qid = question or next(iter(comparison.tables))
     table = comparison.tables[qid]
@@ -317,8 +361,9 @@ def plot_comparison(
     return plot_scores(table, title=title, caption=caption, legend_title=legend_title)
 
 
-def plot_wave_comparison(comparison: Comparison, question: str | None = None, *,
-                         title: str | None = None, sort: bool = True) -> "Figure":
+def plot_wave_comparison(
+    comparison: Comparison, question: str | None = None, *, title: str | None = None, sort: bool = True
+) -> Figure:
     """``plot_comparison`` of a ``contrasts.compare_waves`` result (groups shown as "Vague 1", "Vague 2")."""
     qid = question or next(iter(comparison.tables))
     label = comparison.tables[qid]["question_label"].iloc[0]
@@ -365,7 +410,7 @@ def plot_effects(
     wrap: int = 60,
     sections: dict[str, int] | None = None,
     section_titles: dict[int, str] | None = None,
-) -> "Figure":
+) -> Figure:
     """Forest plot of effect sizes: one panel per kind of effect (never two kinds on one axis), one row per
     question grouped by section, the point filled when significant after BH, its interval when the tests
     table has ``effect_ci_low``/``effect_ci_high``; shaded bands mark the verdict thresholds.
@@ -387,7 +432,12 @@ def plot_effects(
         for s_id, group in part.groupby("_section", sort=False):
             if sections:  # a bold header row per section (one text line, half a line of space above)
                 y += 0.8 if headers else 0.5
-                headers.append((y, f"{s_id}. {(section_titles or {}).get(s_id, '')}".strip(" ."), ))
+                headers.append(
+                    (
+                        y,
+                        f"{s_id}. {(section_titles or {}).get(s_id, '')}".strip(" ."),
+                    )
+                )
                 y += 0.5
             for ql, lab in zip(group["question_label"], group["label"]):
                 name = str(ql) if pd.isna(lab) or str(lab) == str(ql) else f"{ql} : {lab}"
@@ -397,20 +447,44 @@ def plot_effects(
                 y += 2 * half
         panels.append((k, part, labels, np.array(ypos, dtype=float), headers, y))
     heights = [max(p[5], 2) for p in panels]
-    fig, axes = plt.subplots(len(kinds), 1, figsize=(FIG_WIDTH, 0.16 * sum(heights) + 1.1 * len(kinds) + 1.4),
-                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    fig, axes = plt.subplots(
+        len(kinds),
+        1,
+        figsize=(FIG_WIDTH, 0.16 * sum(heights) + 1.1 * len(kinds) + 1.4),
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
+    )
     pal = colors(2)
     for ax, (kind, part, labels, y, headers, total) in zip(axes[:, 0], panels):
         vals = part["effect_size"].to_numpy(dtype=float)
         sig = np.nan_to_num(part["p_adjusted"].to_numpy(dtype=float), nan=1.0) < alpha
         if all(c in part for c in EFFECT_CI):
-            err = np.vstack([vals - part[EFFECT_CI[0]].to_numpy(dtype=float), part[EFFECT_CI[1]].to_numpy(dtype=float) - vals])
-            ax.errorbar(vals, y, xerr=np.clip(np.nan_to_num(err), 0, None), fmt="none", ecolor="0.35", elinewidth=1,
-                        capsize=2, zorder=2)
-        ax.scatter(vals[sig], y[sig], color=pal[0], s=28, label=f"p ajustée < {fmt_num(alpha, 2)}", zorder=3,
-                   clip_on=False)
-        ax.scatter(vals[~sig], y[~sig], facecolors="white", edgecolors=pal[0], s=28, label="non significatif",
-                   zorder=3, clip_on=False)
+            err = np.vstack(
+                [vals - part[EFFECT_CI[0]].to_numpy(dtype=float), part[EFFECT_CI[1]].to_numpy(dtype=float) - vals]
+            )
+            ax.errorbar(
+                vals,
+                y,
+                xerr=np.clip(np.nan_to_num(err), 0, None),
+                fmt="none",
+                ecolor="0.35",
+                elinewidth=1,
+                capsize=2,
+                zorder=2,
+            )
+        ax.scatter(
+            vals[sig], y[sig], color=pal[0], s=28, label=f"p ajustée < {fmt_num(alpha, 2)}", zorder=3, clip_on=False
+        )
+        ax.scatter(
+            vals[~sig],
+            y[~sig],
+            facecolors="white",
+            edgecolors=pal[0],
+            s=28,
+            label="non significatif",
+            zorder=3,
+            clip_on=False,
+        )
         signed = kind not in UNSIGNED_EFFECTS
         for lo, hi, shade in _bands(part, kind):
             ax.axvspan(lo, hi, color=shade, zorder=0)
@@ -434,8 +508,10 @@ def plot_effects(
         ax.set_xlabel(label(kind))
         set_tick_format(ax, "x")
         ax.legend(loc="lower right", fontsize="x-small", frameon=True)
-    caption = (f"Zones grisées : ampleur faible, moyenne, forte ; {len(tests)} tests, p ajustées par "
-               "Benjamini-Hochberg ; pour un choix multiple, l'option la plus différente")
+    caption = (
+        f"Zones grisées : ampleur faible, moyenne, forte ; {len(tests)} tests, p ajustées par "
+        "Benjamini-Hochberg ; pour un choix multiple, l'option la plus différente"
+    )
     if len(tests):
         ns = sorted({int(v) for v in pd.to_numeric(tests["n"], errors="coerce").dropna()})
         caption = f"{base_caption('répondants interrogés sur chaque question', ns)}\n{caption}"
@@ -443,7 +519,7 @@ def plot_effects(
 
 
 # -- output ----------------------------------------------------------------------------------------
-def plot_share_heatmap(table: pd.DataFrame, *, title: str | None = None, item: str = "item", wrap: int = 40) -> "Figure":
+def plot_share_heatmap(table: pd.DataFrame, *, title: str | None = None, item: str = "item", wrap: int = 40) -> Figure:
     """Items × options percentages of a single-choice battery (``shares`` stacked with an ``item`` column)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
@@ -452,12 +528,24 @@ def plot_share_heatmap(table: pd.DataFrame, *, title: str | None = None, item: s
 
     items = list(dict.fromkeys(table[item].astype(str)))
     options = list(dict.fromkeys(table["label"].astype(str)))
-    grid = table.assign(**{item: table[item].astype(str), "label": table["label"].astype(str)}).pivot_table(
-        index=item, columns="label", values="percent", sort=False
-    ).reindex(index=items, columns=options)
+    grid = (
+        table.assign(**{item: table[item].astype(str), "label": table["label"].astype(str)})
+        .pivot_table(index=item, columns="label", values="percent", sort=False)
+        .reindex(index=items, columns=options)
+    )
     fig, ax = plt.subplots(figsize=(1.3 * len(options) + 4, 0.55 * len(items) + 2.2))
     annot = grid.map(lambda v: fmt_num(v, 0) if v == v else SUPPRESSED)
-    sns.heatmap(grid, annot=annot, fmt="", cmap="Blues", vmin=0, vmax=100, cbar_kws={"label": "% des répondants"}, ax=ax, linewidths=0.5)
+    sns.heatmap(
+        grid,
+        annot=annot,
+        fmt="",
+        cmap="Blues",
+        vmin=0,
+        vmax=100,
+        cbar_kws={"label": "% des répondants"},
+        ax=ax,
+        linewidths=0.5,
+    )
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.set_yticklabels([_wrap(t, wrap) for t in items], rotation=0)
@@ -465,7 +553,7 @@ def plot_share_heatmap(table: pd.DataFrame, *, title: str | None = None, item: s
     return _finish(fig, title or _title_of(table), table_caption(table))
 
 
-def save_figure(fig: "Figure", path: str | Path, *, dpi: int = FIGURE_DPI) -> Path:
+def save_figure(fig: Figure, path: str | Path, *, dpi: int = FIGURE_DPI) -> Path:
     """Write the figure as PNG atomically (``cnfs.atomic``)."""
     from cnfs.atomic import replacing
 

@@ -4,6 +4,7 @@ Every value carries its source, date and status (``published`` or ``assumption``
 percentages of the population size on codebook single-choice questions; every option of the question
 has one and they sum to 100, so that the raking totals of one variable sum to the population size.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -84,8 +85,14 @@ def _sourced(doc: Any, where: str, sources: dict[str, Any], path: Path) -> Sourc
         value = float(doc["value"])
     except (TypeError, ValueError):
         raise PopulationError(f"{path}: {where}: value {doc['value']!r} is not a number") from None
-    return Sourced(value, str(doc["date"]), str(doc["source"]), str(doc["status"]), str(doc.get("note", "")).strip(),
-                   str(doc.get("unit", "")))
+    return Sourced(
+        value,
+        str(doc["date"]),
+        str(doc["source"]),
+        str(doc["status"]),
+        str(doc.get("note", "")).strip(),
+        str(doc.get("unit", "")),
+    )
 
 
 def parse_population(doc: dict[str, Any], codebook: Codebook, path: Path | None = None) -> Population:
@@ -108,17 +115,22 @@ def parse_population(doc: dict[str, Any], codebook: Codebook, path: Path | None 
                 raise PopulationError(f"{p}: {where}: {qid!r} is not a question of the codebook")
             q = codebook[qid]
             if q.type != "single" or q.universe is not None:
-                raise PopulationError(f"{p}: {where}: margins need a single-choice question asked to everyone; "
-                                      f"{qid!r} is {q.type}{' with a universe' if q.universe else ''}")
+                raise PopulationError(
+                    f"{p}: {where}: margins need a single-choice question asked to everyone; "
+                    f"{qid!r} is {q.type}{' with a universe' if q.universe else ''}"
+                )
             unknown = sorted(set(opts) - set(q.codes))
             absent = [c for c in q.codes if c not in opts]
             if unknown or absent:
-                raise PopulationError(f"{p}: {where}: option codes must be exactly {q.codes}; "
-                                      f"unknown {unknown}, missing {absent}")
+                raise PopulationError(
+                    f"{p}: {where}: option codes must be exactly {q.codes}; unknown {unknown}, missing {absent}"
+                )
             margins[qid] = {c: _sourced(opts[c], f"{where}.{c}", sources, p) for c in q.codes}
             total = sum(s.value for s in margins[qid].values())
             if abs(total - 100) > 1e-9 or any(s.value < 0 for s in margins[qid].values()):
-                raise PopulationError(f"{p}: {where}: shares must be non-negative and sum to 100, they sum to {total:g}")
+                raise PopulationError(
+                    f"{p}: {where}: shares must be non-negative and sum to 100, they sum to {total:g}"
+                )
         waves[label] = WavePopulation(label, size, margins, str(w.get("period", "")))
     pooled = str(doc.get("pooled_population_of", ""))
     if pooled not in waves:
@@ -142,8 +154,9 @@ def load_population(path: str | Path | None = None, codebook: Codebook | None = 
     return parse_population(doc, codebook or load_codebook(), p)
 
 
-def margin_totals(population: Population, wave: str, codebook: Codebook,
-                  variables: list[str] | None = None) -> pd.DataFrame:
+def margin_totals(
+    population: Population, wave: str, codebook: Codebook, variables: list[str] | None = None
+) -> pd.DataFrame:
     """Raking totals of a wave: one row per option of each margin variable (variable, code, total, ...).
 
     Columns: variable, code, label, share (percent), total (= share / 100 × size), status, source, date.
@@ -154,12 +167,22 @@ def margin_totals(population: Population, wave: str, codebook: Codebook,
     rows = []
     for qid in names:
         if qid not in wp.margins:
-            raise PopulationError(f"{population.path}: wave {wp.wave!r} has no margin for {qid!r}; "
-                                  f"margins: {sorted(wp.margins)}")
+            raise PopulationError(
+                f"{population.path}: wave {wp.wave!r} has no margin for {qid!r}; margins: {sorted(wp.margins)}"
+            )
         for code, s in wp.margins[qid].items():
-            rows.append({"variable": qid, "code": code, "label": codebook[qid].label_of(code), "share": s.value,
-                         "total": s.value / 100.0 * wp.size.value, "status": s.status, "source": s.source,
-                         "date": s.date})
+            rows.append(
+                {
+                    "variable": qid,
+                    "code": code,
+                    "label": codebook[qid].label_of(code),
+                    "share": s.value,
+                    "total": s.value / 100.0 * wp.size.value,
+                    "status": s.status,
+                    "source": s.source,
+                    "date": s.date,
+                }
+            )
     return pd.DataFrame(rows, columns=["variable", "code", "label", "share", "total", "status", "source", "date"])
 
 
@@ -168,6 +191,14 @@ def size_table(population: Population, waves: list[str]) -> pd.DataFrame:
     rows = []
     for w in waves:
         s = population.wave(w).size
-        rows.append({"vague": w, "effectif": s.value, "statut": STATUS_LABELS[s.status],
-                     "source": population.sources[s.source].get("title", s.source), "date": s.date, "note": s.note})
+        rows.append(
+            {
+                "vague": w,
+                "effectif": s.value,
+                "statut": STATUS_LABELS[s.status],
+                "source": population.sources[s.source].get("title", s.source),
+                "date": s.date,
+                "note": s.note,
+            }
+        )
     return pd.DataFrame(rows)

@@ -1,4 +1,5 @@
 """Provenance of data files: content hashes, and the sidecar that marks a file as synthetic."""
+
 from __future__ import annotations
 
 import hashlib
@@ -53,7 +54,7 @@ SYNTHETIC_ID_PREFIX = "SYN-"
 SYNTHETIC_ID = re.compile(r"^SYN-\d{5}$")
 
 
-def ids_look_synthetic(ids: "pd.Series") -> bool:
+def ids_look_synthetic(ids: pd.Series) -> bool:
     """True when every respondent id follows the twin's scheme (SYN-00001…): a copy of the twin without its sidecar."""
     vals = ids.dropna().astype(str)
     return bool(len(vals)) and bool(vals.str.fullmatch(SYNTHETIC_ID).all())
@@ -74,9 +75,8 @@ def _ids_of(path: Path, column: str = "respondent_id") -> bool:
     """Whether the file's respondent ids are the twin's (False when unreadable or absent)."""
     try:
         if path.suffix.lower() == ".parquet":
-            import pyarrow.parquet as pq
-
             import pandas as pd
+            import pyarrow.parquet as pq
 
             return ids_look_synthetic(pd.Series(pq.read_table(path, columns=[column]).column(0).to_pylist()))
         from cnfs.readers import read_table

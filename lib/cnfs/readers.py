@@ -5,6 +5,7 @@ CSV (delimiter and encoding detected, optionally gzip- or zip-compressed), XLSX,
 text, NA when empty, so that one set of codebook-driven rules (``cnfs.normalise``) reads them all.
 A file that cannot be read raises ``InputError`` naming it; the file itself is only ever read.
 """
+
 from __future__ import annotations
 
 import csv
@@ -24,9 +25,15 @@ from cnfs.errors import InputError
 
 #: Extension -> reader. ``.gz`` and ``.zip`` hold a CSV.
 FORMATS = {
-    ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".gz": "csv", ".zip": "csv",
-    ".xlsx": "xlsx", ".xlsm": "xlsx",
-    ".sav": "spss", ".zsav": "spss",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".gz": "csv",
+    ".zip": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".sav": "spss",
+    ".zsav": "spss",
     ".dta": "stata",
     ".parquet": "parquet",
 }
@@ -54,8 +61,16 @@ _DESCRIBE = {
     "binary": "des octets binaires (ni texte ni format d'export connu)",
     "empty": "un fichier vide",
 }
-_SUFFIX_FOR = {"xlsx": ".xlsx", "zip": ".zip", "gzip": ".csv.gz", "parquet": ".parquet", "spss": ".sav",
-               "stata": ".dta", "text": ".csv", "ole2": ".xlsx (après l'avoir enregistré au format .xlsx)"}
+_SUFFIX_FOR = {
+    "xlsx": ".xlsx",
+    "zip": ".zip",
+    "gzip": ".csv.gz",
+    "parquet": ".parquet",
+    "spss": ".sav",
+    "stata": ".dta",
+    "text": ".csv",
+    "ole2": ".xlsx (après l'avoir enregistré au format .xlsx)",
+}
 
 
 @dataclass(frozen=True)
@@ -113,7 +128,9 @@ def sniff(data: bytes) -> str:
             if kind == "zip" and _is_workbook(data):
                 return "xlsx"
             return kind
-    if head.startswith(b"<stata_dta>") or (len(head) > 2 and head[0] in range(0x66, 0x78) and head[1] in (1, 2) and head[2] == 1):
+    if head.startswith(b"<stata_dta>") or (
+        len(head) > 2 and head[0] in range(0x66, 0x78) and head[1] in (1, 2) and head[2] == 1
+    ):
         return "stata"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "text"
@@ -138,9 +155,13 @@ def _expect(path: Path, data: bytes, wanted: tuple[str, ...], reader: str) -> No
         return
     what = _DESCRIBE[kind]
     if kind == "binary":
-        raise InputError(path, f"contenu illisible : {what}", f"attendu : un export {reader.upper()} ; formats acceptés : {ACCEPTED}")
+        raise InputError(
+            path, f"contenu illisible : {what}", f"attendu : un export {reader.upper()} ; formats acceptés : {ACCEPTED}"
+        )
     hint = f"renommez-le en {_SUFFIX_FOR[kind]}" if kind in _SUFFIX_FOR else f"formats acceptés : {ACCEPTED}"
-    raise InputError(path, f"l'extension {path.suffix} annonce un fichier {reader.upper()}, mais son contenu est {what}", hint)
+    raise InputError(
+        path, f"l'extension {path.suffix} annonce un fichier {reader.upper()}, mais son contenu est {what}", hint
+    )
 
 
 # ---------------------------------------------------------------- cells as text
@@ -198,7 +219,9 @@ def _check_header(path: Path, df: pd.DataFrame) -> pd.DataFrame:
     dup = {n: pos for n, pos in seen.items() if len(pos) > 1}
     if dup:
         shown = "; ".join(f"{n!r} (colonnes {', '.join(map(str, pos))})" for n, pos in list(dup.items())[:5])
-        raise InputError(path, f"colonnes en double dans l'en-tête : {shown}", "chaque colonne doit avoir un nom unique")
+        raise InputError(
+            path, f"colonnes en double dans l'en-tête : {shown}", "chaque colonne doit avoir un nom unique"
+        )
     return df
 
 
@@ -220,8 +243,11 @@ def decode(path: Path, data: bytes) -> tuple[str, str]:
 
     best = from_bytes(data, cp_isolation=ENCODINGS).best()
     if best is None:
-        raise InputError(path, "encodage des caractères non reconnu (ni UTF-8 ni Windows-1252/Latin-1)",
-                         "réenregistrez le fichier en CSV UTF-8")
+        raise InputError(
+            path,
+            "encodage des caractères non reconnu (ni UTF-8 ni Windows-1252/Latin-1)",
+            "réenregistrez le fichier en CSV UTF-8",
+        )
     enc = best.encoding
     text = str(best)
     if _control_share(text) > 0.01:
@@ -262,11 +288,21 @@ def parse_csv_text(path: Path, text: str, options: dict[str, Any]) -> Table:
         text = rest
     delim = hinted.group(1) if hinted else sniff_delimiter(text)
     try:
-        cells = pd.read_csv(io.StringIO(text), sep=delim, header=None, dtype=str, keep_default_na=False,
-                            skip_blank_lines=True, engine="c")
+        cells = pd.read_csv(
+            io.StringIO(text),
+            sep=delim,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=True,
+            engine="c",
+        )
     except (pd.errors.ParserError, ValueError) as e:
-        raise InputError(path, f"CSV mal formé (séparateur détecté {delim!r}) : {e}",
-                         "vérifiez que chaque ligne a le même nombre de colonnes que l'en-tête") from None
+        raise InputError(
+            path,
+            f"CSV mal formé (séparateur détecté {delim!r}) : {e}",
+            "vérifiez que chaque ligne a le même nombre de colonnes que l'en-tête",
+        ) from None
     return Table(_with_header(path, cells), "csv", {**options, "delimiter": delim})
 
 
@@ -296,8 +332,11 @@ def _zip_member(path: Path, data: bytes) -> tuple[bytes, str]:
             names = [n for n in z.namelist() if not n.endswith("/") and not n.startswith("__MACOSX")]
             text_names = [n for n in names if n.lower().endswith((".csv", ".tsv", ".txt"))]
             if len(text_names) != 1:
-                raise InputError(path, f"l'archive doit contenir exactement un fichier CSV ; elle contient : {names[:10]}",
-                                 "décompressez-la et donnez le fichier voulu")
+                raise InputError(
+                    path,
+                    f"l'archive doit contenir exactement un fichier CSV ; elle contient : {names[:10]}",
+                    "décompressez-la et donnez le fichier voulu",
+                )
             return z.read(text_names[0]), text_names[0]
     except zipfile.BadZipFile as e:
         raise InputError(path, f"archive ZIP endommagée ({e})") from None
@@ -319,7 +358,11 @@ def read_xlsx(path: Path, data: bytes, sheet: str | None = None) -> Table:
         elif str(sheet).isdigit() and 1 <= int(sheet) <= len(names):
             chosen = names[int(sheet) - 1]
         else:
-            raise InputError(path, f"feuille {sheet!r} introuvable ; feuilles du classeur : {names}", "choisissez-en une avec --sheet")
+            raise InputError(
+                path,
+                f"feuille {sheet!r} introuvable ; feuilles du classeur : {names}",
+                "choisissez-en une avec --sheet",
+            )
     cells = pd.read_excel(book, sheet_name=chosen, header=None, dtype=object)
     return Table(_with_header(path, cells), "xlsx", {"sheet": chosen, "sheets": names})
 
@@ -333,7 +376,9 @@ def read_spss(path: Path, data: bytes) -> Table:
         df, _meta = pyreadstat.read_sav(str(path), apply_value_formats=True, formats_as_category=False)
     except Exception as e:  # pyreadstat.ReadstatError and friends
         raise InputError(path, f"fichier SPSS illisible ({e})") from None
-    return Table(_check_header(path, pd.DataFrame({c: to_text(df[c]) for c in df.columns})), "spss", {"value_labels": True})
+    return Table(
+        _check_header(path, pd.DataFrame({c: to_text(df[c]) for c in df.columns})), "spss", {"value_labels": True}
+    )
 
 
 def read_stata(path: Path, data: bytes) -> Table:
@@ -345,7 +390,9 @@ def read_stata(path: Path, data: bytes) -> Table:
         df, _meta = pyreadstat.read_dta(str(path), apply_value_formats=True, formats_as_category=False)
     except Exception as e:
         raise InputError(path, f"fichier Stata illisible ({e})") from None
-    return Table(_check_header(path, pd.DataFrame({c: to_text(df[c]) for c in df.columns})), "stata", {"value_labels": True})
+    return Table(
+        _check_header(path, pd.DataFrame({c: to_text(df[c]) for c in df.columns})), "stata", {"value_labels": True}
+    )
 
 
 def read_parquet(path: Path, data: bytes) -> Table:
@@ -355,7 +402,10 @@ def read_parquet(path: Path, data: bytes) -> Table:
         df = pd.read_parquet(io.BytesIO(data))
     except Exception as e:  # pyarrow.ArrowInvalid and friends
         raise InputError(path, f"fichier Parquet illisible ({e})") from None
-    return Table(_check_header(path, pd.DataFrame({str(c): to_text(df[c]) for c in df.columns}, index=pd.RangeIndex(len(df)))), "parquet")
+    return Table(
+        _check_header(path, pd.DataFrame({str(c): to_text(df[c]) for c in df.columns}, index=pd.RangeIndex(len(df)))),
+        "parquet",
+    )
 
 
 def read_table(path: str | Path, sheet: str | None = None, data: bytes | None = None) -> Table:

@@ -6,6 +6,7 @@ text) or ``full_study`` (figures of the full study of May 2023 on the same 1,071
 by the press), with ``source`` and ``source_date``. Summaries count the two apart. Computed values are
 compared against it, never copied from it.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -16,13 +17,37 @@ import pandas as pd
 from cnfs import paths
 
 COLUMNS = [
-    "id", "section", "question", "option_or_subgroup", "statistic", "value", "unit", "base",
-    "comparison", "decimals", "lower", "upper", "computable", "quote", "note", "publication", "source", "source_date",
+    "id",
+    "section",
+    "question",
+    "option_or_subgroup",
+    "statistic",
+    "value",
+    "unit",
+    "base",
+    "comparison",
+    "decimals",
+    "lower",
+    "upper",
+    "computable",
+    "quote",
+    "note",
+    "publication",
+    "source",
+    "source_date",
 ]
 PUBLICATIONS = {"interim", "full_study"}
 COMPARISONS = {
-    "rounded", "equal", "gt", "lt", "ge", "le", "between",
-    "date_on_or_after", "date_on_or_before", "context",
+    "rounded",
+    "equal",
+    "gt",
+    "lt",
+    "ge",
+    "le",
+    "between",
+    "date_on_or_after",
+    "date_on_or_before",
+    "context",
 }
 
 

@@ -6,9 +6,10 @@ The test is Pearson's chi-square of the sample counts against n × population sh
 over multinomial samples drawn from the population shares (p = (1 + #{simulated ≥ observed}) / (B + 1)).
 The population margins are those of ``data/population.yaml`` (statut publié / hypothèse shown).
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -20,8 +21,13 @@ from cnfs.population import STATUS_LABELS, Population, margin_totals
 from cnfs.scoring import option_codes
 
 
-def goodness_of_fit(observed: Sequence[int], shares: Sequence[float], *, replicates: int = MONTE_CARLO_REPLICATES,
-                    seed: int = MONTE_CARLO_SEED) -> dict:
+def goodness_of_fit(
+    observed: Sequence[int],
+    shares: Sequence[float],
+    *,
+    replicates: int = MONTE_CARLO_REPLICATES,
+    seed: int = MONTE_CARLO_SEED,
+) -> dict:
     """Chi-square of observed counts against population shares (percent); Monte Carlo p when an expected count < 5."""
     obs = np.asarray(observed, dtype=float)
     p = np.asarray(shares, dtype=float) / np.sum(shares)
@@ -33,12 +39,15 @@ def goodness_of_fit(observed: Sequence[int], shares: Sequence[float], *, replica
     if expected[keep].min() < 5:
         sims = np.random.default_rng(seed).multinomial(int(n), p[keep], size=replicates)
         simulated = ((sims - expected[keep]) ** 2 / expected[keep]).sum(axis=1)
-        out.update(test="chi2_mc", p_value=float((1 + np.sum(simulated >= res.statistic * (1 - 1e-12))) / (replicates + 1)))
+        out.update(
+            test="chi2_mc", p_value=float((1 + np.sum(simulated >= res.statistic * (1 - 1e-12))) / (replicates + 1))
+        )
     return out
 
 
-def sample_vs_population(df: pd.DataFrame, codebook: Codebook, population: Population,
-                         waves: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def sample_vs_population(
+    df: pd.DataFrame, codebook: Codebook, population: Population, waves: Sequence[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per wave and margin option: sample n and %, population % and its status; and one test row per wave × variable.
 
     ``df`` holds every wave (the codebook's wave column); "all" means every row, compared with the
@@ -55,12 +64,31 @@ def sample_vs_population(df: pd.DataFrame, codebook: Codebook, population: Popul
             counts = [int((codes == c).sum()) for c in m["code"]]
             n = sum(counts)
             for (_, r), k in zip(m.iterrows(), counts):
-                rows.append({"wave": wave, "variable": var, "code": r["code"], "label": r["label"], "sample_n": k,
-                             "sample_percent": 100 * k / n if n else np.nan, "population_percent": r["share"],
-                             "difference": (100 * k / n if n else np.nan) - r["share"],
-                             "population_status": STATUS_LABELS[r["status"]], "population_size": size, "n": n})
-            tests.append({"wave": wave, "variable": var, "n": n, "population_size": size,
-                          "sampling_fraction": n / size, **goodness_of_fit(counts, m["share"].to_numpy())})
+                rows.append(
+                    {
+                        "wave": wave,
+                        "variable": var,
+                        "code": r["code"],
+                        "label": r["label"],
+                        "sample_n": k,
+                        "sample_percent": 100 * k / n if n else np.nan,
+                        "population_percent": r["share"],
+                        "difference": (100 * k / n if n else np.nan) - r["share"],
+                        "population_status": STATUS_LABELS[r["status"]],
+                        "population_size": size,
+                        "n": n,
+                    }
+                )
+            tests.append(
+                {
+                    "wave": wave,
+                    "variable": var,
+                    "n": n,
+                    "population_size": size,
+                    "sampling_fraction": n / size,
+                    **goodness_of_fit(counts, m["share"].to_numpy()),
+                }
+            )
     return pd.DataFrame(rows), pd.DataFrame(tests)
 
 

@@ -2,6 +2,7 @@
 
 Counts only: no respondent-level rows leave this module.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,7 +12,9 @@ import pandas as pd
 
 def panel_members(df: pd.DataFrame, id_column: str = "respondent_id", wave_column: str = "wave") -> int:
     """Advisors who answered more than one wave (the same id in two waves)."""
-    waves_per_id = df[[id_column, wave_column]].dropna().drop_duplicates().groupby(id_column, observed=True)[wave_column].nunique()
+    waves_per_id = (
+        df[[id_column, wave_column]].dropna().drop_duplicates().groupby(id_column, observed=True)[wave_column].nunique()
+    )
     return int((waves_per_id > 1).sum())
 
 
@@ -21,6 +24,8 @@ def sample_facts(survey: Any) -> pd.DataFrame:
     rows = [("Réponses complètes retenues", len(df))]
     for w, n in df[cb.wave_column].astype(str).value_counts().sort_index().items():
         rows.append((f"dont vague {w}", int(n)))
-    rows.append(("Conseillers ayant répondu à deux vagues (même identifiant)", panel_members(df, cb.id_column, cb.wave_column)))
+    rows.append(
+        ("Conseillers ayant répondu à deux vagues (même identifiant)", panel_members(df, cb.id_column, cb.wave_column))
+    )
     rows.append(("Réponses incomplètes écartées (sans date de soumission)", survey.excluded_incomplete))
     return pd.DataFrame(rows, columns=["fait", "valeur"])

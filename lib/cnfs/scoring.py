@@ -16,9 +16,11 @@ Conventions (see the data contract of ``cnfs.loader``):
   French description of the weights); ``count`` and ``n`` stay the respondents' counts. Without a design
   the results are exactly the unweighted ones.
 """
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -109,12 +111,12 @@ def _numeric(values: pd.Series) -> np.ndarray:
 
 
 # -- design-based (weighted) estimates ----------------------------------------------------------
-def _check_design(df: pd.DataFrame, design: "Design | None") -> None:
+def _check_design(df: pd.DataFrame, design: Design | None) -> None:
     if design is not None and not design.index.equals(df.index):
         raise ValueError("the design was built on other rows than this data (indexes differ)")
 
 
-def _weighted(design: "Design", values: np.ndarray, mask: pd.Series, level: float, scale: float) -> pd.DataFrame:
+def _weighted(design: Design, values: np.ndarray, mask: pd.Series, level: float, scale: float) -> pd.DataFrame:
     """Design-based estimate, se, Wald interval and deff of each column of ``values`` over ``mask`` rows, times ``scale``."""
     from cnfs.design import domain_means, wald_interval
 
@@ -124,11 +126,19 @@ def _weighted(design: "Design", values: np.ndarray, mask: pd.Series, level: floa
     return pd.DataFrame({"estimate": est, "se": se, "ci_low": low, "ci_high": high, "deff": out["deff"].to_numpy()})
 
 
-def _apply_weighted(rows: list[dict], start: int, w: pd.DataFrame, design: "Design", value: str) -> None:
+def _apply_weighted(rows: list[dict], start: int, w: pd.DataFrame, design: Design, value: str) -> None:
     """Overwrite ``value`` and the interval of rows[start:] with the weighted estimates; add se, deff, weights."""
     for i, (_, r) in enumerate(w.iterrows()):
-        rows[start + i].update({value: r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-                                "se": r["se"], "deff": r["deff"], "weights": design.label})
+        rows[start + i].update(
+            {
+                value: r["estimate"],
+                "ci_low": r["ci_low"],
+                "ci_high": r["ci_high"],
+                "se": r["se"],
+                "deff": r["deff"],
+                "weights": design.label,
+            }
+        )
 
 
 WEIGHTED_COLUMNS = ["se", "deff", "weights"]
@@ -146,20 +156,38 @@ def option_codes(df: pd.DataFrame, q: Question) -> pd.Series:
     return codes
 
 
-def _share_row(level: object, by_name: str | None, q_id: str, q_label: str, option: str, label: str,
-               count: int, n: int, base: str, level_ci: float) -> dict:
+def _share_row(
+    level: object,
+    by_name: str | None,
+    q_id: str,
+    q_label: str,
+    option: str,
+    label: str,
+    count: int,
+    n: int,
+    base: str,
+    level_ci: float,
+) -> dict:
     low, high = proportion_ci(count, n, level_ci)
     row = {by_name: level} if by_name else {}
     row.update(
-        question=q_id, question_label=q_label, option=option, label=label, count=int(count), n=int(n),
-        percent=100.0 * count / n if n else float("nan"), ci_low=low, ci_high=high,
+        question=q_id,
+        question_label=q_label,
+        option=option,
+        label=label,
+        count=int(count),
+        n=int(n),
+        percent=100.0 * count / n if n else float("nan"),
+        ci_low=low,
+        ci_high=high,
     )
     row["base"] = base
     return row
 
 
-def shares(df: pd.DataFrame, codebook: Codebook, qid: str, by: By = None, *, level: float = 0.95,
-           design: "Design | None" = None) -> pd.DataFrame:
+def shares(
+    df: pd.DataFrame, codebook: Codebook, qid: str, by: By = None, *, level: float = 0.95, design: Design | None = None
+) -> pd.DataFrame:
     """Share of each option among those asked (single or multi-select), optionally per ``by`` group.
 
     Columns: [by], question, question_label, option, label, count, n, percent, ci_low, ci_high, rank,
@@ -170,8 +198,10 @@ def shares(df: pd.DataFrame, codebook: Codebook, qid: str, by: By = None, *, lev
     _check_design(df, design)
     q = codebook[qid]
     if q.type not in ("single", "multi"):
-        raise TypeError(f"shares needs a single or multi-select question; {qid!r} is {q.type} "
-                        "(bin it with cnfs.subgroups.cut_numeric and use column_shares)")
+        raise TypeError(
+            f"shares needs a single or multi-select question; {qid!r} is {q.type} "
+            "(bin it with cnfs.subgroups.cut_numeric and use column_shares)"
+        )
     mask = asked(df, codebook, qid)
     s = by_series(df, by)
     by_name = str(s.name) if s is not None else None
@@ -180,6 +210,7 @@ def shares(df: pd.DataFrame, codebook: Codebook, qid: str, by: By = None, *, lev
     codes = option_codes(df, q) if q.type == "single" else None
     if design is not None:
         from cnfs.design import question_matrix
+
         values = question_matrix(df, codebook, qid)[0]
     for level_value, rows_mask in iter_groups(df, by, mask):
         n = int(rows_mask.sum())
@@ -187,14 +218,18 @@ def shares(df: pd.DataFrame, codebook: Codebook, qid: str, by: By = None, *, lev
         if q.type == "single":
             counts = codes[rows_mask].value_counts()
             for o in q.options:
-                rows.append(_share_row(level_value, by_name, q.id, q.short, o.code, o.label,
-                                       int(counts.get(o.code, 0)), n, base, level))
+                rows.append(
+                    _share_row(
+                        level_value, by_name, q.id, q.short, o.code, o.label, int(counts.get(o.code, 0)), n, base, level
+                    )
+                )
         else:
             ticked = df.loc[rows_mask, q.columns].astype(bool)
             mean_items = float(ticked.sum(axis=1).mean()) if n else float("nan")
             for o, col in zip(q.options, q.columns):
-                row = _share_row(level_value, by_name, q.id, q.short, o.code, o.label,
-                                 int(ticked[col].sum()), n, base, level)
+                row = _share_row(
+                    level_value, by_name, q.id, q.short, o.code, o.label, int(ticked[col].sum()), n, base, level
+                )
                 row["mean_items"] = mean_items
                 rows.append(row)
         if design is not None:
@@ -211,8 +246,14 @@ def shares(df: pd.DataFrame, codebook: Codebook, qid: str, by: By = None, *, lev
 
 
 def combined_share(
-    df: pd.DataFrame, codebook: Codebook, qid: str, codes: Sequence[str], by: By = None, *, level: float = 0.95,
-    design: "Design | None" = None,
+    df: pd.DataFrame,
+    codebook: Codebook,
+    qid: str,
+    codes: Sequence[str],
+    by: By = None,
+    *,
+    level: float = 0.95,
+    design: Design | None = None,
 ) -> pd.DataFrame:
     """Share of those asked who chose any of ``codes`` (e.g. daily = several times a day + once a day).
 
@@ -236,11 +277,24 @@ def combined_share(
     label = " ou ".join(q.label_of(c) for c in codes)
     rows = []
     for lv, m in iter_groups(df, by, mask):
-        rows.append(_share_row(lv, by_name, q.id, q.short, option, label, int((hit & m).sum()), int(m.sum()),
-                               codebook.base_label(qid), level))
+        rows.append(
+            _share_row(
+                lv,
+                by_name,
+                q.id,
+                q.short,
+                option,
+                label,
+                int((hit & m).sum()),
+                int(m.sum()),
+                codebook.base_label(qid),
+                level,
+            )
+        )
         if design is not None:
-            _apply_weighted(rows, len(rows) - 1, _weighted(design, hit.to_numpy(dtype=float), m, level, 100.0),
-                            design, "percent")
+            _apply_weighted(
+                rows, len(rows) - 1, _weighted(design, hit.to_numpy(dtype=float), m, level, 100.0), design, "percent"
+            )
     return _finish(rows, df, by)
 
 
@@ -252,7 +306,7 @@ def column_shares(
     base: str = EVERYONE,
     question_label: str | None = None,
     level: float = 0.95,
-    design: "Design | None" = None,
+    design: Design | None = None,
 ) -> pd.DataFrame:
     """Shares of the values of any categorical column (e.g. a derived subgroup), non-missing rows only.
 
@@ -267,15 +321,21 @@ def column_shares(
     by_name = str(s.name) if s is not None else None
     levels_of_values = group_levels(values, mask)
     rows: list[dict] = []
-    indicators = np.column_stack([(values == v).fillna(False).to_numpy(dtype=float) for v in levels_of_values]) \
-        if design is not None and levels_of_values else None
+    indicators = (
+        np.column_stack([(values == v).fillna(False).to_numpy(dtype=float) for v in levels_of_values])
+        if design is not None and levels_of_values
+        else None
+    )
     for lv, m in iter_groups(df, by, mask):
         n = int(m.sum())
         start = len(rows)
         counts = work.loc[m, f"__{name}__"].value_counts()
         for v in levels_of_values:
-            rows.append(_share_row(lv, by_name, name, question_label or name, str(v), str(v),
-                                   int(counts.get(v, 0)), n, base, level))
+            rows.append(
+                _share_row(
+                    lv, by_name, name, question_label or name, str(v), str(v), int(counts.get(v, 0)), n, base, level
+                )
+            )
         if indicators is not None:
             _apply_weighted(rows, start, _weighted(design, indicators, m, level, 100.0), design, "percent")
     out = _finish(rows, df, by)
@@ -284,8 +344,9 @@ def column_shares(
     return out[[c for c in out.columns if c not in ["rank", "base"] + extra] + ["rank", "base"] + extra]
 
 
-def items_ticked(df: pd.DataFrame, codebook: Codebook, qid: str, by: By = None, *,
-                 level: float = 0.95, design: "Design | None" = None) -> pd.DataFrame:
+def items_ticked(
+    df: pd.DataFrame, codebook: Codebook, qid: str, by: By = None, *, level: float = 0.95, design: Design | None = None
+) -> pd.DataFrame:
     """Number of options ticked on a multi-select question, per respondent asked: mean, sd, median, t interval.
 
     Columns: [by], question, question_label, n, mean, sd, median, ci_low, ci_high, base (weighted: the mean,
@@ -331,15 +392,23 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
     return float(x[order][np.searchsorted(cum, q - 1e-12)])
 
 
-def _weighted_describe(design: "Design", values: np.ndarray, mask: pd.Series, level: float) -> dict:
+def _weighted_describe(design: Design, values: np.ndarray, mask: pd.Series, level: float) -> dict:
     """Weighted mean (se, Wald interval, deff), sd (R's svyvar) and median of ``values`` over ``mask`` rows."""
     m = mask.to_numpy(dtype=bool) & ~np.isnan(values)
     w = _weighted(design, np.nan_to_num(values), pd.Series(m), level, 1.0).iloc[0]
     x, wt = values[m], design.weights[m]
     n = len(x)
     var = float(np.sum(wt * (x - w["estimate"]) ** 2) / wt.sum() * n / (n - 1)) if n > 1 else float("nan")
-    return {"mean": w["estimate"], "sd": float(np.sqrt(var)), "median": weighted_quantile(x, wt, 0.5) if n else float("nan"),
-            "ci_low": w["ci_low"], "ci_high": w["ci_high"], "se": w["se"], "deff": w["deff"], "weights": design.label}
+    return {
+        "mean": w["estimate"],
+        "sd": float(np.sqrt(var)),
+        "median": weighted_quantile(x, wt, 0.5) if n else float("nan"),
+        "ci_low": w["ci_low"],
+        "ci_high": w["ci_high"],
+        "se": w["se"],
+        "deff": w["deff"],
+        "weights": design.label,
+    }
 
 
 def top_box_threshold(q: Question, top_box: float | None = None) -> float:
@@ -357,7 +426,7 @@ def scale_summary(
     *,
     top_box: float | None = None,
     level: float = 0.95,
-    design: "Design | None" = None,
+    design: Design | None = None,
 ) -> pd.DataFrame:
     """Mean, sd, median, top-box share and t interval of numeric questions, ranked by mean within each group.
 
@@ -389,29 +458,62 @@ def scale_summary(
                 allx = pd.to_numeric(df[qid], errors="coerce").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
                 row.update(_weighted_describe(design, allx, m, level))
                 if threshold == threshold:
-                    row["top_box"] = float(_weighted(design, (allx >= threshold).astype(float), m, level,
-                                                     100.0)["estimate"].iloc[0])
+                    row["top_box"] = float(
+                        _weighted(design, (allx >= threshold).astype(float), m, level, 100.0)["estimate"].iloc[0]
+                    )
             rows.append(row)
     out = _finish(rows, df, by)
     if s is not None and not out.empty:
         out = out.sort_values(str(s.name), kind="stable").reset_index(drop=True)
     _rank(out, by, df, "mean", ascending=False, name="rank")
     _rank(out, by, df, "sd", ascending=True, name="sd_rank")
-    head = ([str(s.name)] if s is not None else []) + [
-        "question", "question_label", "label", "n", "mean", "sd", "median", "top_box", "top_box_threshold",
-        "ci_low", "ci_high", "rank", "sd_rank", "base"] + (WEIGHTED_COLUMNS if design is not None else [])
+    head = (
+        ([str(s.name)] if s is not None else [])
+        + [
+            "question",
+            "question_label",
+            "label",
+            "n",
+            "mean",
+            "sd",
+            "median",
+            "top_box",
+            "top_box_threshold",
+            "ci_low",
+            "ci_high",
+            "rank",
+            "sd_rank",
+            "base",
+        ]
+        + (WEIGHTED_COLUMNS if design is not None else [])
+    )
     return out[head] if not out.empty else out
 
 
-def battery_summary(df: pd.DataFrame, codebook: Codebook, group: str, by: By = None, *,
-                    top_box: float | None = None, level: float = 0.95, design: "Design | None" = None) -> pd.DataFrame:
+def battery_summary(
+    df: pd.DataFrame,
+    codebook: Codebook,
+    group: str,
+    by: By = None,
+    *,
+    top_box: float | None = None,
+    level: float = 0.95,
+    design: Design | None = None,
+) -> pd.DataFrame:
     """``scale_summary`` of every item of a numeric battery (codebook group), ranked by mean."""
     items = [q.id for q in codebook.items(group)]
     return scale_summary(df, codebook, items, by, top_box=top_box, level=level, design=design)
 
 
-def distribution(df: pd.DataFrame, codebook: Codebook, qid: str, by: By = None, *,
-                 bins: Sequence[float] | None = None, design: "Design | None" = None) -> pd.DataFrame:
+def distribution(
+    df: pd.DataFrame,
+    codebook: Codebook,
+    qid: str,
+    by: By = None,
+    *,
+    bins: Sequence[float] | None = None,
+    design: Design | None = None,
+) -> pd.DataFrame:
     """Distribution of a numeric answer among those asked: each value 1–10 for a scale, else bins.
 
     Columns: [by], question, question_label, item_label, value (the value, or the bin's lower edge),
@@ -444,8 +546,11 @@ def distribution(df: pd.DataFrame, codebook: Codebook, qid: str, by: By = None, 
         if edges is None:
             bin_of = np.where(np.isnan(allx), -1, allx - 1)
         else:
-            bin_of = np.where(allx == edges[-1], len(edges) - 2,
-                              np.searchsorted(np.asarray(edges, dtype=float), allx, side="right") - 1)
+            bin_of = np.where(
+                allx == edges[-1],
+                len(edges) - 2,
+                np.searchsorted(np.asarray(edges, dtype=float), allx, side="right") - 1,
+            )
         indicators = np.column_stack([(bin_of == i).astype(float) for i in range(len(values))])
     for lv, m in iter_groups(df, by, mask):
         x = _numeric(df.loc[m, qid])
@@ -460,8 +565,17 @@ def distribution(df: pd.DataFrame, codebook: Codebook, qid: str, by: By = None, 
             counts = [int(np.sum(codes == i)) for i in range(len(values))]
         for v, lab, c in zip(values, labels, counts):
             row = {str(s.name): lv} if s is not None else {}
-            row.update(question=q.id, question_label=q.short, item_label=q.label, value=v, label=lab, count=c, n=n,
-                       percent=100.0 * c / n if n else float("nan"), base=codebook.base_label(qid))
+            row.update(
+                question=q.id,
+                question_label=q.short,
+                item_label=q.label,
+                value=v,
+                label=lab,
+                count=c,
+                n=n,
+                percent=100.0 * c / n if n else float("nan"),
+                base=codebook.base_label(qid),
+            )
             rows.append(row)
         if design is not None:
             w = _weighted(design, indicators, m, 0.95, 100.0)

@@ -6,16 +6,17 @@ numbers stored as numbers, "[c]" for a value withheld by disclosure control and 
 Reusable API: build :class:`SheetTable` objects (a tidy DataFrame with a title, base and notes) and
 call :func:`write_workbook`; :func:`wave_workbook` does so for a wave folder's ``tables/*.csv``.
 """
+
 from __future__ import annotations
 
 import json
 import re
 import tempfile
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
-
+from typing import TYPE_CHECKING, Any
 
 from cnfs.atomic import write_bytes
 from cnfs.formatting import SUPPRESSED, colon, fmt_date, fmt_num
@@ -29,8 +30,12 @@ META_DIR = "meta"
 WITHHELD_COLUMNS = ("count", "percent", "ci_low", "ci_high", "mean", "sd", "median", "top_box", "se", "deff")
 UNITS = {"percent": "%", "ci_low": "%", "ci_high": "%", "top_box": "%"}
 #: Headings gptables writes in English, and their French.
-FRENCH = {"Introductory information": "Présentation", "About these data": "À propos des données",
-          "Contact": "Contact", "Note number": "Numéro de la note"}
+FRENCH = {
+    "Introductory information": "Présentation",
+    "About these data": "À propos des données",
+    "Contact": "Contact",
+    "Note number": "Numéro de la note",
+}
 
 
 @dataclass
@@ -63,7 +68,9 @@ def _cell_values(table: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
     out = table.copy()
-    withheld = out["suppressed"].fillna(False).astype(bool) if "suppressed" in out else pd.Series(False, index=out.index)
+    withheld = (
+        out["suppressed"].fillna(False).astype(bool) if "suppressed" in out else pd.Series(False, index=out.index)
+    )
     for col in out.columns:
         s = out[col]
         if pd.api.types.is_bool_dtype(s):
@@ -74,8 +81,10 @@ def _cell_values(table: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_numeric_dtype(s):
             values = s.astype(object).where(s.notna(), None)
             marks = [SUPPRESSED if (w and col in WITHHELD_COLUMNS) else NOT_AVAILABLE for w in withheld]
-            out[col] = [m if v is None else (int(v) if float(v).is_integer() and pd.api.types.is_integer_dtype(s) else v)
-                        for v, m in zip(values, marks)]
+            out[col] = [
+                m if v is None else (int(v) if float(v).is_integer() and pd.api.types.is_integer_dtype(s) else v)
+                for v, m in zip(values, marks)
+            ]
         else:  # a text cell of symbols only ("–", "") says nothing: marked as no value
             text = s.astype(object).where(s.notna(), NOT_AVAILABLE)
             out[col] = [NOT_AVAILABLE if isinstance(v, str) and not re.search(r"[A-Za-z0-9]", v) else v for v in text]
@@ -106,17 +115,26 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], cover: CoverI
         data = _cell_values(t.data)
         units = {c: u for c, u in UNITS.items() if c in data.columns}
         sheets[f"Tableau_{i}"] = gpt.GPTable(
-            table=data, table_name=_table_name(i, t.name), title=f"{t.title} {' '.join(refs)}".strip(),
-            subtitles=subtitles, units=units or None, source=t.source or cover.source,
+            table=data,
+            table_name=_table_name(i, t.name),
+            title=f"{t.title} {' '.join(refs)}".strip(),
+            subtitles=subtitles,
+            units=units or None,
+            source=t.source or cover.source,
             instructions="Cette feuille contient un seul tableau, sous son titre, sa base, son effectif et sa source.",
         )
-    about = [colon("Source", cover.source), colon("Date de production", fmt_date(cover.produced) if cover.produced else "–"),
-             colon("Pondération", cover.weighting),
-             "Les valeurs masquées par le secret statistique sont notées [c] ; les valeurs sans objet ou manquantes [x].",
-             *cover.extra]
+    about = [
+        colon("Source", cover.source),
+        colon("Date de production", fmt_date(cover.produced) if cover.produced else "–"),
+        colon("Pondération", cover.weighting),
+        "Les valeurs masquées par le secret statistique sont notées [c] ; les valeurs sans objet ou manquantes [x].",
+        *cover.extra,
+    ]
     intro = [f"AVERTISSEMENT — {cover.synthetic_warning}"] if cover.synthetic_warning else []
-    intro.append(f"Ce classeur contient {len(tables)} tableau(x), un par feuille, listés dans la feuille Sommaire ; "
-                 "les notes sont dans la feuille Notes.")
+    intro.append(
+        f"Ce classeur contient {len(tables)} tableau(x), un par feuille, listés dans la feuille Sommaire ; "
+        "les notes sont dans la feuille Notes."
+    )
     gcover = gpt.Cover(cover_label="Couverture", title=cover.title, intro=intro, about=about)
     notes_table = pd.DataFrame({"Référence de la note": list(notes.values()), "Texte de la note": list(notes.keys())})
     if notes_table.empty:
@@ -126,14 +144,23 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], cover: CoverI
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             gpt.write_workbook(
-                filename=str(tmp), sheets=sheets, cover=gcover, notes_table=notes_table,
+                filename=str(tmp),
+                sheets=sheets,
+                cover=gcover,
+                notes_table=notes_table,
                 contentsheet_label="Sommaire",
-                contentsheet_options={"title": "Sommaire", "column_names": ["Feuille", "Titre du tableau"],
-                                      "additional_elements": ["subtitles"],
-                                      "instructions": "Cette feuille contient un seul tableau : la liste des feuilles."},
+                contentsheet_options={
+                    "title": "Sommaire",
+                    "column_names": ["Feuille", "Titre du tableau"],
+                    "additional_elements": ["subtitles"],
+                    "instructions": "Cette feuille contient un seul tableau : la liste des feuilles.",
+                },
                 notesheet_label="Notes",
-                notesheet_options={"title": "Notes", "instructions": "Cette feuille contient un seul tableau : "
-                                                                     "les notes citées dans les titres des tableaux."},
+                notesheet_options={
+                    "title": "Notes",
+                    "instructions": "Cette feuille contient un seul tableau : "
+                    "les notes citées dans les titres des tableaux.",
+                },
             )
         _translate(tmp)
         write_bytes(target, tmp.read_bytes())
@@ -166,8 +193,16 @@ def read_tables(wave_dir: str | Path) -> list[SheetTable]:
     for csv in sorted(folder.glob("*.csv")):
         meta_path = folder / META_DIR / f"{csv.stem}.json"
         meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
-        out.append(SheetTable(name=csv.stem, title=str(meta.get("title") or csv.stem), data=pd.read_csv(csv),
-                              base=str(meta.get("caption") or ""), n=meta.get("n"), notes=list(meta.get("notes") or [])))
+        out.append(
+            SheetTable(
+                name=csv.stem,
+                title=str(meta.get("title") or csv.stem),
+                data=pd.read_csv(csv),
+                base=str(meta.get("caption") or ""),
+                n=meta.get("n"),
+                notes=list(meta.get("notes") or []),
+            )
+        )
     return out
 
 
@@ -187,7 +222,8 @@ def wave_workbook(wave_dir: str | Path, *, synthetic: bool, produced: Any = None
     cover = CoverInfo(
         title=f"Conseillers numériques France Services : tableaux de résultats{f' ({label})' if label else ''}",
         source="Enquête par questionnaire auprès des conseillers numériques France Services (programme de recherche "
-               "CnFS, ANCT)" + (" — jumeau synthétique" if synthetic else ""),
-        synthetic_warning=SYNTHETIC_WARNING if synthetic else None, produced=produced,
+        "CnFS, ANCT)" + (" — jumeau synthétique" if synthetic else ""),
+        synthetic_warning=SYNTHETIC_WARNING if synthetic else None,
+        produced=produced,
     )
     return write_workbook(Path(wave_dir) / workbook_name(wave_dir), tables, cover)

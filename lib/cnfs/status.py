@@ -13,6 +13,7 @@ spreadsheets and statistical software round for display. So 2.5 reproduces a pub
 and 37.05 reproduces 37.1. Binary float noise (37.049999999 for 37.05) is removed first by rounding
 to 9 decimals.
 """
+
 from __future__ import annotations
 
 import math

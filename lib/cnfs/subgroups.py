@@ -1,7 +1,8 @@
 """Derived subgroup columns (mono/multi-site, grouped options) to pass as ``by=`` to the scoring helpers."""
+
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,7 @@ def cut_numeric(
 
 
 def site_mode(df: pd.DataFrame, column: str = "n_sites", name: str = "site_mode") -> pd.Series:
-    """"Mono-site" (one site) vs "Multi-sites" (two or more) from the number of intervention sites."""
+    """ "Mono-site" (one site) vs "Multi-sites" (two or more) from the number of intervention sites."""
     return cut_numeric(df, column, [-np.inf, 2, np.inf], list(SITE_MODE_LABELS), name=name, right=False)
 
 

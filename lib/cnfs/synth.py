@@ -4,6 +4,7 @@ Generated deterministically from a seed, from the codebook (what was asked and o
 published-figures table (every share and mean, met exactly on the pooled data) and the
 assumptions file (everything the article does not say). Labelled synthetic wherever it goes.
 """
+
 from __future__ import annotations
 
 import io
@@ -20,6 +21,8 @@ import pandas as pd
 import yaml
 
 from cnfs import paths
+from cnfs.atomic import write_bytes as atomic_write_bytes
+from cnfs.atomic import write_text as atomic_write_text
 from cnfs.calibrate import (
     CalibrationError,
     apportion,
@@ -34,8 +37,6 @@ from cnfs.calibrate import (
 from cnfs.codebook import MULTI_SEP, Codebook, Condition, Question, load_codebook, mask_all
 from cnfs.figspec import parse_spec
 from cnfs.ordering import topological_order
-from cnfs.atomic import write_bytes as atomic_write_bytes
-from cnfs.atomic import write_text as atomic_write_text
 from cnfs.provenance import SYNTHETIC_WARNING, sha256_file
 from cnfs.reference import load_published
 
@@ -81,16 +82,27 @@ CALIBRATED = {("share", "rounded"), ("mean", "rounded"), ("mean_complement", "ro
 def published_targets(published: pd.DataFrame, codebook: Codebook) -> dict[str, list[Target]]:
     """Exact targets per question: computable shares and means, at their published rounding or bounds."""
     out: dict[str, list[Target]] = {}
-    calibrated = pd.Series([(s, c) in CALIBRATED for s, c in zip(published["statistic"], published["comparison"])], index=published.index)
-    rows = published[(published["computable"] == "yes") & calibrated & published["question"].isin(list(codebook.questions))]
+    calibrated = pd.Series(
+        [(s, c) in CALIBRATED for s, c in zip(published["statistic"], published["comparison"])], index=published.index
+    )
+    rows = published[
+        (published["computable"] == "yes") & calibrated & published["question"].isin(list(codebook.questions))
+    ]
     for _, r in rows.iterrows():
         spec = parse_spec(r["option_or_subgroup"])
         between = r["comparison"] == "between"
         out.setdefault(r["question"], []).append(
             Target(
-                r["id"], r["statistic"], float(r["value"]) if r["value"] else math.nan, int(r["decimals"] or 0),
-                spec.options, spec.value_range, spec.filters, r["comparison"],
-                float(r["lower"]) if between else None, float(r["upper"]) if between else None,
+                r["id"],
+                r["statistic"],
+                float(r["value"]) if r["value"] else math.nan,
+                int(r["decimals"] or 0),
+                spec.options,
+                spec.value_range,
+                spec.filters,
+                r["comparison"],
+                float(r["lower"]) if between else None,
+                float(r["upper"]) if between else None,
             )
         )
     return out
@@ -152,7 +164,7 @@ def _deps(q: Question, st: _State) -> list[str]:
     deps.extend((a.get("by") or {}).keys())
     for t in st.targets.get(q.id, []):
         deps.extend(f.question for f in t.filters if f.question != q.id)
-    for key in (a.get("strata") or {}):
+    for key in a.get("strata") or {}:
         deps.extend(f.question for f in parse_spec(f"x | {key}").filters)
     return [d for d in deps if d in st.codebook.questions]
 
@@ -280,7 +292,9 @@ def _single_stratified(st, q, rows, marginal, stratified, weights, fixed, a) -> 
     if not marginal:
         for f, ts in groups.items():
             idx = rows[masks[f].to_numpy()]
-            counts = apportion(len(idx), q.codes, [(t.options, t.value, t.decimals) for t in ts], w_for(f), what=f"{what} [{f}]")
+            counts = apportion(
+                len(idx), q.codes, [(t.options, t.value, t.decimals) for t in ts], w_for(f), what=f"{what} [{f}]"
+            )
             out.loc[idx] = _assign_balanced(st, idx, counts)
         if len(rest):
             out.loc[rest] = _assign_balanced(st, rest, apportion(len(rest), q.codes, [], weights, what=what))
@@ -291,7 +305,9 @@ def _single_stratified(st, q, rows, marginal, stratified, weights, fixed, a) -> 
     # feasible subgroup counts jointly so that what the margin leaves for the others is possible.
     fs = list(groups)
     if len(q.codes) != 2 or any(len(groups[f]) != 1 or len(groups[f][0].options) != 1 for f in fs):
-        raise CalibrationError(f"{what}: a published margin with subgroups needs a two-option question and one share per subgroup")
+        raise CalibrationError(
+            f"{what}: a published margin with subgroups needs a two-option question and one share per subgroup"
+        )
     options = {groups[f][0].options[0] for f in fs}
     if len(options) != 1:
         raise CalibrationError(f"{what}: the subgroups must publish the share of the same option")
@@ -343,7 +359,9 @@ def _multi(st: _State, q: Question, rows: pd.Index) -> pd.DataFrame:
         elif o in weights:
             k = int(round(weights[o] * n / 100))
         else:
-            raise CalibrationError(f"{what}: option {o!r} has neither a published share nor a weight in the assumptions file")
+            raise CalibrationError(
+                f"{what}: option {o!r} has neither a published share nor a weight in the assumptions file"
+            )
         per_wave = largest_remainder(k, [(waves == w).sum() for w in labels])
         for w, kw in zip(labels, per_wave):
             pos = np.flatnonzero(waves == w)
@@ -388,7 +406,12 @@ def _discrete_normal(support: np.ndarray, mean: float, sd: float) -> np.ndarray:
         s = np.sqrt((p * (support - m) ** 2).sum())
         return (m - mean) ** 2 + (s - sd) ** 2
 
-    res = minimize(loss, x0=np.array([mean, np.log(sd)]), method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 4000})
+    res = minimize(
+        loss,
+        x0=np.array([mean, np.log(sd)]),
+        method="Nelder-Mead",
+        options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 4000},
+    )
     return pmf(res.x)
 
 
@@ -409,7 +432,9 @@ def _fix_sum(values: np.ndarray, target: int, lo: int, hi: int, centre: float) -
 
 def _target_sum(st: _State, q: Question, n: int, a: dict[str, Any]) -> tuple[int, float]:
     """The whole total of the answers: one that meets every published mean (and reversed mean) of the item."""
-    means = [t for t in _rounded(st.targets.get(q.id, [])) if t.statistic in ("mean", "mean_complement") and not t.filters]
+    means = [
+        t for t in _rounded(st.targets.get(q.id, [])) if t.statistic in ("mean", "mean_complement") and not t.filters
+    ]
     if means:
         allowed = set.intersection(*(set(t.sums(n, q.bounds)) for t in means))  # type: ignore[arg-type]
         if not allowed:
@@ -584,11 +609,15 @@ def write_synthetic(out_dir: str | Path | None = None, seed: int | None = None) 
     buf = io.StringIO()
     frame.to_csv(buf, index=False, lineterminator="\n")
     table = pa.Table.from_pandas(frame.astype("string"), preserve_index=False)
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"cnfs_provenance": json.dumps(prov).encode()})
+    table = table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), b"cnfs_provenance": json.dumps(prov).encode()}
+    )
     pbuf = pa.BufferOutputStream()
     pq.write_table(table, pbuf)
     atomic_write_bytes(csv_path.with_suffix(".parquet"), pbuf.getvalue().to_pybytes())
-    atomic_write_text(csv_path.with_name(csv_path.stem + ".provenance.json"), json.dumps(prov, indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(
+        csv_path.with_name(csv_path.stem + ".provenance.json"), json.dumps(prov, indent=2, ensure_ascii=False) + "\n"
+    )
     atomic_write_text(csv_path, buf.getvalue())
     return csv_path
 

@@ -14,13 +14,15 @@ banner for that row. Tests (stated in ``TEST_NOTES``):
   weighted mean ridits (weighted mid-ranks) on the effective bases;
 - plain numbers (age, counts): Welch t test (weighted: weighted means and variances, effective bases).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
 from string import ascii_uppercase
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -62,9 +64,26 @@ TEST_NOTES = [
 ]
 
 COLUMNS = [
-    "question", "question_label", "wording", "type", "stat", "option", "label", "banner", "banner_label",
-    "column", "letter", "value", "count", "base_n", "base_weighted", "base_effective", "sig", "test",
-    "weighting", "base",
+    "question",
+    "question_label",
+    "wording",
+    "type",
+    "stat",
+    "option",
+    "label",
+    "banner",
+    "banner_label",
+    "column",
+    "letter",
+    "value",
+    "count",
+    "base_n",
+    "base_weighted",
+    "base_effective",
+    "sig",
+    "test",
+    "weighting",
+    "base",
 ]
 
 
@@ -157,8 +176,12 @@ def banner_series(df: pd.DataFrame, codebook: Codebook, banner: Banner) -> pd.Se
 
         q = codebook[banner.question]  # type: ignore[index]
         labels = [o.label for o in q.options]
-        s = pd.Series(pd.Categorical(option_codes(df, q).map({o.code: o.label for o in q.options}),
-                                     categories=labels, ordered=True), index=df.index)
+        s = pd.Series(
+            pd.Categorical(
+                option_codes(df, q).map({o.code: o.label for o in q.options}), categories=labels, ordered=True
+            ),
+            index=df.index,
+        )
     return s.rename(banner.id)
 
 
@@ -197,7 +220,7 @@ def _wstats(x: np.ndarray, w: np.ndarray) -> tuple[float, float, float]:
     """Weighted mean, variance (ddof on the effective n: the sample variance when w = 1) and Kish n."""
     sw = w.sum()
     m = float((w * x).sum() / sw)
-    neff = float(sw ** 2 / (w ** 2).sum())
+    neff = float(sw**2 / (w**2).sum())
     var = float((w * (x - m) ** 2).sum() / sw) * neff / (neff - 1) if neff > 1 else float("nan")
     return m, var, neff
 
@@ -210,7 +233,7 @@ def _welch(xa: np.ndarray, wa: np.ndarray, xb: np.ndarray, wb: np.ndarray) -> tu
     se2 = sa + sb
     if not se2 > 0:
         return float("nan"), float(np.sign(ma - mb))
-    dof = se2 ** 2 / (sa ** 2 / (na - 1) + sb ** 2 / (nb - 1))
+    dof = se2**2 / (sa**2 / (na - 1) + sb**2 / (nb - 1))
     t = (ma - mb) / np.sqrt(se2)
     return float(2 * stats.t.sf(abs(t), dof)), float(np.sign(ma - mb))
 
@@ -232,7 +255,7 @@ def _rank_test(xa: np.ndarray, wa: np.ndarray, xb: np.ndarray, wb: np.ndarray, w
         u = float(res.statistic)
         return float(res.pvalue), float(np.sign(u - len(xa) * len(xb) / 2))
     r = _ridits(np.concatenate([xa, xb]), np.concatenate([wa, wb]))
-    ra, rb = r[: len(xa)], r[len(xa):]
+    ra, rb = r[: len(xa)], r[len(xa) :]
     ma, va, na = _wstats(ra, wa)
     mb, vb, nb = _wstats(rb, wb)
     se = np.sqrt(va / na + vb / nb)
@@ -252,8 +275,9 @@ def holm(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def _letters_from(pvals: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]], k: int, n_rows: int,
-                  cols: list[str], alpha: float) -> list[list[str]]:
+def _letters_from(
+    pvals: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]], k: int, n_rows: int, cols: list[str], alpha: float
+) -> list[list[str]]:
     """Holm-adjust each row's pairwise p-values and give each cell the letters of the columns it beats."""
     out = [["" for _ in range(k)] for _ in range(n_rows)]
     pairs = list(pvals)
@@ -290,8 +314,17 @@ def _indicators(df: pd.DataFrame, q: Question, asked: np.ndarray) -> tuple[list[
     return q.codes, [o.label for o in q.options], Y
 
 
-def _cross(q: Question, Y: np.ndarray | None, x: np.ndarray | None, w: np.ndarray, g: np.ndarray,
-           cols: list[str], weighted: bool, alpha: float, test_letters: bool) -> list[dict]:
+def _cross(
+    q: Question,
+    Y: np.ndarray | None,
+    x: np.ndarray | None,
+    w: np.ndarray,
+    g: np.ndarray,
+    cols: list[str],
+    weighted: bool,
+    alpha: float,
+    test_letters: bool,
+) -> list[dict]:
     """Rows of one question for one banner: per column value, counts, bases and letters."""
     k = len(cols)
     G = np.zeros((len(g), k))
@@ -299,13 +332,21 @@ def _cross(q: Question, Y: np.ndarray | None, x: np.ndarray | None, w: np.ndarra
     G[np.flatnonzero(ok), g[ok]] = 1.0
     base_n = G.sum(axis=0)
     W = G.T @ w
-    W2 = G.T @ (w ** 2)
+    W2 = G.T @ (w**2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        neff = np.where(W2 > 0, W ** 2 / W2, 0.0)
+        neff = np.where(W2 > 0, W**2 / W2, 0.0)
     letter_of = letters(k)
     rows: list[dict] = []
-    common = lambda c: {"column": cols[c], "letter": letter_of[c] if test_letters else "", "base_n": int(base_n[c]),  # noqa: E731
-                        "base_weighted": float(W[c]), "base_effective": float(neff[c])}
+
+    def common(c):
+        return {
+            "column": cols[c],
+            "letter": letter_of[c] if test_letters else "",
+            "base_n": int(base_n[c]),
+            "base_weighted": float(W[c]),
+            "base_effective": float(neff[c]),
+        }
+
     pairs = [(a, b) for a, b in combinations(range(k), 2) if base_n[a] > 0 and base_n[b] > 0] if test_letters else []
     if Y is not None:
         counts = G.T @ Y
@@ -315,20 +356,54 @@ def _cross(q: Question, Y: np.ndarray | None, x: np.ndarray | None, w: np.ndarra
         sig = _letters_from(pv, k, Y.shape[1], letter_of, alpha)
         for j, (code, label) in enumerate(zip(q.codes, [o.label for o in q.options])):
             for c in range(k):
-                rows.append({"stat": "percent", "option": code, "label": label, **common(c),
-                             "value": float(pct[c, j]), "count": int(counts[c, j]), "sig": sig[j][c], "test": "z_prop"})
+                rows.append(
+                    {
+                        "stat": "percent",
+                        "option": code,
+                        "label": label,
+                        **common(c),
+                        "value": float(pct[c, j]),
+                        "count": int(counts[c, j]),
+                        "sig": sig[j][c],
+                        "test": "z_prop",
+                    }
+                )
         if q.type == "single" and q.ordered:
             pos = Y @ np.arange(1, Y.shape[1] + 1)
-            rows += _numeric_rows(pos, w, g, k, pairs, common, letter_of, weighted, alpha, "rank",
-                                  "Position moyenne (test de rang)", rank=True)
+            rows += _numeric_rows(
+                pos,
+                w,
+                g,
+                k,
+                pairs,
+                common,
+                letter_of,
+                weighted,
+                alpha,
+                "rank",
+                "Position moyenne (test de rang)",
+                rank=True,
+            )
     else:
         rank = q.type in ORDINAL_TYPES
         rows += _numeric_rows(x, w, g, k, pairs, common, letter_of, weighted, alpha, "mean", "Moyenne", rank=rank)
     return rows
 
 
-def _numeric_rows(x: np.ndarray, w: np.ndarray, g: np.ndarray, k: int, pairs: list, common: Callable,
-                  letter_of: list[str], weighted: bool, alpha: float, option: str, label: str, rank: bool) -> list[dict]:
+def _numeric_rows(
+    x: np.ndarray,
+    w: np.ndarray,
+    g: np.ndarray,
+    k: int,
+    pairs: list,
+    common: Callable,
+    letter_of: list[str],
+    weighted: bool,
+    alpha: float,
+    option: str,
+    label: str,
+    rank: bool,
+) -> list[dict]:
     parts = [(x[g == c], w[g == c]) for c in range(k)]
     pv = {}
     for a, b in pairs:
@@ -338,9 +413,19 @@ def _numeric_rows(x: np.ndarray, w: np.ndarray, g: np.ndarray, k: int, pairs: li
         pv[(a, b)] = (np.array([p]), np.array([s]))
     sig = _letters_from(pv, k, 1, letter_of, alpha)[0]
     test = ("ridit_z" if weighted else "mannwhitney") if rank else "welch_t"
-    return [{"stat": "mean", "option": option, "label": label, **common(c),
-             "value": float((xc * wc).sum() / wc.sum()) if len(xc) else float("nan"), "count": np.nan,
-             "sig": sig[c], "test": test} for c, (xc, wc) in enumerate(parts)]
+    return [
+        {
+            "stat": "mean",
+            "option": option,
+            "label": label,
+            **common(c),
+            "value": float((xc * wc).sum() / wc.sum()) if len(xc) else float("nan"),
+            "count": np.nan,
+            "sig": sig[c],
+            "test": test,
+        }
+        for c, (xc, wc) in enumerate(parts)
+    ]
 
 
 # -- the tab book ----------------------------------------------------------------------------------
@@ -352,7 +437,9 @@ def _weights(df: pd.DataFrame, weights: str | None, where: str = "data") -> np.n
     w = pd.to_numeric(df[weights], errors="coerce").to_numpy(dtype=float)
     bad = np.flatnonzero(~(w > 0) | ~np.isfinite(w))
     if len(bad):
-        raise ValueError(f"{where}: weights column {weights!r} must be positive and finite; rows {[int(i) + 1 for i in bad[:5]]}")
+        raise ValueError(
+            f"{where}: weights column {weights!r} must be positive and finite; rows {[int(i) + 1 for i in bad[:5]]}"
+        )
     return w
 
 
@@ -379,7 +466,9 @@ def tabbook(
     weighted = weights is not None
     from cnfs.scoring import asked as asked_mask
 
-    spec: list[tuple[str, str, np.ndarray, list[str], bool]] = [(TOTAL_ID, TOTAL_LABEL, np.zeros(len(df), dtype=int), [TOTAL_LABEL], False)]
+    spec: list[tuple[str, str, np.ndarray, list[str], bool]] = [
+        (TOTAL_ID, TOTAL_LABEL, np.zeros(len(df), dtype=int), [TOTAL_LABEL], False)
+    ]
     for b in banners:
         s = banner_series(df, codebook, b)
         cols = [str(c) for c in s.cat.categories]
@@ -395,8 +484,13 @@ def tabbook(
         else:
             x = pd.to_numeric(df.loc[m, q.id], errors="coerce").to_numpy(dtype=float)
         w = w_all[m]
-        head = {"question": q.id, "question_label": q.label, "wording": q.wording, "type": q.type,
-                "base": codebook.base_label(q.id)}
+        head = {
+            "question": q.id,
+            "question_label": q.label,
+            "wording": q.wording,
+            "type": q.type,
+            "base": codebook.base_label(q.id),
+        }
         for bid, blabel, codes, cols, test in spec:
             for r in _cross(q, Y, x, w, codes[m], cols, weighted, alpha, test and len(cols) > 1):
                 rows.append({**head, "banner": bid, "banner_label": blabel, **r})
@@ -442,15 +536,19 @@ class _FallbackDisclosure:
         fragile_base: int = 30
 
         def note(self) -> str:
-            return (f"Secret statistique : les effectifs de 1 à {self.min_count - 1} répondants et les résultats "
-                    f"calculés sur moins de {self.min_count} répondants sont masqués ([c]), ainsi qu'un second "
-                    "effectif lorsque le total permettrait de les retrouver.")
+            return (
+                f"Secret statistique : les effectifs de 1 à {self.min_count - 1} répondants et les résultats "
+                f"calculés sur moins de {self.min_count} répondants sont masqués ([c]), ainsi qu'un second "
+                "effectif lorsque le total permettrait de les retrouver."
+            )
 
-    def policy(self, codebook: Any, min_count: int | None) -> "_FallbackDisclosure.Policy":
+    def policy(self, codebook: Any, min_count: int | None) -> _FallbackDisclosure.Policy:
         meta = dict((getattr(codebook, "meta", None) or {}).get("disclosure", {}) or {})
         return self.Policy(int(min_count if min_count is not None else meta.get("min_count", 10)))
 
-    def suppress(self, t: pd.DataFrame, *, min_count: int, fragile_base: int, count: str, base: str, by: list[str]) -> pd.DataFrame:
+    def suppress(
+        self, t: pd.DataFrame, *, min_count: int, fragile_base: int, count: str, base: str, by: list[str]
+    ) -> pd.DataFrame:
         n = pd.to_numeric(t[base], errors="coerce")
         c = pd.to_numeric(t[count], errors="coerce")
         reason = pd.Series("", index=t.index, dtype=object)
@@ -481,11 +579,19 @@ def disclose(tab: pd.DataFrame, min_count: int | None = None, codebook: Codebook
         disclosure = _FallbackDisclosure()  # type: ignore[assignment]
 
     pol = disclosure.policy(codebook, min_count)
-    work = tab.assign(n=tab["base_n"],
-                      percent=tab["value"].where(tab["stat"] == "percent"),
-                      mean=tab["value"].where(tab["stat"] == "mean"))
-    safe = disclosure.suppress(work, min_count=pol.min_count, fragile_base=pol.fragile_base, count="count",
-                               base="n", by=["question", "stat", "banner", "column"])
+    work = tab.assign(
+        n=tab["base_n"],
+        percent=tab["value"].where(tab["stat"] == "percent"),
+        mean=tab["value"].where(tab["stat"] == "mean"),
+    )
+    safe = disclosure.suppress(
+        work,
+        min_count=pol.min_count,
+        fragile_base=pol.fragile_base,
+        count="count",
+        base="n",
+        by=["question", "stat", "banner", "column"],
+    )
     out = tab.copy()
     hidden = safe["suppressed"].to_numpy(dtype=bool)
     # the mean position of an ordered choice would narrow down its withheld counts: withheld with them
@@ -503,11 +609,16 @@ def disclose(tab: pd.DataFrame, min_count: int | None = None, codebook: Codebook
     out["base_n"] = out["base_n"].astype("Int64")
     # no letter may point at a withheld cell of the same row, nor at a column too small to be shown
     row = tab["question"] + "|" + tab["stat"] + "|" + tab["option"] + "|" + tab["banner"]
-    gone = pd.Series(np.where(hidden | small.to_numpy(), tab["letter"], ""), index=tab.index).groupby(row).transform("".join)
+    gone = (
+        pd.Series(np.where(hidden | small.to_numpy(), tab["letter"], ""), index=tab.index)
+        .groupby(row)
+        .transform("".join)
+    )
     whole = pd.Series(np.where(small.to_numpy(), tab["letter"], ""), index=tab.index)
     whole = whole.groupby(tab["question"] + "|" + tab["banner"]).transform("".join)
-    out["sig"] = [s if not (d or w) else "".join(ch for ch in s if ch not in d + w)
-                  for s, d, w in zip(out["sig"], gone, whole)]
+    out["sig"] = [
+        s if not (d or w) else "".join(ch for ch in s if ch not in d + w) for s, d, w in zip(out["sig"], gone, whole)
+    ]
     out["suppressed"] = hidden
     out["suppression"] = reason
     out["fragile"] = safe["fragile"].to_numpy(dtype=bool)
@@ -536,7 +647,7 @@ def _cell_text(value: Any, stat: str, sig: str, suppressed: bool, fragile: bool 
 def column_headers(tab: pd.DataFrame) -> dict[tuple[str, str], str]:
     """(banner, column) -> header text: "Ensemble", then each column with its letter, "Structure publique (A)"."""
     heads = tab[["banner", "column", "letter"]].drop_duplicates()
-    return {(b, c): (f"{c} ({l})" if l else c) for b, c, l in heads.itertuples(index=False)}
+    return {(b, c): (f"{c} ({let})" if let else c) for b, c, let in heads.itertuples(index=False)}
 
 
 def display_table(tab: pd.DataFrame) -> pd.DataFrame:
@@ -545,9 +656,15 @@ def display_table(tab: pd.DataFrame) -> pd.DataFrame:
 
     heads = column_headers(tab)
     hidden = tab["suppressed"] if "suppressed" in tab else pd.Series(False, index=tab.index)
-    t = tab.assign(header=[(bl, heads[(b, c)]) for b, bl, c in zip(tab["banner"], tab["banner_label"], tab["column"])],
-                   text=[_cell_text(v, s, g, bool(x), bool(f)) for v, s, g, x, f in
-                         zip(tab["value"], tab["stat"], tab["sig"], hidden, tab["fragile"] if "fragile" in tab else hidden & False)])
+    t = tab.assign(
+        header=[(bl, heads[(b, c)]) for b, bl, c in zip(tab["banner"], tab["banner_label"], tab["column"])],
+        text=[
+            _cell_text(v, s, g, bool(x), bool(f))
+            for v, s, g, x, f in zip(
+                tab["value"], tab["stat"], tab["sig"], hidden, tab["fragile"] if "fragile" in tab else hidden & False
+            )
+        ],
+    )
     order = list(dict.fromkeys(t["header"]))
     rows = list(dict.fromkeys(t["label"]))
     cells = {(r, h): x for r, h, x in zip(t["label"], t["header"], t["text"])}
@@ -581,17 +698,27 @@ def sheet_table(tab: pd.DataFrame, banner: str) -> pd.DataFrame:
         sub = part[(part["banner"] == b) & (part["column"] == c)].reset_index(drop=True)
         hidden = sub["suppressed"] if "suppressed" in sub else pd.Series(False, index=sub.index)
         out[f"{head} : valeur"] = sub["value"].astype(float).round(4).astype(object).where(~hidden, SUPPRESSED_MARK)
-        out[f"{head} : base (n)"] = sub["base_n"].astype(object).where(sub["base_n"].notna() | (sub["base_weighted"] == 0), SUPPRESSED_MARK)
+        out[f"{head} : base (n)"] = (
+            sub["base_n"].astype(object).where(sub["base_n"].notna() | (sub["base_weighted"] == 0), SUPPRESSED_MARK)
+        )
         if weighted:
             out[f"{head} : base effective"] = sub["base_effective"].astype(float).round(1)
         if b != TOTAL_ID:
             out[f"{head} : lettres"] = sub["sig"]
-    return out.rename(columns={"question": "Question (code)", "question_label": "Question", "option": "Réponse (code)",
-                               "label": "Réponse", "stat": "Statistique"})
+    return out.rename(
+        columns={
+            "question": "Question (code)",
+            "question_label": "Question",
+            "option": "Réponse (code)",
+            "label": "Réponse",
+            "stat": "Statistique",
+        }
+    )
 
 
-def write_spreadsheet(tab: pd.DataFrame, path: str | Path, *, title: str, wave: str, weighting: str,
-                      synthetic: bool) -> Path:
+def write_spreadsheet(
+    tab: pd.DataFrame, path: str | Path, *, title: str, wave: str, weighting: str, synthetic: bool
+) -> Path:
     """The tab book as an .xlsx: cover, contents, notes, then one sheet per banner variable (written atomically)."""
     from cnfs.tabbook_xlsx import write_workbook
 
@@ -601,8 +728,15 @@ def write_spreadsheet(tab: pd.DataFrame, path: str | Path, *, title: str, wave: 
     notes = list(TEST_NOTES) + [weighting_label(weighting)]
     if "suppressed" in tab:
         notes.append(str(tab.attrs.get("disclosure_note", "")))
-    return write_workbook(Path(path), title=title, wave=wave, weighting=weighting_label(weighting), synthetic=synthetic,
-                          tables=tables, notes=[n for n in notes if n])
+    return write_workbook(
+        Path(path),
+        title=title,
+        wave=wave,
+        weighting=weighting_label(weighting),
+        synthetic=synthetic,
+        tables=tables,
+        notes=[n for n in notes if n],
+    )
 
 
 # -- a tab book per wave folder --------------------------------------------------------------------
@@ -614,35 +748,44 @@ def html_page(tab: pd.DataFrame, *, title: str, notes: Sequence[str], synthetic:
 
     from cnfs.provenance import SYNTHETIC_WARNING
 
-    parts = ['<!DOCTYPE html>', '<html lang="fr"><head><meta charset="utf-8">', f"<title>{h.escape(title)}</title>",
-             "<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#1d1d1d}table{border-collapse:collapse;"
-             "margin:.5rem 0 2rem;font-size:.85rem}th,td{padding:.2rem .5rem;border-bottom:1px solid #ddd;text-align:right}"
-             "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.banner{background:#fdecea;"
-             "border:2px solid #b00020;color:#b00020;padding:.6rem;font-weight:600}nav a{margin-right:.6rem}</style>",
-             "</head><body>", f"<h1>{h.escape(title)}</h1>"]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="fr"><head><meta charset="utf-8">',
+        f"<title>{h.escape(title)}</title>",
+        "<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#1d1d1d}table{border-collapse:collapse;"
+        "margin:.5rem 0 2rem;font-size:.85rem}th,td{padding:.2rem .5rem;border-bottom:1px solid #ddd;text-align:right}"
+        "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.banner{background:#fdecea;"
+        "border:2px solid #b00020;color:#b00020;padding:.6rem;font-weight:600}nav a{margin-right:.6rem}</style>",
+        "</head><body>",
+        f"<h1>{h.escape(title)}</h1>",
+    ]
     if synthetic:
         parts.append(f'<p class="banner">⚠ {h.escape(SYNTHETIC_WARNING)}</p>')
     parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{h.escape(n)}</li>" for n in notes if n) + "</ul>")
     qids = list(dict.fromkeys(tab["question"]))
-    parts.append("<h2>Questions</h2><nav>" + "".join(
-        f'<a href="#{h.escape(q)}">{h.escape(q)}</a>' for q in qids) + "</nav>")
+    parts.append(
+        "<h2>Questions</h2><nav>" + "".join(f'<a href="#{h.escape(q)}">{h.escape(q)}</a>' for q in qids) + "</nav>"
+    )
     for qid, part in tab.groupby("question", sort=False):
         first = part.iloc[0]
         parts.append(f'<h3 id="{h.escape(qid)}">{h.escape(str(first["question_label"]))}</h3>')
-        parts.append(f"<p>{h.escape(str(first['wording']))}<br><small>Base : {h.escape(str(first['base']))}</small></p>")
+        parts.append(
+            f"<p>{h.escape(str(first['wording']))}<br><small>Base : {h.escape(str(first['base']))}</small></p>"
+        )
         parts.append(display_table(part).rename_axis(None).to_html(border=0, escape=True))
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-def write_wave_tabbook(wave_dir: str | Path, wave: str = "all", data_path: str | None = None,
-                       min_count: int | None = None) -> list[Path]:
+def write_wave_tabbook(
+    wave_dir: str | Path, wave: str = "all", data_path: str | None = None, min_count: int | None = None
+) -> list[Path]:
     """Tab book of a wave folder: spreadsheet, HTML page and tidy CSV, unweighted and (population file present) raked.
 
     Every file is written atomically; disclosure control applies to all of them.
     """
-    from cnfs.loader import load_survey
     from cnfs.atomic import write_text as atomic_write_text
+    from cnfs.loader import load_survey
 
     wave_dir = Path(wave_dir)
     survey = load_survey(data_path, wave)
@@ -652,18 +795,28 @@ def write_wave_tabbook(wave_dir: str | Path, wave: str = "all", data_path: str |
     weightings = ["none", "raking"] if population_available() else ["none"]
     for weighting in weightings:
         data = df if weighting == "none" else with_raking_weights(df, codebook, wave)
-        tab = disclose(tabbook(data, codebook, banners, weights=None if weighting == "none" else WEIGHT_COLUMN),
-                       min_count, codebook)
+        tab = disclose(
+            tabbook(data, codebook, banners, weights=None if weighting == "none" else WEIGHT_COLUMN),
+            min_count,
+            codebook,
+        )
         stem = TABBOOK_STEM if weighting == "none" else f"{TABBOOK_STEM}_ponderes"
         wave_text = "toutes vagues" if wave == "all" else f"vague {wave}"
         title = f"Tableaux croisés — {wave_text}" + (" — pondérés" if weighting != "none" else "")
         notes = [weighting_label(weighting), *TEST_NOTES, str(tab.attrs.get("disclosure_note", "")), FRAGILE_NOTE]
-        written.append(write_spreadsheet(tab, wave_dir / f"{stem}.xlsx", title=title, wave=wave, weighting=weighting,
-                                         synthetic=survey.is_synthetic))
+        written.append(
+            write_spreadsheet(
+                tab,
+                wave_dir / f"{stem}.xlsx",
+                title=title,
+                wave=wave,
+                weighting=weighting,
+                synthetic=survey.is_synthetic,
+            )
+        )
         page = wave_dir / f"{stem}.html"
         atomic_write_text(page, html_page(tab, title=title, notes=notes, synthetic=survey.is_synthetic))
         csv = wave_dir / f"{stem}.csv"
         atomic_write_text(csv, tab.drop(columns=["wording"]).to_csv(index=False, lineterminator="\n"))
         written += [page, csv]
     return written
-

@@ -1,9 +1,11 @@
 """The tab book files of a wave folder and the renderer's step that writes them, without importing pandas
 (a no-op ``cnfs render`` stays light); the computation lives in ``cnfs.tabbook``."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 TABBOOK_STEM = "tableaux_croises"
 
@@ -37,7 +39,10 @@ def render_tabbooks(jobs: Sequence[Any], ran: set[str], stream: Any) -> bool:
             written = write_wave_tabbook(job.wave_dir, wave, job.parameters.get("data_path"))
             print(f"Tableaux croisés : {len(written)} fichiers dans {Path(job.wave_dir).name}/", file=stream)
         except (OSError, ValueError, KeyError, TypeError, ImportError) as e:
-            print(f"Tableaux croisés de {Path(job.wave_dir).name}/ : échec ({type(e).__name__} : {e}) ; "
-                  "les fichiers précédents sont conservés.", file=stream)
+            print(
+                f"Tableaux croisés de {Path(job.wave_dir).name}/ : échec ({type(e).__name__} : {e}) ; "
+                "les fichiers précédents sont conservés.",
+                file=stream,
+            )
             ok = False
     return ok

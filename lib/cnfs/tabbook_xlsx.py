@@ -2,18 +2,19 @@
 statistics in spreadsheets asks: a cover sheet, a contents sheet, a notes sheet, then one table per sheet
 (title and description above one header row, no merged cells, no blank rows inside, numbers as numbers).
 """
+
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 
 from cnfs.provenance import SYNTHETIC_WARNING
 
 SOURCE = "Enquête auprès des conseillers numériques France Services (programme de recherche ANCT), traitements cnfs-notebooks"
-FORBIDDEN = set('[]:*?/\\')
+FORBIDDEN = set("[]:*?/\\")
 
 
 def sheet_name(i: int, label: str) -> str:
@@ -29,8 +30,16 @@ def _autosize(ws, widths: Sequence[int]) -> None:
         ws.column_dimensions[get_column_letter(j)].width = max(10, min(60, wdt))
 
 
-def write_workbook(path: Path, *, title: str, wave: str, weighting: str, synthetic: bool,
-                   tables: Sequence[tuple[str, pd.DataFrame]], notes: Sequence[str]) -> Path:
+def write_workbook(
+    path: Path,
+    *,
+    title: str,
+    wave: str,
+    weighting: str,
+    synthetic: bool,
+    tables: Sequence[tuple[str, pd.DataFrame]],
+    notes: Sequence[str],
+) -> Path:
     """Write the workbook atomically (a failed write leaves the previous file in place); returns ``path``."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -44,7 +53,7 @@ def write_workbook(path: Path, *, title: str, wave: str, weighting: str, synthet
         ("Vague : " + ("toutes vagues réunies" if wave == "all" else f"vague {wave}"), False),
         ("Pondération : " + weighting, False),
         ("Source : " + SOURCE, False),
-        ("Produit le " + dt.datetime.now(dt.timezone.utc).astimezone().strftime("%d/%m/%Y"), False),
+        ("Produit le " + dt.datetime.now(dt.UTC).astimezone().strftime("%d/%m/%Y"), False),
         ("Contenu : voir la feuille « Sommaire » ; notes et méthodes : feuille « Notes ».", False),
     ]
     if synthetic:
@@ -75,15 +84,25 @@ def write_workbook(path: Path, *, title: str, wave: str, weighting: str, synthet
         ws = wb.create_sheet(name)
         ws.append([f"{title} — selon : {label}"])
         ws["A1"].font = bold
-        ws.append(["Valeurs : pourcentages (0 à 100) de la colonne parmi les répondants à qui la question a été "
-                   "posée, ou moyennes ; base (n) non pondérée ; « [c] » (cellule vide) : masqué par le secret "
-                   "statistique ; lettres : voir les notes."])
+        ws.append(
+            [
+                "Valeurs : pourcentages (0 à 100) de la colonne parmi les répondants à qui la question a été "
+                "posée, ou moyennes ; base (n) non pondérée ; « [c] » (cellule vide) : masqué par le secret "
+                "statistique ; lettres : voir les notes."
+            ]
+        )
         ws.append(list(table.columns))
         for c in range(1, len(table.columns) + 1):
             ws.cell(row=3, column=c).font = bold
         for row in table.itertuples(index=False):
-            ws.append([None if (v is None or (not isinstance(v, str) and pd.isna(v))) else
-                       (float(v) if not isinstance(v, (str, bool)) else v) for v in row])
+            ws.append(
+                [
+                    None
+                    if (v is None or (not isinstance(v, str) and pd.isna(v)))
+                    else (float(v) if not isinstance(v, (str, bool)) else v)
+                    for v in row
+                ]
+            )
         ws.freeze_panes = "A4"
         _autosize(ws, [max(len(str(c)), 12) for c in table.columns])
 

@@ -6,6 +6,7 @@ adds them as a column of a copy. Without bounds the result is R's ``calibrate(..
 clipped into the bounds after each cycle and the cycle repeated ("rake and trim"), which is not R's
 bounded calibration: the report says whether margins and bounds hold together.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -38,8 +39,11 @@ class RakingResult:
 
     def summary(self) -> dict[str, float]:
         """Weights' summary: n, sum, min, max, mean, CV, Kish's design effect and effective n."""
-        return weight_summary(self.weights) | {"iterations": self.iterations, "converged": self.converged,
-                                               "max_error": self.max_error}
+        return weight_summary(self.weights) | {
+            "iterations": self.iterations,
+            "converged": self.converged,
+            "max_error": self.max_error,
+        }
 
 
 def weight_summary(weights: pd.Series | np.ndarray) -> dict[str, float]:
@@ -48,8 +52,16 @@ def weight_summary(weights: pd.Series | np.ndarray) -> dict[str, float]:
     n = len(w)
     mean = float(w.mean())
     cv = float(w.std(ddof=0) / mean)
-    return {"n": n, "sum": float(w.sum()), "min": float(w.min()), "max": float(w.max()), "mean": mean, "cv": cv,
-            "kish_deff": float(n * np.sum(w ** 2) / w.sum() ** 2), "effective_n": float(w.sum() ** 2 / np.sum(w ** 2))}
+    return {
+        "n": n,
+        "sum": float(w.sum()),
+        "min": float(w.min()),
+        "max": float(w.max()),
+        "mean": mean,
+        "cv": cv,
+        "kish_deff": float(n * np.sum(w**2) / w.sum() ** 2),
+        "effective_n": float(w.sum() ** 2 / np.sum(w**2)),
+    }
 
 
 def category_codes(df: pd.DataFrame, codebook: Codebook, variable: str) -> pd.Series:
@@ -59,8 +71,10 @@ def category_codes(df: pd.DataFrame, codebook: Codebook, variable: str) -> pd.Se
     codes = option_codes(df, codebook[variable])
     if codes.isna().any():
         rows = df.index[codes.isna()][:10].tolist()
-        raise RakingError(f"margin variable {variable!r}: {int(codes.isna().sum())} missing answers (rows {rows}); "
-                          "every respondent needs a value to be weighted")
+        raise RakingError(
+            f"margin variable {variable!r}: {int(codes.isna().sum())} missing answers (rows {rows}); "
+            "every respondent needs a value to be weighted"
+        )
     return codes
 
 
@@ -96,15 +110,19 @@ def rake(
             if total > 0 and not mask.any():
                 raise RakingError(f"margin {var}={code}: population total {total:g} but no respondent in the sample")
             if total <= 0 and mask.any():
-                raise RakingError(f"margin {var}={code}: {int(mask.sum())} respondents but a population total of {total:g}")
+                raise RakingError(
+                    f"margin {var}={code}: {int(mask.sum())} respondents but a population total of {total:g}"
+                )
             cells.append((var, code, mask, float(total)))
         uncovered = sorted(present - set(m["code"]))
         if uncovered:
-            raise RakingError(f"margin variable {var!r}: codes {uncovered} present in the data have no population total")
+            raise RakingError(
+                f"margin variable {var!r}: codes {uncovered} present in the data have no population total"
+            )
     w = d.copy()
     lo, hi = bounds if bounds is not None else (0.0, np.inf)
     converged, it, err = False, 0, np.inf
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (the count is reported after the loop)
         for _, _, mask, total in cells:
             if total > 0:
                 w[mask] *= total / w[mask].sum()
@@ -115,10 +133,21 @@ def rake(
             converged = True
             break
     report = pd.DataFrame(
-        [{"variable": v, "code": c, "total": t, "achieved": float(w[mask].sum()), "sample_n": int(mask.sum())}
-         for v, c, mask, t in cells])
-    return RakingResult(pd.Series(w, index=df.index, name=WEIGHT_COLUMN), pd.Series(d, index=df.index, name="base_weight"),
-                        report, converged, it, float(err), bounds, tuple(variables))
+        [
+            {"variable": v, "code": c, "total": t, "achieved": float(w[mask].sum()), "sample_n": int(mask.sum())}
+            for v, c, mask, t in cells
+        ]
+    )
+    return RakingResult(
+        pd.Series(w, index=df.index, name=WEIGHT_COLUMN),
+        pd.Series(d, index=df.index, name="base_weight"),
+        report,
+        converged,
+        it,
+        float(err),
+        bounds,
+        tuple(variables),
+    )
 
 
 def calibration_matrix(df: pd.DataFrame, codebook: Codebook, variables: list[str] | tuple[str, ...]) -> np.ndarray:

@@ -3,6 +3,7 @@ token, a section notebook opened in headless Chromium (Debian's package, driven 
 ``executable_path``: no browser is ever downloaded), all cells run and the notebook saved; no error
 output, the synthetic-data banner visible, a screenshot written to outputs/test-lab/; the saved notebook
 goes through git's clean filter back to what was opened; everything started here is stopped."""
+
 from __future__ import annotations
 
 import json
@@ -18,12 +19,19 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from cnfs import paths
 
 CHROMIUM = os.environ.get("CNFS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 NOTEBOOK = "02_profil.ipynb"
 SCREENSHOTS = paths.OUTPUTS / "test-lab"
 RUN_TIMEOUT_MS = int(os.environ.get("CNFS_LAB_TIMEOUT", "300")) * 1000
@@ -56,16 +64,36 @@ def lab(tmp_path):
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     token, port = secrets.token_hex(16), _free_port()
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-               JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
-               JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "ws"))
+    env = dict(
+        os.environ,
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+        JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "ws"),
+    )
     log = open(tmp_path / "jupyterlab.log", "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.extension_manager=readonly", *(["--allow-root"] if os.geteuid() == 0 else [])],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={work}",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.extension_manager=readonly",
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 90
@@ -116,7 +144,8 @@ def test_notebook_runs_in_jupyterlab(lab):
             page.wait_for_function(
                 "() => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];"
                 " return p.length > 0 && p.every(x => /\\[\\d+\\]/.test(x.textContent)); }",
-                timeout=RUN_TIMEOUT_MS)
+                timeout=RUN_TIMEOUT_MS,
+            )
             banner = page.get_by_role("alert").filter(has_text="SYNTHÉTIQUES").first
             banner.scroll_into_view_if_needed()
             assert banner.is_visible()

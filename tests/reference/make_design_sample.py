@@ -3,6 +3,7 @@
 Not respondent data: generated here from a fixed seed (run: python tests/reference/make_design_sample.py).
 Its codebook is design_codebook.yaml beside it.
 """
+
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +19,20 @@ score = np.clip(np.round(rng.normal(np.where(sector == "public", 7.5, 6.5), 1.8)
 kx = (rng.random(n) < np.where(size == "grande", 0.6, 0.35)).astype(int)
 ky = (rng.random(n) < 0.4).astype(int)
 ky = np.where(kx + ky == 0, 1, ky)  # a multi-select answer ticks at least one option
-df = pd.DataFrame({
-    "respondent_id": [f"R{i:03d}" for i in range(n)], "wave": "1", "submitted_at": "2022-06-01",
-    "sector": sector, "size": size, "filter": filt, "pick": pick, "score": score,
-    "kinds__x": np.where(filt == "oui", kx, -1), "kinds__y": np.where(filt == "oui", ky, -1),
-})
+df = pd.DataFrame(
+    {
+        "respondent_id": [f"R{i:03d}" for i in range(n)],
+        "wave": "1",
+        "submitted_at": "2022-06-01",
+        "sector": sector,
+        "size": size,
+        "filter": filt,
+        "pick": pick,
+        "score": score,
+        "kinds__x": np.where(filt == "oui", kx, -1),
+        "kinds__y": np.where(filt == "oui", ky, -1),
+    }
+)
 for c in ("kinds__x", "kinds__y"):
     df[c] = df[c].astype(object).where(df[c] >= 0, "")
 df.to_csv(Path(__file__).with_name("design_sample.csv"), index=False)

@@ -1,4 +1,5 @@
 """Tables of the qualitative study, computed from the loaded data (never from published numbers)."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -38,15 +39,17 @@ def coordinator_funding_share(funders: tuple[str, ...], funding_split: object, c
 def coordinators(data: QualitativeData) -> pd.DataFrame:
     """One row per territory: who coordinates, on whose initiative, and whether already engaged."""
     t = data.territories
-    return pd.DataFrame({
-        "territory": t["territory"],
-        "coordinator": t["coordinator"],
-        "coordinator_label": [_label(data, "coordinator_kinds", k) for k in t["coordinator"]],
-        "initiator_label": [_label(data, "coordinator_kinds", k) for k in t["initiator"]],
-        "has_coordinator": t["coordinator"] != "none",
-        "already_engaged": (t["coordinator"] != "none") & t["already_engaged"].astype(bool),
-        "origin": t["coordination_origin"],
-    })
+    return pd.DataFrame(
+        {
+            "territory": t["territory"],
+            "coordinator": t["coordinator"],
+            "coordinator_label": [_label(data, "coordinator_kinds", k) for k in t["coordinator"]],
+            "initiator_label": [_label(data, "coordinator_kinds", k) for k in t["initiator"]],
+            "has_coordinator": t["coordinator"] != "none",
+            "already_engaged": (t["coordinator"] != "none") & t["already_engaged"].astype(bool),
+            "origin": t["coordination_origin"],
+        }
+    )
 
 
 def coordination_contracts(data: QualitativeData) -> pd.DataFrame:
@@ -54,41 +57,50 @@ def coordination_contracts(data: QualitativeData) -> pd.DataFrame:
     t = data.territories[data.territories["coordinator"] != "none"]
     funders = [", ".join(_label(data, "actor_kinds", f) for f in fs) for fs in t["funders"]]
     share = [coordinator_funding_share(f, s, c) for f, s, c in zip(t["funders"], t["funding_split"], t["coordinator"])]
-    return pd.DataFrame({
-        "Territoire": t["territory"],
-        "Coordinateur": [_label(data, "coordinator_kinds", k) for k in t["coordinator"]],
-        "À l'initiative de": [_label(data, "coordinator_kinds", k) for k in t["initiator"]],
-        "Recrute les CnFS": [_label(data, "actor_kinds", k) for k in t["recruits"]],
-        "Financent les postes": funders,
-        "Répartition du financement": [_label(data, "funding_splits", k) for k in t["funding_split"]],
-        "Part financée par le coordinateur (%)": share,
-        "Lien hiérarchique": t["hierarchical_link"],
-        "Lien fonctionnel": t["functional_link"],
-        "Résidence administrative": t["administrative_residence"],
-        "Poste dédié à la coordination": t["coordination_post"].fillna("Non"),
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "Territoire": t["territory"],
+            "Coordinateur": [_label(data, "coordinator_kinds", k) for k in t["coordinator"]],
+            "À l'initiative de": [_label(data, "coordinator_kinds", k) for k in t["initiator"]],
+            "Recrute les CnFS": [_label(data, "actor_kinds", k) for k in t["recruits"]],
+            "Financent les postes": funders,
+            "Répartition du financement": [_label(data, "funding_splits", k) for k in t["funding_split"]],
+            "Part financée par le coordinateur (%)": share,
+            "Lien hiérarchique": t["hierarchical_link"],
+            "Lien fonctionnel": t["functional_link"],
+            "Résidence administrative": t["administrative_residence"],
+            "Poste dédié à la coordination": t["coordination_post"].fillna("Non"),
+        }
+    ).reset_index(drop=True)
 
 
 def territory_overview(data: QualitativeData) -> pd.DataFrame:
     """The comparison matrix of the five territories, one row each (French column labels)."""
     t = data.territories
     approp = appropriation_matrix(data)
-    types = (approp[approp["present"]].groupby("territory", sort=False)["label"]
-             .agg(", ".join).reindex(t["territory"]).fillna("—"))
+    types = (
+        approp[approp["present"]]
+        .groupby("territory", sort=False)["label"]
+        .agg(", ".join)
+        .reindex(t["territory"])
+        .fillna("—")
+    )
     recruiters = recruiting_structures(data).set_index("territory")["Structures recruteuses"]
     tools = [", ".join(_label(data, "diagnostic_tools", x) for x in tt) or "—" for tt in t["diagnostic_tools"]]
-    return pd.DataFrame({
-        "Territoire": t["territory"],
-        "Intitulé": t["headline"],
-        "Coordinateur": [_label(data, "coordinator_kinds", k) for k in t["coordinator"]],
-        "À l'initiative de": [_label(data, "coordinator_kinds", k) for k in t["initiator"]],
-        "Coordinateur déjà engagé": ["Oui" if e else "Non" for e in coordinators(data)["already_engaged"]],
-        "Rôle de la Préfecture": t["prefecture_role"],
-        "Clés de répartition": t["allocation_keys"],
-        "Outils de diagnostic": tools,
-        "Structures recruteuses": recruiters.reindex(t["territory"]).fillna("—").to_numpy(),
-        "Types d'appropriation": types.to_numpy(),
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "Territoire": t["territory"],
+            "Intitulé": t["headline"],
+            "Coordinateur": [_label(data, "coordinator_kinds", k) for k in t["coordinator"]],
+            "À l'initiative de": [_label(data, "coordinator_kinds", k) for k in t["initiator"]],
+            "Coordinateur déjà engagé": ["Oui" if e else "Non" for e in coordinators(data)["already_engaged"]],
+            "Rôle de la Préfecture": t["prefecture_role"],
+            "Clés de répartition": t["allocation_keys"],
+            "Outils de diagnostic": tools,
+            "Structures recruteuses": recruiters.reindex(t["territory"]).fillna("—").to_numpy(),
+            "Types d'appropriation": types.to_numpy(),
+        }
+    ).reset_index(drop=True)
 
 
 def territory_features(data: QualitativeData) -> pd.DataFrame:
@@ -104,11 +116,16 @@ def territory_features(data: QualitativeData) -> pd.DataFrame:
         "Poste dédié à la coordination": t["coordination_post"].notna().to_numpy(),
         "Outil de diagnostic territorial": [len(x) > 0 for x in t["diagnostic_tools"]],
     }
-    rows = [{"territory": tid, "feature": name, "present": bool(vals[i])}
-            for name, vals in features.items() for i, tid in enumerate(t["territory"])]
+    rows = [
+        {"territory": tid, "feature": name, "present": bool(vals[i])}
+        for name, vals in features.items()
+        for i, tid in enumerate(t["territory"])
+    ]
     approp = appropriation_matrix(data)
-    rows += [{"territory": r.territory, "feature": f"Appropriation : {r.label}", "present": bool(r.present)}
-             for r in approp.itertuples(index=False)]
+    rows += [
+        {"territory": r.territory, "feature": f"Appropriation : {r.label}", "present": bool(r.present)}
+        for r in approp.itertuples(index=False)
+    ]
     return pd.DataFrame(rows, columns=["territory", "feature", "present"])
 
 
@@ -116,8 +133,11 @@ def appropriation_matrix(data: QualitativeData) -> pd.DataFrame:
     """Every territory × appropriation type with ``present`` True when the type is observed there."""
     types = data.themes[data.themes["dimension"] == "appropriation"]
     seen = set(zip(data.appropriation["territory"], data.appropriation["type"]))
-    rows = [{"territory": tid, "type": code, "label": label, "present": (tid, code) in seen}
-            for tid in data.territories["territory"] for code, label in zip(types["code"], types["label"])]
+    rows = [
+        {"territory": tid, "type": code, "label": label, "present": (tid, code) in seen}
+        for tid in data.territories["territory"]
+        for code, label in zip(types["code"], types["label"])
+    ]
     return pd.DataFrame(rows, columns=["territory", "type", "label", "present"])
 
 
@@ -125,8 +145,13 @@ def appropriation_evidence(data: QualitativeData) -> pd.DataFrame:
     """Appropriation types observed per territory with the article's evidence (French column labels)."""
     labels = _code_labels(data)
     a = data.appropriation
-    return pd.DataFrame({"Territoire": a["territory"], "Type d'appropriation": a["type"].map(labels),
-                         "Élément de l'article": a["evidence"]}).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "Territoire": a["territory"],
+            "Type d'appropriation": a["type"].map(labels),
+            "Élément de l'article": a["evidence"],
+        }
+    ).reset_index(drop=True)
 
 
 def recruiting_structures(data: QualitativeData) -> pd.DataFrame:
@@ -135,17 +160,23 @@ def recruiting_structures(data: QualitativeData) -> pd.DataFrame:
     rows = []
     for tid in data.territories["territory"]:
         kinds = dict.fromkeys(s.loc[s["territory"] == tid, "kind"])
-        rows.append({"territory": tid,
-                     "Structures recruteuses": ", ".join(_label(data, "actor_kinds", k) for k in kinds) or "—"})
+        rows.append(
+            {
+                "territory": tid,
+                "Structures recruteuses": ", ".join(_label(data, "actor_kinds", k) for k in kinds) or "—",
+            }
+        )
     return pd.DataFrame(rows, columns=["territory", "Structures recruteuses"])
 
 
 def actor_types(data: QualitativeData) -> pd.DataFrame:
     """The types of actors met at the meso level, with their number of structures and territories."""
     s = data.structures
-    out = (s.groupby("actor_type", sort=False)
-           .agg(structures=("structure_id", "size"), territories=("territory", lambda x: ", ".join(dict.fromkeys(x))))
-           .reset_index())
+    out = (
+        s.groupby("actor_type", sort=False)
+        .agg(structures=("structure_id", "size"), territories=("territory", lambda x: ", ".join(dict.fromkeys(x))))
+        .reset_index()
+    )
     out["label"] = [_label(data, "actor_types", k) for k in out["actor_type"]]
     return out[["actor_type", "label", "structures", "territories"]]
 
@@ -156,8 +187,13 @@ def derived_numbers(data: QualitativeData) -> pd.DataFrame:
     rows = []
     for r in t.itertuples(index=False):
         if r.coordinator != "none":
-            rows.append({"territory": r.territory, "measure": "coordinator_funding_share",
-                         "value": coordinator_funding_share(r.funders, r.funding_split, r.coordinator)})
+            rows.append(
+                {
+                    "territory": r.territory,
+                    "measure": "coordinator_funding_share",
+                    "value": coordinator_funding_share(r.funders, r.funding_split, r.coordinator),
+                }
+            )
         here = s[(s["territory"] == r.territory) & s["field_site"].astype(bool)]
         if len(here):
             rows.append({"territory": r.territory, "measure": "field_sites", "value": float(len(here))})
@@ -173,8 +209,11 @@ def derived_numbers(data: QualitativeData) -> pd.DataFrame:
 def territory_numbers(data: QualitativeData) -> pd.DataFrame:
     """All numbers per territory: stated in the article (with quote) and derived from the records."""
     stated = data.territory_numbers.assign(origin="énoncé dans l'article")
-    return pd.concat([stated, derived_numbers(data)], ignore_index=True).sort_values(
-        ["territory", "origin"], kind="stable").reset_index(drop=True)
+    return (
+        pd.concat([stated, derived_numbers(data)], ignore_index=True)
+        .sort_values(["territory", "origin"], kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def excerpt_codes(excerpts: pd.DataFrame) -> pd.DataFrame:
@@ -191,7 +230,8 @@ def code_territory_matrix(data: QualitativeData, excerpts: pd.DataFrame | None =
     long = excerpt_codes(ex)
     columns = [*data.territories["territory"], UNKNOWN_TERRITORY]
     matrix = pd.crosstab(long["code"], long["territory"]).reindex(
-        index=data.themes["code"], columns=columns, fill_value=0)
+        index=data.themes["code"], columns=columns, fill_value=0
+    )
     matrix.index = [_code_labels(data)[c] for c in matrix.index]
     matrix.index.name = "Thème"
     matrix.columns.name = "Territoire"
@@ -205,8 +245,14 @@ def needs_instances(data: QualitativeData) -> pd.DataFrame:
     rows = []
     for code, label in zip(needs["code"], needs["label"]):
         hit = long[long["code"] == code]
-        rows.append({"code": code, "label": label, "excerpts": int(hit["excerpt_id"].nunique()),
-                     "territories": ", ".join(sorted(set(hit["territory"]) - {UNKNOWN_TERRITORY})) or "—"})
+        rows.append(
+            {
+                "code": code,
+                "label": label,
+                "excerpts": int(hit["excerpt_id"].nunique()),
+                "territories": ", ".join(sorted(set(hit["territory"]) - {UNKNOWN_TERRITORY})) or "—",
+            }
+        )
     return pd.DataFrame(rows, columns=["code", "label", "excerpts", "territories"])
 
 
@@ -217,11 +263,13 @@ def verbatims_by_theme(data: QualitativeData, excerpts: pd.DataFrame | None = No
     long = ex.explode("codes").rename(columns={"codes": "code"})
     order = {c: i for i, c in enumerate(data.themes["code"])}
     long = long.assign(_order=long["code"].map(order)).sort_values(["_order", "excerpt_id"], kind="stable")
-    return pd.DataFrame({
-        "Thème": long["code"].map(_code_labels(data)),
-        "Extrait": long["excerpt_id"],
-        "Territoire": long["territory"].fillna(UNKNOWN_TERRITORY),
-        "Locuteur": [_or_unknown(_label(data, "speaker_roles", k)) for k in long["speaker_role"]],
-        "Structure": [_or_unknown(_label(data, "actor_kinds", k)) for k in long["structure_kind"]],
-        "Verbatim": long["text"],
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "Thème": long["code"].map(_code_labels(data)),
+            "Extrait": long["excerpt_id"],
+            "Territoire": long["territory"].fillna(UNKNOWN_TERRITORY),
+            "Locuteur": [_or_unknown(_label(data, "speaker_roles", k)) for k in long["speaker_role"]],
+            "Structure": [_or_unknown(_label(data, "actor_kinds", k)) for k in long["structure_kind"]],
+            "Verbatim": long["text"],
+        }
+    ).reset_index(drop=True)

@@ -1,4 +1,5 @@
 """Errors of the qualitative study: every problem names the file, the record and the field."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Compute the qualitative study's counts and compare them with the published-figures table."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -32,8 +33,10 @@ def computed_figures(data: QualitativeData) -> pd.DataFrame:
         ("qual:appropriation_types", "", data.appropriation["type"].nunique()),
     ]
     rows = [(*r, False) for r in rows]
-    rows += [("qual:territory_numbers", f"{r.territory}:{r.measure}", r.value, r.origin == STATED)
-             for r in analysis.territory_numbers(data).itertuples(index=False)]
+    rows += [
+        ("qual:territory_numbers", f"{r.territory}:{r.measure}", r.value, r.origin == STATED)
+        for r in analysis.territory_numbers(data).itertuples(index=False)
+    ]
     out = pd.DataFrame(rows, columns=["question", "option_or_subgroup", "computed", "transcription"])
     out["computed"] = out["computed"].astype(float)
     return out
@@ -52,8 +55,13 @@ def compare_with_published(computed: pd.DataFrame, published: pd.DataFrame | Non
     merged = ref.merge(computed, on=["question", "option_or_subgroup"], how="left")
     merged["transcription"] = merged["transcription"].fillna(False).astype(bool)
     status = [judge(r, r["computed"], transcription=r["transcription"]) for _, r in merged.iterrows()]
-    return pd.DataFrame({
-        "id": merged["id"], "question": merged["question"],
-        "option_or_subgroup": merged["option_or_subgroup"], "published": merged["value"],
-        "computed": merged["computed"], "status": status,
-    })
+    return pd.DataFrame(
+        {
+            "id": merged["id"],
+            "question": merged["question"],
+            "option_or_subgroup": merged["option_or_subgroup"],
+            "published": merged["value"],
+            "computed": merged["computed"],
+            "status": status,
+        }
+    )

@@ -4,6 +4,7 @@ Files (``data/qualitative/``): ``vocabulary.yaml`` (controlled lists), ``themes.
 ``territories.yaml``, ``structures.yaml``, ``excerpts.yaml``. Every problem of every file is
 collected and raised once as ``QualitativeDataError`` naming file, record and field.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,20 +18,47 @@ from cnfs import paths
 from cnfs.qualitative.errors import Problems, QualitativeDataError
 
 VOCABULARY_KEYS = [
-    "coordinator_kinds", "actor_kinds", "actor_types", "diagnostic_tools",
-    "funding_splits", "excerpt_kinds", "speaker_roles",
+    "coordinator_kinds",
+    "actor_kinds",
+    "actor_types",
+    "diagnostic_tools",
+    "funding_splits",
+    "excerpt_kinds",
+    "speaker_roles",
 ]
 EXCERPT_COLUMNS = [
-    "excerpt_id", "kind", "territory", "speaker_role", "structure_kind", "source", "text", "codes",
+    "excerpt_id",
+    "kind",
+    "territory",
+    "speaker_role",
+    "structure_kind",
+    "source",
+    "text",
+    "codes",
 ]
 TERRITORY_FIELDS = [
-    "id", "name", "headline", "selection_reason", "context", "coordination", "contract",
-    "numbers", "allocation_keys", "diagnostic_tools", "appropriation",
+    "id",
+    "name",
+    "headline",
+    "selection_reason",
+    "context",
+    "coordination",
+    "contract",
+    "numbers",
+    "allocation_keys",
+    "diagnostic_tools",
+    "appropriation",
 ]
 COORDINATION_FIELDS = ["coordinator", "initiator", "origin", "already_engaged", "prefecture_role"]
 CONTRACT_FIELDS = [
-    "recruits", "coordinator_recruits", "funders", "funding_split", "hierarchical_link", "functional_link",
-    "administrative_residence", "coordination_post",
+    "recruits",
+    "coordinator_recruits",
+    "funders",
+    "funding_split",
+    "hierarchical_link",
+    "functional_link",
+    "administrative_residence",
+    "coordination_post",
 ]
 STRUCTURE_FIELDS = ["id", "territory", "kind", "actor_type", "field_site", "description"]
 EXCERPT_FIELDS = ["id", "kind", "speaker_role", "territory", "structure_kind", "source", "codes", "text"]
@@ -89,8 +117,15 @@ def _records(path: Path, items: Any, key: str, fields: list[str], problems: Prob
     return out
 
 
-def _check_in(path: Path, label: str, field: str, value: Any, allowed: dict | set | list,
-              problems: Problems, nullable: bool = False) -> None:
+def _check_in(
+    path: Path,
+    label: str,
+    field: str,
+    value: Any,
+    allowed: dict | set | list,
+    problems: Problems,
+    nullable: bool = False,
+) -> None:
     """Flag ``value`` when it is not one of ``allowed`` (None accepted when ``nullable``)."""
     if value is None and nullable:
         return
@@ -139,16 +174,22 @@ def _themes(path: Path, problems: Problems) -> pd.DataFrame:
     rows = []
     for label, rec in _records(path, codes or [], "codes", THEME_FIELDS, problems):
         _check_in(path, label, "dimension", rec.get("dimension"), dimensions, problems)
-        rows.append({
-            "code": rec.get("code"), "label": rec.get("label"), "dimension": rec.get("dimension"),
-            "dimension_label": dimensions.get(rec.get("dimension")), "description": rec.get("description"),
-        })
+        rows.append(
+            {
+                "code": rec.get("code"),
+                "label": rec.get("label"),
+                "dimension": rec.get("dimension"),
+                "dimension_label": dimensions.get(rec.get("dimension")),
+                "description": rec.get("description"),
+            }
+        )
     cols = ["code", "label", "dimension", "dimension_label", "description"]
     return pd.DataFrame(rows, columns=cols)
 
 
-def _territories(path: Path, vocab: dict, codes: pd.DataFrame, problems: Problems
-                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _territories(
+    path: Path, vocab: dict, codes: pd.DataFrame, problems: Problems
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     items = _read_yaml(path, "territories", problems)
     appropriation_codes = set(codes.loc[codes["dimension"] == "appropriation", "code"])
     rows, numbers, approp = [], [], []
@@ -161,10 +202,10 @@ def _territories(path: Path, vocab: dict, codes: pd.DataFrame, problems: Problem
         for f in COORDINATION_FIELDS:
             if f not in coord:
                 problems.add(path, label, f"coordination.{f}", "a value (field is missing)")
-        _check_in(path, label, "coordination.coordinator", coord.get("coordinator"),
-                  vocab["coordinator_kinds"], problems)
-        _check_in(path, label, "coordination.initiator", coord.get("initiator"),
-                  vocab["coordinator_kinds"], problems)
+        _check_in(
+            path, label, "coordination.coordinator", coord.get("coordinator"), vocab["coordinator_kinds"], problems
+        )
+        _check_in(path, label, "coordination.initiator", coord.get("initiator"), vocab["coordinator_kinds"], problems)
         if not isinstance(coord.get("already_engaged"), bool):
             problems.add(path, label, "coordination.already_engaged", "true or false", coord.get("already_engaged"))
         contract = rec.get("contract")
@@ -181,10 +222,12 @@ def _territories(path: Path, vocab: dict, codes: pd.DataFrame, problems: Problem
                     problems.add(path, label, f"contract.{f}", "a value (field is missing)")
             _check_in(path, label, "contract.recruits", contract.get("recruits"), vocab["actor_kinds"], problems)
             if not isinstance(contract.get("coordinator_recruits"), bool):
-                problems.add(path, label, "contract.coordinator_recruits", "true or false",
-                             contract.get("coordinator_recruits"))
-            _check_in(path, label, "contract.funding_split", contract.get("funding_split"),
-                      vocab["funding_splits"], problems)
+                problems.add(
+                    path, label, "contract.coordinator_recruits", "true or false", contract.get("coordinator_recruits")
+                )
+            _check_in(
+                path, label, "contract.funding_split", contract.get("funding_split"), vocab["funding_splits"], problems
+            )
             funders = contract.get("funders")
             if not isinstance(funders, list) or not funders:
                 problems.add(path, label, "contract.funders", "a non-empty list of actor kinds", funders)
@@ -208,37 +251,72 @@ def _territories(path: Path, vocab: dict, codes: pd.DataFrame, problems: Problem
                 continue
             if not isinstance(entry.get("quote"), str) or not entry["quote"].strip():
                 problems.add(path, label, f"numbers.{measure}.quote", "the article's sentence")
-            numbers.append({"territory": tid, "measure": measure, "value": float(value),
-                            "origin": "article", "quote": entry.get("quote")})
+            numbers.append(
+                {
+                    "territory": tid,
+                    "measure": measure,
+                    "value": float(value),
+                    "origin": "article",
+                    "quote": entry.get("quote"),
+                }
+            )
         for j, entry in enumerate(rec.get("appropriation") or []):
             kind = entry.get("type") if isinstance(entry, dict) else None
             _check_in(path, label, f"appropriation[{j}].type", kind, appropriation_codes, problems)
             if not isinstance(entry, dict) or not entry.get("evidence"):
                 problems.add(path, label, f"appropriation[{j}].evidence", "the evidence from the article")
-            approp.append({"territory": tid, "type": kind,
-                           "evidence": entry.get("evidence") if isinstance(entry, dict) else None})
-        rows.append({
-            "territory": tid, "name": rec.get("name"), "headline": rec.get("headline"),
-            "selection_reason": rec.get("selection_reason"), "context": rec.get("context"),
-            "coordinator": coord.get("coordinator"), "initiator": coord.get("initiator"),
-            "coordination_origin": coord.get("origin"), "already_engaged": coord.get("already_engaged"),
-            "prefecture_role": coord.get("prefecture_role"),
-            "recruits": contract.get("recruits"),
-            "coordinator_recruits": bool(contract.get("coordinator_recruits", False)),
-            "funders": tuple(contract.get("funders") or ()),
-            "funding_split": contract.get("funding_split"),
-            "hierarchical_link": contract.get("hierarchical_link"),
-            "functional_link": contract.get("functional_link"),
-            "administrative_residence": contract.get("administrative_residence"),
-            "coordination_post": contract.get("coordination_post"),
-            "allocation_keys": rec.get("allocation_keys"), "diagnostic_tools": tuple(tools),
-        })
-    territories = pd.DataFrame(rows, columns=[
-        "territory", "name", "headline", "selection_reason", "context", "coordinator", "initiator",
-        "coordination_origin", "already_engaged", "prefecture_role", "recruits", "coordinator_recruits", "funders",
-        "funding_split", "hierarchical_link", "functional_link", "administrative_residence",
-        "coordination_post", "allocation_keys", "diagnostic_tools",
-    ])
+            approp.append(
+                {"territory": tid, "type": kind, "evidence": entry.get("evidence") if isinstance(entry, dict) else None}
+            )
+        rows.append(
+            {
+                "territory": tid,
+                "name": rec.get("name"),
+                "headline": rec.get("headline"),
+                "selection_reason": rec.get("selection_reason"),
+                "context": rec.get("context"),
+                "coordinator": coord.get("coordinator"),
+                "initiator": coord.get("initiator"),
+                "coordination_origin": coord.get("origin"),
+                "already_engaged": coord.get("already_engaged"),
+                "prefecture_role": coord.get("prefecture_role"),
+                "recruits": contract.get("recruits"),
+                "coordinator_recruits": bool(contract.get("coordinator_recruits", False)),
+                "funders": tuple(contract.get("funders") or ()),
+                "funding_split": contract.get("funding_split"),
+                "hierarchical_link": contract.get("hierarchical_link"),
+                "functional_link": contract.get("functional_link"),
+                "administrative_residence": contract.get("administrative_residence"),
+                "coordination_post": contract.get("coordination_post"),
+                "allocation_keys": rec.get("allocation_keys"),
+                "diagnostic_tools": tuple(tools),
+            }
+        )
+    territories = pd.DataFrame(
+        rows,
+        columns=[
+            "territory",
+            "name",
+            "headline",
+            "selection_reason",
+            "context",
+            "coordinator",
+            "initiator",
+            "coordination_origin",
+            "already_engaged",
+            "prefecture_role",
+            "recruits",
+            "coordinator_recruits",
+            "funders",
+            "funding_split",
+            "hierarchical_link",
+            "functional_link",
+            "administrative_residence",
+            "coordination_post",
+            "allocation_keys",
+            "diagnostic_tools",
+        ],
+    )
     numbers_df = pd.DataFrame(numbers, columns=["territory", "measure", "value", "origin", "quote"])
     approp_df = pd.DataFrame(approp, columns=["territory", "type", "evidence"])
     return territories, numbers_df, approp_df
@@ -257,18 +335,19 @@ def _structures(path: Path, vocab: dict, territory_ids: set, problems: Problems)
     return pd.DataFrame(rows, columns=["structure_id", *STRUCTURE_FIELDS[1:]])
 
 
-def validate_excerpts(records: pd.DataFrame, vocab: dict, themes: pd.DataFrame, territory_ids: set,
-                      file: str | Path, problems: Problems) -> None:
+def validate_excerpts(
+    records: pd.DataFrame, vocab: dict, themes: pd.DataFrame, territory_ids: set, file: str | Path, problems: Problems
+) -> None:
     """Check an excerpt table (YAML or REFI-QDA) against the vocabularies, codebook and territories."""
     known_codes = set(themes["code"])
     for row in records.itertuples(index=False):
         label = f"'{row.excerpt_id}'"
         _check_in(file, label, "kind", row.kind, vocab["excerpt_kinds"], problems)
         _check_in(file, label, "territory", _none(row.territory), territory_ids, problems, nullable=True)
-        _check_in(file, label, "speaker_role", _none(row.speaker_role), vocab["speaker_roles"], problems,
-                  nullable=True)
-        _check_in(file, label, "structure_kind", _none(row.structure_kind), vocab["actor_kinds"], problems,
-                  nullable=True)
+        _check_in(file, label, "speaker_role", _none(row.speaker_role), vocab["speaker_roles"], problems, nullable=True)
+        _check_in(
+            file, label, "structure_kind", _none(row.structure_kind), vocab["actor_kinds"], problems, nullable=True
+        )
         if not isinstance(row.text, str) or not row.text.strip():
             problems.add(file, label, "text", "a non-empty text", row.text)
         if not row.codes:
@@ -289,11 +368,18 @@ def _excerpts(path: Path, problems: Problems) -> pd.DataFrame:
         if not isinstance(codes, list):
             problems.add(path, label, "codes", "a list of codes", codes)
             codes = []
-        rows.append({
-            "excerpt_id": rec.get("id"), "kind": rec.get("kind"), "territory": rec.get("territory"),
-            "speaker_role": rec.get("speaker_role"), "structure_kind": rec.get("structure_kind"),
-            "source": rec.get("source"), "text": rec.get("text"), "codes": tuple(codes),
-        })
+        rows.append(
+            {
+                "excerpt_id": rec.get("id"),
+                "kind": rec.get("kind"),
+                "territory": rec.get("territory"),
+                "speaker_role": rec.get("speaker_role"),
+                "structure_kind": rec.get("structure_kind"),
+                "source": rec.get("source"),
+                "text": rec.get("text"),
+                "codes": tuple(codes),
+            }
+        )
     return excerpt_frame(rows)
 
 
@@ -320,6 +406,12 @@ def load_qualitative(directory: str | Path | None = None) -> QualitativeData:
 
 
 __all__ = [
-    "QualitativeData", "QualitativeDataError", "load_qualitative", "load_themes", "load_vocabulary",
-    "validate_excerpts", "excerpt_frame", "EXCERPT_COLUMNS",
+    "QualitativeData",
+    "QualitativeDataError",
+    "load_qualitative",
+    "load_themes",
+    "load_vocabulary",
+    "validate_excerpts",
+    "excerpt_frame",
+    "EXCERPT_COLUMNS",
 ]

@@ -1,4 +1,5 @@
 """Where the qualitative notebook reads its data (cwd-independent)."""
+
 from __future__ import annotations
 
 from pathlib import Path

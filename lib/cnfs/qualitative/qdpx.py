@@ -13,6 +13,7 @@ plain texts under ``sources/``. Mapping to the excerpt table:
   the first three parts is kept when it is a known territory / vocabulary identifier or label,
   otherwise that column is NA.
 """
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -36,8 +37,9 @@ def _lookup(mapping: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def parse_source_name(name: str, territory_ids: set[str], vocabulary: dict[str, dict[str, str]]
-                      ) -> dict[str, str | None]:
+def parse_source_name(
+    name: str, territory_ids: set[str], vocabulary: dict[str, dict[str, str]]
+) -> dict[str, str | None]:
     """Territory, speaker role and structure kind encoded in a source name (None when absent)."""
     parts = [p.strip() for p in name.split(SEPARATOR)] + ["", "", ""]
     territories = {t.casefold(): t for t in territory_ids}
@@ -54,8 +56,9 @@ def _code_names(root: ET.Element) -> dict[str, str]:
     return {c.get("guid"): (c.get("name") or "") for c in root.iter(f"{Q}Code")}
 
 
-def _source_text(archive: zipfile.ZipFile, source: ET.Element, file: Path, label: str,
-                 problems: Problems) -> str | None:
+def _source_text(
+    archive: zipfile.ZipFile, source: ET.Element, file: Path, label: str, problems: Problems
+) -> str | None:
     """The plain text of a ``<TextSource>`` (internal file or inline ``<PlainTextContent>``)."""
     inline = source.find(f"{Q}PlainTextContent")
     if inline is not None and inline.text is not None:
@@ -64,7 +67,7 @@ def _source_text(archive: zipfile.ZipFile, source: ET.Element, file: Path, label
     if not ref.startswith("internal://"):
         problems.add(file, label, "plainTextPath", "'internal://<file>' or <PlainTextContent>", ref)
         return None
-    member = "sources/" + ref[len("internal://"):]
+    member = "sources/" + ref[len("internal://") :]
     if member not in archive.namelist():
         problems.add(file, label, "plainTextPath", f"a file {member} inside the archive", ref)
         return None
@@ -101,8 +104,9 @@ def read_qdpx(path: str | Path, reference: QualitativeData | None = None) -> pd.
     return excerpts
 
 
-def _selections(archive: zipfile.ZipFile, root: ET.Element, file: Path, ref: QualitativeData,
-                problems: Problems) -> list[dict]:
+def _selections(
+    archive: zipfile.ZipFile, root: ET.Element, file: Path, ref: QualitativeData, problems: Problems
+) -> list[dict]:
     """One row per coded ``<PlainTextSelection>``, in document order."""
     names = _code_names(root)
     to_code = _lookup(dict(zip(ref.themes["code"], ref.themes["label"])))
@@ -133,16 +137,34 @@ def _selections(archive: zipfile.ZipFile, root: ET.Element, file: Path, ref: Qua
             try:
                 start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
             except (TypeError, ValueError):
-                problems.add(file, label, "startPosition/endPosition", "integer character offsets",
-                             (sel.get("startPosition"), sel.get("endPosition")))
+                problems.add(
+                    file,
+                    label,
+                    "startPosition/endPosition",
+                    "integer character offsets",
+                    (sel.get("startPosition"), sel.get("endPosition")),
+                )
             else:
                 if text is not None and not 0 <= start < end <= len(text):
-                    problems.add(file, label, "startPosition/endPosition",
-                                 f"0 <= start < end <= {len(text)} (length of the source text)", (start, end))
+                    problems.add(
+                        file,
+                        label,
+                        "startPosition/endPosition",
+                        f"0 <= start < end <= {len(text)} (length of the source text)",
+                        (start, end),
+                    )
                 elif text is not None:
                     segment = text[start:end]
-            rows.append({"excerpt_id": guid, "kind": "verbatim", **meta, "source": src_name,
-                         "text": segment if segment is not None else "", "codes": tuple(codes)})
+            rows.append(
+                {
+                    "excerpt_id": guid,
+                    "kind": "verbatim",
+                    **meta,
+                    "source": src_name,
+                    "text": segment if segment is not None else "",
+                    "codes": tuple(codes),
+                }
+            )
     return rows
 
 

@@ -5,6 +5,7 @@ folder of YAML files (``qualitative_dir``, ``data/qualitative`` by default) and 
 Each method writes its tidy table (CSV) and chart (PNG) under ``output_dir`` and returns a
 ``cnfs.notebook.Result`` whose ``data`` is that table.
 """
+
 from __future__ import annotations
 
 import io
@@ -69,12 +70,20 @@ class QualitativeReport:
     # ------------------------------------------------------------ results, in the article's order
     def overview(self) -> Result:
         """The comparison matrix of the five territories."""
-        return self._result("Matrice de comparaison des territoires", analysis.territory_overview(self.data), "qual_matrice_territoires")
+        return self._result(
+            "Matrice de comparaison des territoires", analysis.territory_overview(self.data), "qual_matrice_territoires"
+        )
 
     def features(self) -> Result:
         """Yes/no features of each territory, as a grid."""
         t = analysis.territory_features(self.data)
-        fig = plots.plot_presence_matrix(t, "feature", "territory", "present", "Cinq territoires : caractéristiques présentes (oui) ou absentes (non)")
+        fig = plots.plot_presence_matrix(
+            t,
+            "feature",
+            "territory",
+            "present",
+            "Cinq territoires : caractéristiques présentes (oui) ou absentes (non)",
+        )
         return self._result("Caractéristiques des territoires", t, "qual_caracteristiques_territoires", fig)
 
     def coordinators(self) -> Result:
@@ -84,11 +93,15 @@ class QualitativeReport:
 
     def contracts(self) -> Result:
         """The coordination "contracts" (recruitment, funding, links)."""
-        return self._result("Contrats de coordination", analysis.coordination_contracts(self.data), "qual_contrats_coordination")
+        return self._result(
+            "Contrats de coordination", analysis.coordination_contracts(self.data), "qual_contrats_coordination"
+        )
 
     def numbers(self) -> Result:
         """Numbers per territory: stated in the article (typed into the data) and computed from the records."""
-        return self._result("Chiffres par territoire", analysis.territory_numbers(self.data), "qual_chiffres_territoires")
+        return self._result(
+            "Chiffres par territoire", analysis.territory_numbers(self.data), "qual_chiffres_territoires"
+        )
 
     def actors(self) -> Result:
         """Types of actors met at the meso level."""
@@ -97,12 +110,16 @@ class QualitativeReport:
     def appropriation(self) -> Result:
         """Appropriation types observed per territory (not exclusive)."""
         t = analysis.appropriation_matrix(self.data)
-        fig = plots.plot_presence_matrix(t, "label", "territory", "present", "Types d'appropriation observés par territoire (non exclusifs)")
+        fig = plots.plot_presence_matrix(
+            t, "label", "territory", "present", "Types d'appropriation observés par territoire (non exclusifs)"
+        )
         return self._result("Types d'appropriation par territoire", t, "qual_appropriation", fig)
 
     def appropriation_evidence(self) -> Result:
         """The article's evidence for each appropriation type attributed."""
-        return self._result("Éléments de l'article", analysis.appropriation_evidence(self.data), "qual_appropriation_elements")
+        return self._result(
+            "Éléments de l'article", analysis.appropriation_evidence(self.data), "qual_appropriation_elements"
+        )
 
     def needs(self) -> Result:
         """The instances of "needs" used in the excerpts."""
@@ -112,7 +129,9 @@ class QualitativeReport:
         """Coded excerpts per theme and territory."""
         m = analysis.code_territory_matrix(self.data)
         fig = plots.plot_count_matrix(m, "Nombre d'extraits codés, par thème et par territoire")
-        return self._result("Extraits codés par thème et territoire", m, "qual_matrice_codes_territoires", fig, index=True)
+        return self._result(
+            "Extraits codés par thème et territoire", m, "qual_matrice_codes_territoires", fig, index=True
+        )
 
     def verbatims(self) -> MarkdownText:
         """The interview verbatims grouped by theme (table written, Markdown shown)."""

@@ -4,6 +4,7 @@ Public entry points: ``main(argv)`` (CLI, also behind ``cnfs render``), ``run(ar
 arguments, and ``render(RenderOptions(...))`` for Python callers.
 Submodules are imported lazily so ``cnfs render`` with nothing to do starts fast.
 """
+
 from __future__ import annotations
 
 import importlib

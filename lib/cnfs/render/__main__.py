@@ -1,4 +1,5 @@
 """`python -m cnfs.render`: same as `cnfs render`."""
+
 import sys
 
 from cnfs.render.cli import main

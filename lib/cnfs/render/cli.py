@@ -1,10 +1,11 @@
 """Command line of the renderer: `cnfs render` / `python -m cnfs.render`."""
+
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 DESCRIPTION = (
     "Exécute chaque notebook numéroté pour chaque vague (papermill) et exporte des rapports HTML "
@@ -14,28 +15,60 @@ DESCRIPTION = (
 
 def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the render options to a parser (`cnfs render` and `python -m cnfs.render`)."""
-    parser.add_argument("-n", "--notebooks", nargs="+", metavar="NB",
-                        help="sous-ensemble de notebooks : numéros (3, 03) ou noms (03_usages) ; défaut : tous")
-    parser.add_argument("-w", "--waves", nargs="+", metavar="VAGUE",
-                        help="sous-ensemble de vagues (1, 2, all) ; défaut : toutes celles des données, plus all")
-    parser.add_argument("--data", type=Path, metavar="FICHIER",
-                        help="fichier de données (export réel) ; défaut : le jumeau synthétique")
-    parser.add_argument("-j", "--jobs", type=int, metavar="N",
-                        help="exécutions en parallèle (défaut : nombre de cœurs)")
+    parser.add_argument(
+        "-n",
+        "--notebooks",
+        nargs="+",
+        metavar="NB",
+        help="sous-ensemble de notebooks : numéros (3, 03) ou noms (03_usages) ; défaut : tous",
+    )
+    parser.add_argument(
+        "-w",
+        "--waves",
+        nargs="+",
+        metavar="VAGUE",
+        help="sous-ensemble de vagues (1, 2, all) ; défaut : toutes celles des données, plus all",
+    )
+    parser.add_argument(
+        "--data", type=Path, metavar="FICHIER", help="fichier de données (export réel) ; défaut : le jumeau synthétique"
+    )
+    parser.add_argument(
+        "-j", "--jobs", type=int, metavar="N", help="exécutions en parallèle (défaut : nombre de cœurs)"
+    )
     parser.add_argument("-f", "--force", action="store_true", help="ré-exécuter même ce qui est à jour")
-    parser.add_argument("-o", "--output-dir", type=Path, metavar="DOSSIER", help="dossier des sorties (défaut : outputs/)")
-    parser.add_argument("--notebooks-dir", type=Path, metavar="DOSSIER", help="dossier des notebooks (défaut : notebooks/)")
+    parser.add_argument(
+        "-o", "--output-dir", type=Path, metavar="DOSSIER", help="dossier des sorties (défaut : outputs/)"
+    )
+    parser.add_argument(
+        "--notebooks-dir", type=Path, metavar="DOSSIER", help="dossier des notebooks (défaut : notebooks/)"
+    )
     parser.add_argument("--timeout", type=float, metavar="SECONDES", help="durée maximale d'une cellule")
-    parser.add_argument("--min-count", type=int, metavar="N",
-                        help="secret statistique : effectifs de 1 à N-1 masqués (défaut : celui du codebook, 10)")
-    parser.add_argument("--weighting", choices=["none", "raking"], default="none",
-                        help="raking : rapports pondérés (calage sur data/population.yaml) dans outputs/<vague>-pondere/")
-    parser.add_argument("--dry-run", action="store_true", help="afficher ce qui serait exécuté, et pourquoi, sans rien exécuter")
+    parser.add_argument(
+        "--min-count",
+        type=int,
+        metavar="N",
+        help="secret statistique : effectifs de 1 à N-1 masqués (défaut : celui du codebook, 10)",
+    )
+    parser.add_argument(
+        "--weighting",
+        choices=["none", "raking"],
+        default="none",
+        help="raking : rapports pondérés (calage sur data/population.yaml) dans outputs/<vague>-pondere/",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="afficher ce qui serait exécuté, et pourquoi, sans rien exécuter"
+    )
     progress = parser.add_mutually_exclusive_group()
-    progress.add_argument("--progress", dest="progress", action="store_true", default=None,
-                          help="toujours afficher la barre de progression")
-    progress.add_argument("--no-progress", dest="progress", action="store_false",
-                          help="ne pas afficher la barre de progression")
+    progress.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="toujours afficher la barre de progression",
+    )
+    progress.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="ne pas afficher la barre de progression"
+    )
     return parser
 
 
@@ -84,8 +117,10 @@ def guarded(call: Callable[[], int]) -> int:
         return EXIT_USAGE
     except OSError as exc:  # full disk, read-only or unwritable outputs folder
         where = f" ({exc.filename})" if exc.filename else ""
-        print(f"cnfs render : écriture impossible{where} : {exc.strerror or exc}. "
-              "Les sorties précédentes sont intactes.", file=sys.stderr)
+        print(
+            f"cnfs render : écriture impossible{where} : {exc.strerror or exc}. Les sorties précédentes sont intactes.",
+            file=sys.stderr,
+        )
         return EXIT_IO
 
 

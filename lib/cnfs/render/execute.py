@@ -1,4 +1,5 @@
 """Worker side: run one notebook with papermill into a staging folder and export its HTML there."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -14,8 +15,9 @@ from typing import Any
 from cnfs.render import kernel
 
 
-def worker_main(conn: Any, payload: dict[str, Any], staging_root: str, timeout: float | None,
-                parent: int, fork_kernel: bool) -> None:
+def worker_main(
+    conn: Any, payload: dict[str, Any], staging_root: str, timeout: float | None, parent: int, fork_kernel: bool
+) -> None:
     """Body of the process that renders one job: its kernel is forked first, the result goes back on conn.
 
     The worker dies with the render (PR_SET_PDEATHSIG), ignores Ctrl-C (the render handles it) and,

@@ -1,9 +1,11 @@
 """HTML export of an executed notebook as a readable report: code hidden, provenance stated on top."""
+
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from cnfs.provenance import SYNTHETIC_WARNING
 
@@ -55,6 +57,7 @@ CSS = """
 .cnfs-actions a { margin-right: 1.5rem; }
 @media print { .cnfs-actions { display: none; } }
 """
+
 
 def notebook_title(nb: Any, fallback: str) -> str:
     """First markdown heading of the notebook, else the fallback."""
@@ -109,15 +112,21 @@ def header_html(title: str, context: Mapping[str, Any], facts: Mapping[str, Any]
     synthetic = bool(context.get("synthetic"))
     shown_facts = [
         ("Vague", facts.get("Vague") or (wave_label(wave) if wave else "–")),
-        ("Données", facts.get("Données") or ("jumeau synthétique" if synthetic else display_path(context.get("data_file")))),
+        (
+            "Données",
+            facts.get("Données") or ("jumeau synthétique" if synthetic else display_path(context.get("data_file"))),
+        ),
         ("Répondants", facts.get("Répondants") or (fmt_num(facts["n"]) if "n" in facts else "–")),
         ("Date", fmt_date(context.get("executed_at")) if context.get("executed_at") else facts.get("Date", "–")),
     ]
     parts = ['<header class="cnfs-header">', f"<h1>{html.escape(title)}</h1>"]
     if synthetic:
         parts.append(f'<div class="cnfs-banner" role="alert">⚠ {html.escape(SYNTHETIC_WARNING)}</div>')
-    parts.append('<dl class="cnfs-facts">' + "".join(
-        f"<div><dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd></div>" for k, v in shown_facts) + "</dl>")
+    parts.append(
+        '<dl class="cnfs-facts">'
+        + "".join(f"<div><dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd></div>" for k, v in shown_facts)
+        + "</dl>"
+    )
     rows = ["<tr><th colspan=2>Paramètres</th></tr>"]
     rows += [_row(name, _shown(name, value)) for name, value in params.items()]
     rows.append("<tr><th colspan=2>Données</th></tr>")
@@ -128,14 +137,19 @@ def header_html(title: str, context: Mapping[str, Any], facts: Mapping[str, Any]
         rows.append(_row(f"provenance : {name}", _shown(name, value)))
     rows.append("<tr><th colspan=2>Exécution</th></tr>")
     duration = context.get("duration")
-    for label, value in (("notebook", context.get("notebook")), ("exécuté le", fmt_date(context.get("executed_at"))
-                         if context.get("executed_at") else None),
-                         ("durée", fmt_duration(duration) if isinstance(duration, (int, float)) else duration),
-                         ("Python", platform.python_version()), ("clé de cache", context.get("cache_key"))):
+    for label, value in (
+        ("notebook", context.get("notebook")),
+        ("exécuté le", fmt_date(context.get("executed_at")) if context.get("executed_at") else None),
+        ("durée", fmt_duration(duration) if isinstance(duration, (int, float)) else duration),
+        ("Python", platform.python_version()),
+        ("clé de cache", context.get("cache_key")),
+    ):
         if value is not None:
             rows.append(_row(label, value))
-    parts.append('<details class="cnfs-details"><summary>Détails techniques</summary>'
-                 f'<table class="cnfs-meta"><tbody>{"".join(rows)}</tbody></table></details>')
+    parts.append(
+        '<details class="cnfs-details"><summary>Détails techniques</summary>'
+        f'<table class="cnfs-meta"><tbody>{"".join(rows)}</tbody></table></details>'
+    )
     ipynb = context.get("ipynb_name")
     parts.append('<div class="cnfs-actions">')
     parts.append(
@@ -229,7 +243,7 @@ def _without_first_title(nb: Any) -> Any:
             lines = cell.source.splitlines()
             for i, line in enumerate(lines):
                 if line.startswith("# "):
-                    cell.source = "\n".join(lines[:i] + lines[i + 1:]).strip("\n")
+                    cell.source = "\n".join(lines[:i] + lines[i + 1 :]).strip("\n")
                     return nb
             return nb
     return nb

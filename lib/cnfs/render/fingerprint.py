@@ -1,12 +1,14 @@
 """Cache keys for notebook executions: every input that can change a report is hashed here."""
+
 from __future__ import annotations
 
 import hashlib
 import json
 import os
 import sys
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from cnfs import paths
 

@@ -1,17 +1,19 @@
 """outputs/index.html: every report with its wave, status, duration and the reproduction summary."""
+
 from __future__ import annotations
 
 import csv
 import html
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from cnfs.provenance import SYNTHETIC_WARNING
-from cnfs.status import RECOMPUTED, REPRODUCED, TRANSCRIBED, TRANSCRIPTION
 from cnfs.render import manifest
 from cnfs.render.plan import WEIGHTED_SUFFIX, wave_label, wave_sort_key
+from cnfs.status import RECOMPUTED, REPRODUCED, TRANSCRIBED, TRANSCRIPTION
 
 REPRODUCTION_TABLE = Path("tables") / "reproduction.csv"
 
@@ -114,9 +116,7 @@ def build_index(output_root: Path, rows: Iterable[dict[str, Any]] | None = None)
         "<h1>CnFS — rapports par vague</h1>",
     ]
     if synthetic:
-        out.append(
-            f'<p class="banner">⚠ {html.escape(SYNTHETIC_WARNING)}</p>'
-        )
+        out.append(f'<p class="banner">⚠ {html.escape(SYNTHETIC_WARNING)}</p>')
     if not entries:
         out.append("<p>Aucun rapport n'a encore été produit.</p>")
     keys = sorted(by_wave, key=lambda k: (wave_sort_key(str(by_wave[k][0].get("wave"))), k))
@@ -127,7 +127,9 @@ def build_index(output_root: Path, rows: Iterable[dict[str, Any]] | None = None)
         return wave_label(wave).capitalize() + weighted
 
     if len(keys) > 1:
-        out.append("<nav>" + "".join(f'<a href="#{html.escape(k)}">{html.escape(heading(k))}</a>' for k in keys) + "</nav>")
+        out.append(
+            "<nav>" + "".join(f'<a href="#{html.escape(k)}">{html.escape(heading(k))}</a>' for k in keys) + "</nav>"
+        )
     for key in keys:
         wave_entries = sorted(by_wave[key], key=lambda e: str(e.get("stem")))
         wave = str(wave_entries[0].get("wave"))
@@ -139,8 +141,14 @@ def build_index(output_root: Path, rows: Iterable[dict[str, Any]] | None = None)
 
         books = tabbook_files(wave_dir)
         if books:
-            out.append("<p>Tableaux croisés (toutes les questions selon les variables de ventilation) : " + " · ".join(
-                f'<a href="{html.escape(base)}/{html.escape(p.name)}">{html.escape(label)}</a>' for label, p in books) + "</p>")
+            out.append(
+                "<p>Tableaux croisés (toutes les questions selon les variables de ventilation) : "
+                + " · ".join(
+                    f'<a href="{html.escape(base)}/{html.escape(p.name)}">{html.escape(label)}</a>'
+                    for label, p in books
+                )
+                + "</p>"
+            )
         repro = reproduction_summary(wave_dir)
         if repro is not None:
             out.append(f'<p class="repro">{html.escape(repro.sentence())}</p>')
@@ -152,8 +160,10 @@ def build_index(output_root: Path, rows: Iterable[dict[str, Any]] | None = None)
         book = workbook_name(wave_dir)
         if (wave_dir / book).is_file():
             out.append(f"<p>Tous les tableaux de la vague dans un classeur : {_link(f'{base}/{book}', book)}</p>")
-        out.append("<table><thead><tr><th>Rapport</th><th>Statut</th><th>Exécuté le</th><th>Durée</th>"
-                   "<th>Tableaux (CSV)</th></tr></thead><tbody>")
+        out.append(
+            "<table><thead><tr><th>Rapport</th><th>Statut</th><th>Exécuté le</th><th>Durée</th>"
+            "<th>Tableaux (CSV)</th></tr></thead><tbody>"
+        )
         for e in wave_entries:
             stem = str(e.get("stem"))
             has_html = (wave_dir / f"{stem}.html").is_file()
@@ -174,8 +184,10 @@ def build_index(output_root: Path, rows: Iterable[dict[str, Any]] | None = None)
             if csvs:
                 links = "<br>".join(_link(f"{base}/{f}", Path(f).stem) for f in csvs)
                 tables = f"<details><summary>{len(csvs)} tableau(x)</summary>{links}</details>"
-            out.append(f"<tr><td>{cell}</td><td>{_status_cell(e, has_html)}</td><td>{when}</td><td>{dur}</td>"
-                       f"<td>{tables}</td></tr>")
+            out.append(
+                f"<tr><td>{cell}</td><td>{_status_cell(e, has_html)}</td><td>{when}</td><td>{dur}</td>"
+                f"<td>{tables}</td></tr>"
+            )
         out.append("</tbody></table>")
     out.append("</body></html>")
     return "\n".join(out)
@@ -201,11 +213,16 @@ def write_workbooks(output_root: Path) -> list[Path]:
         from cnfs.spreadsheet import wave_workbook  # pandas and gptables: only when a workbook is due
 
         try:
-            path = wave_workbook(wave_dir, synthetic=any(e.get("synthetic") for e in entries),
-                                 produced=dt.datetime.now(dt.timezone.utc),
-                                 label=wave_label(wave) + (", pondéré" if folder.endswith(WEIGHTED_SUFFIX) else ""))
+            path = wave_workbook(
+                wave_dir,
+                synthetic=any(e.get("synthetic") for e in entries),
+                produced=dt.datetime.now(dt.UTC),
+                label=wave_label(wave) + (", pondéré" if folder.endswith(WEIGHTED_SUFFIX) else ""),
+            )
         except (ValueError, OSError) as exc:  # a table the spreadsheet cannot hold must not stop the index
-            print(f"cnfs render : classeur de {folder}/ non écrit ({type(exc).__name__} : {exc})".strip(), file=sys.stderr)
+            print(
+                f"cnfs render : classeur de {folder}/ non écrit ({type(exc).__name__} : {exc})".strip(), file=sys.stderr
+            )
             continue
         if path is not None:
             written.append(path)

@@ -7,6 +7,7 @@ ipykernel: every notebook still runs in its own process, sharing no state with a
 paying the imports again. Elsewhere (or with CNFS_RENDER_KERNEL=subprocess) kernels are started the
 usual way, as ``python -m ipykernel_launcher``.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -26,8 +27,17 @@ KERNEL_NAME = "cnfs-project"
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 # Imported once in the warm process; cnfs submodules are added by warm_up().
 WARM_MODULES = (
-    "numpy", "pandas", "scipy.stats", "statsmodels.api", "statsmodels.stats.multitest",
-    "matplotlib.pyplot", "seaborn", "pyarrow.parquet", "yaml", "ipykernel.kernelapp", "ipykernel.ipkernel",
+    "numpy",
+    "pandas",
+    "scipy.stats",
+    "statsmodels.api",
+    "statsmodels.stats.multitest",
+    "matplotlib.pyplot",
+    "seaborn",
+    "pyarrow.parquet",
+    "yaml",
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
 )
 _NOT_WARMED = ("cnfs.render", "cnfs.cli", "cnfs.synth", "cnfs.calibrate")
 _PR_SET_PDEATHSIG = 1
@@ -35,7 +45,7 @@ _PR_SET_PDEATHSIG = 1
 # Kernel managers alive in this process, so a terminated worker can kill its kernels.
 _LIVE: set[Any] = set()
 # The kernel process forked in advance by this worker, waiting for its connection file.
-_PREFORKED: "ForkedKernel | None" = None
+_PREFORKED: ForkedKernel | None = None
 
 
 def kernel_argv() -> list[str]:
@@ -46,8 +56,11 @@ def kernel_argv() -> list[str]:
 
 def fork_supported() -> bool:
     """Whether kernels are forked from the warm process: Linux with fork, unless CNFS_RENDER_KERNEL=subprocess."""
-    return (sys.platform.startswith("linux") and hasattr(os, "fork")
-            and os.environ.get("CNFS_RENDER_KERNEL", "fork") != "subprocess")
+    return (
+        sys.platform.startswith("linux")
+        and hasattr(os, "fork")
+        and os.environ.get("CNFS_RENDER_KERNEL", "fork") != "subprocess"
+    )
 
 
 def die_with_parent(expected_parent: int) -> None:
@@ -203,7 +216,7 @@ def _kernel_child(control_fd: int, parent: int) -> None:  # pragma: no cover - f
             os.chdir(spec["cwd"])
             sys.path.insert(0, spec["cwd"])  # as `python -m ipykernel_launcher` run from that folder
         argv = list(spec["argv"])
-        args = argv[argv.index("ipykernel_launcher") + 1:] if "ipykernel_launcher" in argv else argv[1:]
+        args = argv[argv.index("ipykernel_launcher") + 1 :] if "ipykernel_launcher" in argv else argv[1:]
         sys.argv = ["ipykernel_launcher", *args]
         if "numpy" in sys.modules:  # a fresh process draws its own seed; forked copies would share one
             sys.modules["numpy"].random.seed()
@@ -304,8 +317,9 @@ def _make_manager_class() -> type:
                 self.ip = os.path.join(tempfile.gettempdir(), f"cnfs-kernel-{uuid.uuid4().hex[:16]}")
             if self.provisioner is None and _PREFORKED is not None:
                 self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
-                self.provisioner = ForkedProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec,
-                                                     parent=self)
+                self.provisioner = ForkedProvisioner(
+                    kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
+                )
             cmd, launch_kw = await super()._async_pre_start_kernel(**kw)
             # Kernel-level logs (not the notebook's output, which travels over iopub) would
             # interleave with the progress bar; errors still surface through nbclient.

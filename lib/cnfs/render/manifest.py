@@ -1,9 +1,11 @@
 """Per-execution manifests under outputs/.cache/: what was rendered, with which key, and how it went."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from cnfs.atomic import write_text as atomic_write_text  # the project's one atomic writer
 

@@ -1,11 +1,13 @@
 """What to run: numbered notebooks × waves, with the parameters injected into each execution."""
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 NOTEBOOK_PATTERN = re.compile(r"^(\d{2})_[\w-]+\.ipynb$")
 ALL_WAVES = "all"
@@ -176,7 +178,7 @@ def build_jobs(
                 params = {"wave": wave, "data_path": None if requested_data is None else str(data_file), **params}
                 if weighting != "none":  # weighted reports (issue 10); unweighted parameters stay as they were
                     params["weighting"] = weighting
-            jobs.append(Job(nb, wave, params, wave_dir, data_file, synthetic,
-                            folder=folder if weighting != "none" else ""))
+            jobs.append(
+                Job(nb, wave, params, wave_dir, data_file, synthetic, folder=folder if weighting != "none" else "")
+            )
     return jobs
-

@@ -1,4 +1,5 @@
 """Orchestration of a render: plan, skip what is up to date, execute in parallel, publish atomically."""
+
 from __future__ import annotations
 
 import contextlib
@@ -11,9 +12,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence, TextIO
+from typing import Any, TextIO
 
 from cnfs import atomic
 from cnfs.render import fingerprint, manifest, summary
@@ -157,8 +159,13 @@ def _twin(hasher: fingerprint.FileHasher, cache: Path) -> Path:
 
     def state() -> str:
         twin = paths.SYNTHETIC_SURVEY
-        files = [twin, twin.with_name(twin.stem + ".provenance.json"), paths.CODEBOOK, paths.PUBLISHED,
-                 paths.ASSUMPTIONS]
+        files = [
+            twin,
+            twin.with_name(twin.stem + ".provenance.json"),
+            paths.CODEBOOK,
+            paths.PUBLISHED,
+            paths.ASSUMPTIONS,
+        ]
         return fingerprint.text_hash([hasher.tree(paths.LIB), *(hasher.file(f) for f in files)])
 
     memo_path = cache / "twin.json"
@@ -285,8 +292,9 @@ def _publish(job: Job, result: dict[str, Any], output_root: Path) -> Outcome:
     failed_nb = job.wave_dir / f"{stem}.failed.ipynb"
     if result["status"] == "ok":
         files = [f for f in result["files"] if f not in (f"{stem}.ipynb", f"{stem}.html")]
-        entry.update(status="ok", key=job.key, components=job.components, files=files,
-                     last_attempt=attempt, last_ok=attempt)
+        entry.update(
+            status="ok", key=job.key, components=job.components, files=files, last_attempt=attempt, last_ok=attempt
+        )
         try:
             # Everything that needs disk space comes before the first move (the manifest's bytes are
             # flushed, its folders made): if the disk is full or the folder read-only, the previous
@@ -309,7 +317,9 @@ def _publish(job: Job, result: dict[str, Any], output_root: Path) -> Outcome:
                 failed_nb.unlink(missing_ok=True)
             shutil.rmtree(stage, ignore_errors=True)
             return Outcome(job, "ok", result.get("duration", 0.0))
-    entry = {k: v for k, v in entry.items() if k in ("stem", "notebook", "wave", "wave_folder", "synthetic", "data_file")}
+    entry = {
+        k: v for k, v in entry.items() if k in ("stem", "notebook", "wave", "wave_folder", "synthetic", "data_file")
+    }
     entry.update({k: old[k] for k in ("key", "components", "files", "last_ok") if k in old})
     entry.update(status="failed", error=result.get("error"), last_attempt=attempt | {"status": "failed"})
     produced = stage / f"{stem}.ipynb"
@@ -322,8 +332,13 @@ def _publish(job: Job, result: dict[str, Any], output_root: Path) -> Outcome:
         except OSError:  # full disk or read-only folder: the previous manifest and report stay as they were
             pass
     shutil.rmtree(stage, ignore_errors=True)
-    return Outcome(job, "failed", result.get("duration", 0.0), error=result.get("error"),
-                   failed_notebook=failed_nb if failed_nb.exists() else None)
+    return Outcome(
+        job,
+        "failed",
+        result.get("duration", 0.0),
+        error=result.get("error"),
+        failed_notebook=failed_nb if failed_nb.exists() else None,
+    )
 
 
 def _whole_notebook(path: Path) -> bool:
@@ -336,9 +351,16 @@ def _whole_notebook(path: Path) -> bool:
 
 def _io_failure(result: dict[str, Any], exc: OSError) -> dict[str, Any]:
     """A finished job that could not be published (full disk, read-only folder), as a failure."""
-    return result | {"status": "failed", "error": {
-        "cell_index": None, "execution_count": None, "source": "", "ename": type(exc).__name__,
-        "evalue": f"publication impossible : {exc}"}}
+    return result | {
+        "status": "failed",
+        "error": {
+            "cell_index": None,
+            "execution_count": None,
+            "source": "",
+            "ename": type(exc).__name__,
+            "evalue": f"publication impossible : {exc}",
+        },
+    }
 
 
 def _crash_result(job: Job, staging: Path, exitcode: int | None) -> dict[str, Any]:
@@ -350,9 +372,19 @@ def _crash_result(job: Job, staging: Path, exitcode: int | None) -> dict[str, An
             why = f"arrêté par le signal {-exitcode}"
     else:
         why = f"terminé avec le code {exitcode}"
-    return {"status": "failed", "stage": str(staging / job.wave_dir.name / job.notebook.stem), "files": [],
-            "duration": 0.0, "error": {"cell_index": None, "execution_count": None, "source": "",
-                                       "ename": "WorkerDied", "evalue": f"processus de rendu {why}"}}
+    return {
+        "status": "failed",
+        "stage": str(staging / job.wave_dir.name / job.notebook.stem),
+        "files": [],
+        "duration": 0.0,
+        "error": {
+            "cell_index": None,
+            "execution_count": None,
+            "source": "",
+            "ename": "WorkerDied",
+            "evalue": f"processus de rendu {why}",
+        },
+    }
 
 
 @dataclass
@@ -431,15 +463,22 @@ def _warm_exporter(output_root: Path) -> None:
     nb = nbformat.v4.new_notebook()
     code = nbformat.v4.new_code_cell("x = 1\nx")
     png = base64.b64encode(b"\x89PNG\r\n\x1a\n").decode()
-    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x\n"),
-                    nbformat.v4.new_output("display_data", data={"text/html": "<table><tr><td>1</td></tr></table>",
-                                                                 "image/png": png, "text/plain": "1"}),
-                    nbformat.v4.new_output("execute_result", data={"text/plain": "1"}, execution_count=1)]
+    code.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="x\n"),
+        nbformat.v4.new_output(
+            "display_data",
+            data={"text/html": "<table><tr><td>1</td></tr></table>", "image/png": png, "text/plain": "1"},
+        ),
+        nbformat.v4.new_output("execute_result", data={"text/plain": "1"}, execution_count=1),
+    ]
     nb.cells = [nbformat.v4.new_markdown_cell("# Titre\n\nTexte *en* **gras**, [lien](index.html)."), code]
     nbformat.validate(nb)  # builds the notebook schema validator papermill uses on every read and write
     with tempfile.TemporaryDirectory(dir=output_root / manifest.CACHE_DIRNAME) as tmp:
-        export.export_html(nb, Path(tmp) / "warm.html", {"parameters": {"wave": "all"}, "title": "warm",
-                                                          "synthetic": True, "ipynb_name": "warm.ipynb"})
+        export.export_html(
+            nb,
+            Path(tmp) / "warm.html",
+            {"parameters": {"wave": "all"}, "title": "warm", "synthetic": True, "ipynb_name": "warm.ipynb"},
+        )
 
 
 def _execute(jobs: list[Job], options: RenderOptions, output_root: Path, stream: TextIO) -> list[Outcome]:
@@ -466,8 +505,13 @@ def _execute(jobs: list[Job], options: RenderOptions, output_root: Path, stream:
     staging.mkdir(parents=True, exist_ok=True)
     slots = max(1, min(options.jobs or os.cpu_count() or 1, len(jobs)))
     outcomes: list[Outcome] = []
-    bar = tqdm_module.tqdm(total=len(jobs), desc="Rendu", unit="exéc.", file=stream,
-                           disable=(not options.progress) if options.progress is not None else None)
+    bar = tqdm_module.tqdm(
+        total=len(jobs),
+        desc="Rendu",
+        unit="exéc.",
+        file=stream,
+        disable=(not options.progress) if options.progress is not None else None,
+    )
     provenance = {f: _provenance(f) for f in {job.data_file for job in jobs}}
     queue = deque(jobs)
     running: list[_Worker] = []
@@ -479,8 +523,11 @@ def _execute(jobs: list[Job], options: RenderOptions, output_root: Path, stream:
                 payload = job.to_payload() | {"provenance": prov}
                 payload["synthetic"] = job.synthetic or bool(prov and prov.get("synthetic"))
                 receive, send = context.Pipe(duplex=False)
-                proc = context.Process(target=execute.worker_main, name=f"cnfs-render {job.label}",
-                                       args=(send, payload, str(staging), options.timeout, os.getpid(), fork_kernels))
+                proc = context.Process(
+                    target=execute.worker_main,
+                    name=f"cnfs-render {job.label}",
+                    args=(send, payload, str(staging), options.timeout, os.getpid(), fork_kernels),
+                )
                 with _no_interrupt():  # a stop signal must not fall between the fork and the bookkeeping
                     proc.start()
                     running.append(_Worker(job, proc, receive, time.perf_counter()))
@@ -571,8 +618,13 @@ def render(
                 code = EXIT_FAILED
             if code == EXIT_OK and io_error is not None:
                 code = EXIT_IO
-            report = RenderReport(list(outcomes.values()), code, output_root, time.perf_counter() - started,
-                                  io_error=str(io_error) if io_error else None)
+            report = RenderReport(
+                list(outcomes.values()),
+                code,
+                output_root,
+                time.perf_counter() - started,
+                io_error=str(io_error) if io_error else None,
+            )
     with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
         summary.print_summary(report, stream)
     return report

@@ -1,4 +1,5 @@
 """Outcomes of a render and their text summaries for the terminal: the plan, the final table, the failures."""
+
 from __future__ import annotations
 
 import os
@@ -7,6 +8,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cnfs.render.plan import Job, wave_label
+
 
 @dataclass
 class Outcome:
@@ -34,7 +36,6 @@ class RenderReport:
     def executed(self) -> list[Outcome]:
         """Outcomes of jobs actually executed in this run."""
         return [o for o in self.outcomes if o.state in ("ok", "failed")]
-
 
 
 STATE_LABELS = {
@@ -79,8 +80,15 @@ def print_summary(report: RenderReport, stream: TextIO) -> None:
     rows = [["notebook", "vague", "état", "durée", "raison"]]
     for o in report.outcomes:
         dur = f"{o.duration:.1f} s" if o.state in ("ok", "failed") else ""
-        rows.append([o.job.notebook.stem, wave_label(o.job.wave), STATE_LABELS[o.state], dur,
-                     ", ".join(o.reasons) if o.state != "cached" else ""])
+        rows.append(
+            [
+                o.job.notebook.stem,
+                wave_label(o.job.wave),
+                STATE_LABELS[o.state],
+                dur,
+                ", ".join(o.reasons) if o.state != "cached" else "",
+            ]
+        )
     print(file=stream)
     if len(rows) > 1:
         _table(rows, stream)
