@@ -314,3 +314,16 @@ def test_no_letter_points_at_a_withheld_cell(tb):
                     & (safe.banner == row.banner)]
         pointed = same[same.letter.isin(list(row.sig))]
         assert not pointed["suppressed"].any() and pointed["base_n"].notna().all()
+
+
+def test_fragile_bases_are_shown_in_parentheses(tb):
+    from cnfs.tabbook import disclose, display_table
+
+    safe = disclose(tb, min_count=10, codebook=CB)
+    one = safe[(safe.question == "sc")]
+    assert one.loc[one.base_n < 30, "fragile"].all() and not one.loc[one.base_n >= 30, "fragile"].any()
+    shown = display_table(one)
+    c = one[(one.banner == "grp") & (one.column == "Groupe C")].iloc[0]  # 20 respondents
+    assert shown.loc["Moyenne", ("Groupe", "Groupe C (C)")].startswith("(")
+    assert not shown.loc["Moyenne", ("Groupe", "Groupe A (A)")].startswith("(")
+    assert c["base_n"] == 20

@@ -130,6 +130,8 @@ class Explorer:
         notes = [tb.weighting_label(self.current["weighting"])]
         if bool(tidy.get("suppressed", pd.Series(dtype=bool)).any()):
             notes.append(str(tidy.attrs.get("disclosure_note", "")) or "Cellules masquées (secret statistique).")
+        if bool(tidy.get("fragile", pd.Series(dtype=bool)).any()):
+            notes.append(tb.FRAGILE_NOTE)
         if self.current["banner"] != tb.TOTAL_ID:
             notes += tb.TEST_NOTES[:2]
         return Result(self._title(), tidy, shown, base_caption(self.codebook.base_label(q.id), n), notes=notes)

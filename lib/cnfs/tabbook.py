@@ -519,12 +519,17 @@ def disclose(tab: pd.DataFrame, min_count: int | None = None, codebook: Codebook
 SUPPRESSED_MARK = "[c]"
 
 
-def _cell_text(value: Any, stat: str, sig: str, suppressed: bool) -> str:
+FRAGILE_NOTE = "Entre parenthèses : résultat fragile, calculé sur une base de moins de 30 répondants."
+
+
+def _cell_text(value: Any, stat: str, sig: str, suppressed: bool, fragile: bool = False) -> str:
     from cnfs.formatting import fmt_num, fmt_pct
 
     if suppressed:
         return SUPPRESSED_MARK
     text = fmt_pct(value, 1) if stat == "percent" else fmt_num(value, 2)
+    if fragile and value == value:
+        text = f"({text})"
     return f"{text} {sig}".strip() if sig else text
 
 
@@ -541,7 +546,8 @@ def display_table(tab: pd.DataFrame) -> pd.DataFrame:
     heads = column_headers(tab)
     hidden = tab["suppressed"] if "suppressed" in tab else pd.Series(False, index=tab.index)
     t = tab.assign(header=[(bl, heads[(b, c)]) for b, bl, c in zip(tab["banner"], tab["banner_label"], tab["column"])],
-                   text=[_cell_text(v, s, g, bool(x)) for v, s, g, x in zip(tab["value"], tab["stat"], tab["sig"], hidden)])
+                   text=[_cell_text(v, s, g, bool(x), bool(f)) for v, s, g, x, f in
+                         zip(tab["value"], tab["stat"], tab["sig"], hidden, tab["fragile"] if "fragile" in tab else hidden & False)])
     order = list(dict.fromkeys(t["header"]))
     rows = list(dict.fromkeys(t["label"]))
     cells = {(r, h): x for r, h, x in zip(t["label"], t["header"], t["text"])}
@@ -651,7 +657,7 @@ def write_wave_tabbook(wave_dir: str | Path, wave: str = "all", data_path: str |
         stem = TABBOOK_STEM if weighting == "none" else f"{TABBOOK_STEM}_ponderes"
         wave_text = "toutes vagues" if wave == "all" else f"vague {wave}"
         title = f"Tableaux croisés — {wave_text}" + (" — pondérés" if weighting != "none" else "")
-        notes = [weighting_label(weighting), *TEST_NOTES, str(tab.attrs.get("disclosure_note", ""))]
+        notes = [weighting_label(weighting), *TEST_NOTES, str(tab.attrs.get("disclosure_note", "")), FRAGILE_NOTE]
         written.append(write_spreadsheet(tab, wave_dir / f"{stem}.xlsx", title=title, wave=wave, weighting=weighting,
                                          synthetic=survey.is_synthetic))
         page = wave_dir / f"{stem}.html"
