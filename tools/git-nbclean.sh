@@ -4,6 +4,9 @@
 # running and saving a notebook in JupyterLab leaves `git status` clean. git runs it from the top of the
 # working tree. Without the project's environment it passes the notebook through unchanged.
 if [ -x .venv/bin/nbstripout ]; then
-  exec .venv/bin/nbstripout --keep-id
+  # JupyterLab adds these details of the kernel's language on save: only its name is committed
+  exec .venv/bin/nbstripout --keep-id --extra-keys "metadata.language_info.codemirror_mode \
+metadata.language_info.file_extension metadata.language_info.mimetype metadata.language_info.nbconvert_exporter \
+metadata.language_info.pygments_lexer metadata.language_info.version"
 fi
 exec cat
