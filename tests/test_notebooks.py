@@ -72,17 +72,7 @@ def test_no_logic_and_no_typed_published_value(path):
 def test_committed_without_outputs(path):
     nb = committed(path)  # what git would commit: a notebook saved in JupyterLab with outputs is fine
     for cell in _code(nb):
-        checked = "nbval-check-output" in cell.metadata.get("tags", [])
-        assert checked or not cell.outputs, f"{path.name}: outputs committed"
-        assert cell.execution_count is None, f"{path.name}: execution count committed"
-
-
-def test_reproduction_notebook_keeps_one_checked_output_for_nbval():
-    """nbval compares this cell's committed output (the reproduction verdict) with a fresh run."""
-    nb = committed(paths.NOTEBOOKS / "09_reproduction.ipynb")
-    checked = [c for c in _code(nb) if "nbval-check-output" in c.metadata.get("tags", [])]
-    assert len(checked) == 1 and checked[0].metadata.get("keep_output") is True
-    assert "chiffres reproduits" in "".join(o.get("text", "") for o in checked[0].outputs)
+        assert not cell.outputs and cell.execution_count is None, f"{path.name}: outputs committed"
 
 
 def test_no_repeated_blocks_within_a_notebook():
