@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from cnfs.disclosure import PRIMARY, SECONDARY, Policy, policy, suppress
+from cnfs.disclosure import PRIMARY, SECONDARY, Policy, policy, suppress, withhold_group_sizes
 
 
 def single_choice(counts, n=None, by=None):
@@ -107,3 +107,12 @@ def test_project_codebook_sets_the_default():
     from cnfs.codebook import load_codebook
 
     assert policy(load_codebook()).min_count == 10
+
+
+def test_small_group_sizes_of_test_rows_withheld_with_their_total():
+    tests = pd.DataFrame({"n": [43, 120], "n_by": ["3 / 40 / 0", "60 / 60"], "p_value": [0.2, 0.5]})
+    out = withhold_group_sizes(tests, min_count=10)
+    # 3 withheld, 0 names nobody; the total 43 = 3 + 40 + 0 would give the 3 back
+    assert out["n_by"].tolist() == ["[c] / 40 / 0", "60 / 60"]
+    assert pd.isna(out["n"].iloc[0]) and out["n"].iloc[1] == 120
+    assert out["p_value"].tolist() == [0.2, 0.5] and tests["n_by"].iloc[0] == "3 / 40 / 0"  # input untouched

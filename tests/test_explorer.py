@@ -77,3 +77,18 @@ def test_widget_builds_and_reacts(explorer):
     question = box.children[1]
     question.value = "post_created"
     assert explorer.last is not None and explorer.last.question == "post_created"
+
+
+def test_test_table_withholds_a_small_group_size(twin_path, tmp_path):
+    from cnfs.explorer import Explorer
+    from cnfs.subgroups import site_mode
+
+    probe = Explorer(output_dir=str(tmp_path / "probe"))
+    df = probe.df[probe.df[probe.codebook.wave_column].astype(str) == "1"]
+    sizes = df["training_satisfaction"].notna().groupby(site_mode(df)).sum()
+    small = int(sizes.min())
+    assert 0 < small < int(sizes.max())
+    strict = Explorer(output_dir=str(tmp_path / "strict"), min_count=small + 1)
+    shown = strict.view(question="training_satisfaction", banner="site_mode", wave="1").test.table
+    cells = set(shown["Effectifs"].str.split(" / ").explode())
+    assert str(small) not in cells and "[c]" in cells

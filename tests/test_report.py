@@ -121,3 +121,40 @@ def test_header_states_four_facts_and_no_machine_path(report):
 def test_chart_written_once_and_embedded_as_is(report):
     res = report.shares("main_place")
     assert res.png == (report.out / "figures" / "05_main_place.png").read_bytes()
+
+
+def test_contrast_withholds_a_small_group_size_everywhere(tmp_path):
+    # group sizes counted here with pandas: respondents answering main_place, by number of sites
+    probe = Report(wave="1", output_dir=str(tmp_path / "probe"), section=5)
+    from cnfs.subgroups import site_mode
+
+    sizes = probe.df["main_place"].notna().groupby(site_mode(probe.df)).sum()
+    small, large = int(sizes.min()), int(sizes.max())
+    assert 0 < small < large, "the test needs two groups of different sizes"
+    r = Report(wave="1", output_dir=str(tmp_path / "out"), section=5, min_count=small + 1)
+    res = r.contrast("main_place", by="site_mode")
+    row = res.data.iloc[0]
+    assert str(small) not in row["n_by"].split(" / ") and "[c]" in row["n_by"] and str(large) in row["n_by"]
+    assert pd.isna(row["n"])  # the total would give the small group back: total − large = small
+    csv = pd.read_csv(tmp_path / "out" / "tables" / "05_main_place_selon_site_mode_test.csv", dtype=str)
+    shown = {*csv["n_by"].str.split(" / ").explode(), *csv["n"].dropna()}
+    assert str(small) not in shown and str(small + large) not in shown
+    cells = {*res.table["n"].str.replace(NNBSP, " ").str.split(" / ").explode()}
+    assert str(small) not in cells and "[c]" in cells
+    assert "Secret statistique" in " ".join(
+        json.loads((tmp_path / "out" / "tables" / "meta" / "05_main_place_selon_site_mode_test.json").read_text())[
+            "notes"
+        ]
+    )
+
+
+def test_response_counts_hide_dates_of_a_small_wave(tmp_path):
+    r = Report(wave="all", output_dir=str(tmp_path), section=1)
+    per_wave = r.df[r.codebook.wave_column].value_counts()
+    r_strict = Report(wave="all", output_dir=str(tmp_path / "strict"), section=1, min_count=int(per_wave.min()) + 1)
+    res = r_strict.response_counts()
+    small = res.data["n"] < r_strict.policy.min_count
+    assert small.any()
+    assert res.data.loc[small, ["premiere_reponse", "derniere_reponse"]].isna().all().all()
+    assert (res.table.loc[res.data.loc[small, "vague"].astype(str), "Première réponse"] == "[c]").all()
+    assert res.data.loc[~small, "premiere_reponse"].notna().all()

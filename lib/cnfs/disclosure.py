@@ -144,3 +144,31 @@ def suppress(
 def suppressed_cells(table: pd.DataFrame) -> int:
     """Number of rows withheld in a table that went through :func:`suppress`."""
     return int(table["suppressed"].sum()) if "suppressed" in table else 0
+
+
+def withhold_group_sizes(
+    tests: pd.DataFrame, min_count: int = DEFAULT_MIN_COUNT, sizes: str = "n_by", total: str = "n"
+) -> pd.DataFrame:
+    """Test rows with each group size under ``min_count`` in ``sizes`` ("87 / 365") shown as "[c]".
+
+    The total ``n`` of such a row is withheld too (total minus the shown sizes would give it back).
+    """
+    from cnfs.formatting import SUPPRESSED
+
+    out = tests.copy()
+    if sizes not in out.columns:
+        return out
+
+    def mask(text: Any) -> tuple[str, bool]:
+        if not isinstance(text, str):
+            return text, False
+        parts = [p.strip() for p in text.split("/")]
+        small = [p.isdigit() and 0 < int(p) < min_count for p in parts]
+        return " / ".join(SUPPRESSED if s else p for p, s in zip(parts, small)), any(small)
+
+    masked = [mask(v) for v in out[sizes]]
+    hidden = pd.Series([h for _, h in masked], index=out.index, dtype=bool)
+    out[sizes] = [v for v, _ in masked]
+    if total in out.columns:
+        out[total] = pd.to_numeric(out[total], errors="coerce").astype("Float64").where(~hidden).round().astype("Int64")
+    return out

@@ -255,6 +255,7 @@ class Explorer:
     def _test(self, df: pd.DataFrame, banners: list[tb.Banner]) -> Result:
         """The global test of the question across the breakdown's columns (unweighted, as in the section notebooks)."""
         from cnfs.contrasts import EFFECT_LABELS, TEST_LABELS, compare_groups
+        from cnfs.disclosure import policy, withhold_group_sizes
 
         qid = self.current["question"]
         q = self.codebook[qid]
@@ -262,7 +263,7 @@ class Explorer:
             return Result("Test", pd.DataFrame(), None, "Choisissez une ventilation pour obtenir un test.")
         by = tb.banner_series(df, self.codebook, banners[0])
         comp = compare_groups(df, self.codebook, qid, by)  # the section notebooks' choice of test (rank for scales)
-        t = comp.tests
+        t = withhold_group_sizes(comp.tests, policy(self.codebook, self.min_count).min_count)
         shown = pd.DataFrame(
             {
                 "Modalité / item": t["label"].fillna(t["question_label"]) if "label" in t else t["question_label"],

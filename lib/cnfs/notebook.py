@@ -13,7 +13,7 @@ import base64
 import html
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from cnfs import disclosure, paths
 from cnfs.atomic import write_text
 from cnfs.formatting import (
     NARROW_NBSP,
+    SUPPRESSED,
     base_caption,
     colon,
     display,
@@ -159,6 +160,18 @@ class Report:
             return tidy
         return disclosure.suppress(
             tidy, min_count=self.policy.min_count, fragile_base=self.policy.fragile_base, **kwargs
+        )
+
+    def protect_tests(self, tests: pd.DataFrame) -> pd.DataFrame:
+        """Test rows with group sizes under the threshold withheld (see cnfs.disclosure.withhold_group_sizes)."""
+        return disclosure.withhold_group_sizes(tests, self.policy.min_count)
+
+    def _size_notes(self, tests: pd.DataFrame) -> list[str]:
+        """The disclosure note when a group size of the test rows is withheld."""
+        return (
+            [self.policy.note()]
+            if "n_by" in tests and tests["n_by"].astype(str).str.contains(SUPPRESSED, regex=False).any()
+            else []
         )
 
     def _write_table(
@@ -414,8 +427,9 @@ class Report:
                 "Comparaison non pondérée : les tests entre groupes portent sur les répondants "
                 "(pas de test du plan de sondage)."
             )
+        comp = replace(comp, tests=self.protect_tests(comp.tests))
         self._write_table(table, name, title, caption, notes)
-        self._write_table(comp.tests, f"{name}_test", f"{title} : test")
+        self._write_table(comp.tests, f"{name}_test", f"{title} : test", notes=self._size_notes(comp.tests))
         png = self._write_figure(plot_comparison(comp, sort=False, legend_title=self._by_title(by)), name)
         return Result(title, comp.tests, _format_tests(comp.tests), caption, png, notes)
 
@@ -511,6 +525,10 @@ class Report:
             {"n": g.size(), "premiere_reponse": g[d].min().dt.date, "derniere_reponse": g[d].max().dt.date}
         )
         t["part"] = 100 * t["n"] / t["n"].sum()
+        small = t["n"] < self.policy.min_count  # first/last dates of a small wave could point to its respondents
+        t[["premiere_reponse", "derniere_reponse"]] = (
+            t[["premiere_reponse", "derniere_reponse"]].astype(object).where(~small, None)
+        )
         t = t.reset_index().rename(columns={w: "vague"})
         title = "Réponses complètes par vague"
         caption = base_caption("ensemble des répondants", int(t["n"].sum()))
@@ -520,8 +538,8 @@ class Report:
                 "Vague": t["vague"].astype(str),
                 "n": t["n"].map(fmt_num),
                 "Part": t["part"].map(lambda x: fmt_pct(x, 1)),
-                "Première réponse": t["premiere_reponse"].map(fmt_date),
-                "Dernière réponse": t["derniere_reponse"].map(fmt_date),
+                "Première réponse": t["premiere_reponse"].map(lambda d: fmt_date(d, SUPPRESSED)),
+                "Dernière réponse": t["derniere_reponse"].map(lambda d: fmt_date(d, SUPPRESSED)),
             }
         ).set_index("Vague")
         return Result(title, t, shown, caption)
@@ -549,7 +567,8 @@ class Report:
 
             full = self._all_waves()
             qids = [q.id for q in self.codebook.questions.values() if q.type != "text"]
-            self._waves = compare_waves(full, self.codebook, qids)
+            comp = compare_waves(full, self.codebook, qids)
+            self._waves = replace(comp, tests=self.protect_tests(comp.tests))
         return self._waves
 
     def wave_homogeneity(self) -> Result:
@@ -561,7 +580,7 @@ class Report:
         tests = comp.tests
         title = "Homogénéité des deux vagues"
         sections = {q.id: q.section for q in self.codebook.questions.values()}
-        self._write_table(tests, "homogeneite_vagues", title)
+        self._write_table(tests, "homogeneite_vagues", title, notes=self._size_notes(tests))
         png = self._write_figure(
             plot_effects(
                 tests,

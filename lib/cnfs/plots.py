@@ -100,7 +100,7 @@ def _subset(table: pd.DataFrame, by: str | None, level: object) -> pd.DataFrame:
 def _group_ns(table: pd.DataFrame, by: str | None) -> list[int | None]:
     """n of each group (the largest n of the group's rows, which share one base); None when withheld."""
     ns = [pd.to_numeric(_subset(table, by, lv)["n"], errors="coerce").max() for lv in _levels(table, by)]
-    return [None if n != n else int(n) for n in ns]
+    return [None if pd.isna(n) else int(n) for n in ns]
 
 
 def table_caption(table: pd.DataFrame) -> str:
