@@ -527,45 +527,6 @@ def weighting_label(weighting: str, codebook: Codebook | None = None, wave: str 
     return "pondéré par calage (raking) sur les marges de la population des conseillers (data/population.yaml)"
 
 
-class _FallbackDisclosure:
-    """Primary suppression (counts 1 to k − 1, bases under k) and secondary suppression in sets adding up to their base."""
-
-    @dataclass(frozen=True)
-    class Policy:
-        min_count: int = 10
-        fragile_base: int = 30
-
-        def note(self) -> str:
-            return (
-                f"Secret statistique : les effectifs de 1 à {self.min_count - 1} répondants et les résultats "
-                f"calculés sur moins de {self.min_count} répondants sont masqués ([c]), ainsi qu'un second "
-                "effectif lorsque le total permettrait de les retrouver."
-            )
-
-    def policy(self, codebook: Any, min_count: int | None) -> _FallbackDisclosure.Policy:
-        meta = dict((getattr(codebook, "meta", None) or {}).get("disclosure", {}) or {})
-        return self.Policy(int(min_count if min_count is not None else meta.get("min_count", 10)))
-
-    def suppress(
-        self, t: pd.DataFrame, *, min_count: int, fragile_base: int, count: str, base: str, by: list[str]
-    ) -> pd.DataFrame:
-        n = pd.to_numeric(t[base], errors="coerce")
-        c = pd.to_numeric(t[count], errors="coerce")
-        reason = pd.Series("", index=t.index, dtype=object)
-        reason[((n > 0) & (n < min_count)) | ((c > 0) & (c < min_count))] = "primaire"
-        key = t[by].astype(str).agg("|".join, axis=1)
-        nhidden = (reason != "").groupby(key).transform("sum")
-        for _, idx in t[nhidden == 1].groupby(key[nhidden == 1], sort=False).groups.items():
-            cc = c.loc[idx]
-            if cc.notna().all() and n.loc[idx].nunique() == 1 and cc.sum() == n.loc[idx].iloc[0]:
-                hidden = reason.loc[idx] != ""
-                if hidden.sum() == 1 and cc[hidden].iloc[0] > 0:
-                    cand = cc[(~hidden) & (cc > 0)]
-                    if len(cand):
-                        reason.loc[cand.idxmin()] = "secondaire"
-        return t.assign(suppressed=reason != "", suppression=reason, fragile=(n < fragile_base) & (reason == ""))
-
-
 def disclose(tab: pd.DataFrame, min_count: int | None = None, codebook: Codebook | None = None) -> pd.DataFrame:
     """The tab book under the project's disclosure control (``cnfs.disclosure``), withheld cells blanked.
 
@@ -573,10 +534,7 @@ def disclose(tab: pd.DataFrame, min_count: int | None = None, codebook: Codebook
     1 to min_count − 1 and results on fewer than min_count respondents are withheld (value, count, letters),
     with a second count of a single choice's column when the base would give the first back.
     """
-    try:
-        from cnfs import disclosure
-    except ImportError:  # until the project's disclosure module lands: the same rule, kept minimal
-        disclosure = _FallbackDisclosure()  # type: ignore[assignment]
+    from cnfs import disclosure
 
     pol = disclosure.policy(codebook, min_count)
     work = tab.assign(
