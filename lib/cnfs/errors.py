@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class InputError(ValueError):
@@ -47,6 +51,23 @@ class Problem:
             where += f", lignes {shown}{more}"
         found = f" ; trouvé {self.found}" if self.found else ""
         return f"{where} : attendu {self.expected}{found}"
+
+
+def rows_of(mask: pd.Series) -> tuple[int, ...]:
+    """1-based data rows where ``mask`` holds (missing counts as false)."""
+    return tuple(int(i) + 1 for i in mask.index[mask.fillna(False).to_numpy(dtype=bool)])
+
+
+def problems_where(source: str, column: str, mask: pd.Series, expected: str, found: str) -> list[Problem]:
+    """One problem naming the rows where ``mask`` holds, or none when it holds nowhere."""
+    rows = rows_of(mask)
+    return [Problem(source, column, rows, expected, found)] if rows else []
+
+
+def values_shown(s: pd.Series, mask: pd.Series) -> str:
+    """Up to five distinct offending values of ``s`` where ``mask`` holds, for a message."""
+    vals = sorted(set(s[mask.fillna(False).to_numpy(dtype=bool)].fillna("<vide>").astype(str)))
+    return "valeurs " + ", ".join(repr(v) for v in vals[:5])
 
 
 class SurveyValidationError(InputError):

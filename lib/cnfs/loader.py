@@ -21,7 +21,15 @@ import pandas as pd
 
 from cnfs import cache, readers
 from cnfs.codebook import MULTI_SEP, NUMERIC_TYPES, Codebook, Question, load_codebook
-from cnfs.errors import MAX_ROWS_SHOWN, ExportWarning, InputError, Problem, SurveyValidationError
+from cnfs.errors import (
+    MAX_ROWS_SHOWN,
+    ExportWarning,
+    InputError,
+    Problem,
+    SurveyValidationError,
+    problems_where,
+    values_shown,
+)
 from cnfs.mapping import Mapping, load_mapping
 from cnfs.normalise import Normalised, normalise, wave_periods
 from cnfs.provenance import SYNTHETIC_WARNING, ids_look_synthetic, read_provenance, sha256_file
@@ -89,8 +97,6 @@ def read_raw(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- validation
-def _rows(mask: pd.Series) -> tuple[int, ...]:
-    return tuple(int(i) + 1 for i in mask.index[mask.fillna(False).to_numpy(dtype=bool)])
 
 
 def _asked(raw: pd.DataFrame, q: Question, codebook: Codebook) -> pd.Series:
@@ -115,10 +121,12 @@ def validate(raw: pd.DataFrame, codebook: Codebook, source: str = "survey") -> l
     bad_wave = pd.Series(False, index=raw.index)
     if idc in raw:
         ids = raw[idc]
-        out += _check(source, idc, ids.isna(), "un identifiant de répondant à chaque ligne", "identifiants vides")
+        out += problems_where(
+            source, idc, ids.isna(), "un identifiant de répondant à chaque ligne", "identifiants vides"
+        )
         key = [idc, wc] if wc in raw else [idc]
         dup = raw.duplicated(subset=key, keep=False) & ids.notna()
-        out += _check(
+        out += problems_where(
             source,
             idc,
             dup,
@@ -127,21 +135,21 @@ def validate(raw: pd.DataFrame, codebook: Codebook, source: str = "survey") -> l
         )
     if wc in raw:
         bad_wave = ~raw[wc].isin(codebook.waves).fillna(False)
-        out += _check(
+        out += problems_where(
             source,
             wc,
             bad_wave,
             f"une vague parmi {codebook.waves} (une nouvelle vague s'ajoute à meta.waves du codebook)",
-            _values(raw[wc], bad_wave),
+            values_shown(raw[wc], bad_wave),
         )
     if dc in raw:
         parsed = pd.to_datetime(raw[dc], errors="coerce", format="ISO8601")
-        out += _check(
+        out += problems_where(
             source,
             dc,
             parsed.isna(),
             "une date (AAAA-MM-JJ, avec ou sans heure, ou jj/mm/aaaa)",
-            _values(raw[dc], parsed.isna()),
+            values_shown(raw[dc], parsed.isna()),
         )
         if wc in raw:
             out += _check_periods(raw, parsed, bad_wave, codebook, source)
@@ -177,24 +185,14 @@ def _check_periods(
         rows = (raw[codebook.wave_column] == w).fillna(False) & ~bad_wave & parsed.notna()
         outside = rows & ((parsed < lo) | (parsed > hi))
         p = periods[w]
-        out += _check(
+        out += problems_where(
             source,
             codebook.date_column,
             outside,
             f"une date de soumission dans la période de la vague {w}, du {p['start']} au {p['end']} (± {tol} jours ; meta.wave_periods)",
-            _values(raw[codebook.date_column], outside),
+            values_shown(raw[codebook.date_column], outside),
         )
     return out
-
-
-def _check(source: str, column: str, mask: pd.Series, expected: str, found: str) -> list[Problem]:
-    rows = _rows(mask)
-    return [Problem(source, column, rows, expected, found)] if rows else []
-
-
-def _values(s: pd.Series, mask: pd.Series) -> str:
-    vals = sorted(set(s[mask.fillna(False).to_numpy(dtype=bool)].fillna("<vide>").astype(str)))
-    return "valeurs " + ", ".join(repr(v) for v in vals[:5])
 
 
 def _check_question(
@@ -211,7 +209,7 @@ def _check_question(
         nonlocal wrong
         mask = mask.fillna(False).astype(bool) & ok
         wrong |= mask
-        out.extend(_check(source, col, mask, expected, found))
+        out.extend(problems_where(source, col, mask, expected, found))
 
     for col in q.columns:
         s = raw[col]
@@ -222,25 +220,30 @@ def _check_question(
         if q.type == "single":
             bad = present & ~s.isin(q.codes).fillna(False)
             labels = ", ".join(f"{o.code} ({o.label})" for o in q.options)
-            check(col, bad, f"un code ou un libellé d'option parmi {labels}", _values(s, bad))
+            check(col, bad, f"un code ou un libellé d'option parmi {labels}", values_shown(s, bad))
         elif q.type == "multi":
             bad = present & ~s.isin(["0", "1"]).fillna(False)
-            check(col, bad, "une coche (1, Y, Oui, x, True) ou son absence (0, N, Non, vide)", _values(s, bad))
+            check(col, bad, "une coche (1, Y, Oui, x, True) ou son absence (0, N, Non, vide)", values_shown(s, bad))
             check(col, s.isna() & asked, f"coché ou non (question obligatoire pour : {who})", "une cellule vide")
         elif q.type in NUMERIC_TYPES:
             num = pd.to_numeric(s, errors="coerce")
             not_int = present & (num.isna() | (num % 1 != 0))
-            check(col, not_int, "un nombre entier", _values(s, not_int))
+            check(col, not_int, "un nombre entier", values_shown(s, not_int))
             lo, hi = q.bounds  # type: ignore[misc]
             out_of = present & ~not_int & ((num < lo) | (num > hi))
-            check(col, out_of, f"une valeur de {lo} à {hi}", _values(s, out_of))
+            check(col, out_of, f"une valeur de {lo} à {hi}", values_shown(s, out_of))
     if q.type == "multi":
         ticks = raw[q.columns].apply(pd.to_numeric, errors="coerce")
         none = asked & (ticks.fillna(0).sum(axis=1) == 0) & ticks.notna().all(axis=1)
         check(f"{q.id}{MULTI_SEP}*", none, "au moins une option cochée (question obligatoire)", "aucune coche")
     if q.sum_max_with and q.sum_max_with in raw:
         total = pd.to_numeric(raw[q.id], errors="coerce") + pd.to_numeric(raw[q.sum_max_with], errors="coerce")
-        check(q.id, total > 100, f"{q.id} + {q.sum_max_with} au plus 100", _values(total.astype("string"), total > 100))
+        check(
+            q.id,
+            total > 100,
+            f"{q.id} + {q.sum_max_with} au plus 100",
+            values_shown(total.astype("string"), total > 100),
+        )
     return out, wrong
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from cnfs.codebook import MULTI_SEP, NUMERIC_TYPES, Codebook, Question
-from cnfs.errors import InputError, Problem
+from cnfs.errors import InputError, Problem, problems_where, rows_of, values_shown
 from cnfs.mapping import NO_MAPPING, Mapping
 
 MISSING_TOKENS = {"NA", "#N/A", "N/A"}
@@ -297,8 +297,6 @@ def wave_from_dates(dates: pd.Series, codebook: Codebook) -> pd.Series:
 
 
 # ---------------------------------------------------------------- the whole export
-def _rows(mask: pd.Series) -> tuple[int, ...]:
-    return tuple(int(i) + 1 for i in mask.index[mask.fillna(False).to_numpy(dtype=bool)])
 
 
 def normalise(
@@ -373,7 +371,7 @@ def normalise(
                 Problem(
                     source,
                     dc,
-                    _rows(incomplete),
+                    rows_of(incomplete),
                     "une date de soumission à chaque ligne (réponses complètes seulement)",
                     f"{int(incomplete.sum())} réponse(s) incomplète(s) sans date ; écartez-les avec "
                     "--exclude-incomplete (load_survey(..., exclude_incomplete=True))",
@@ -392,13 +390,13 @@ def normalise(
             coded[wc], wave_from = wave_from_dates(coded[dc], codebook), "date"
             none = coded[wc].isna() & coded[dc].notna() & ~flagged
             periods = {w: f"{p['start']}..{p['end']}" for w, p in (codebook.meta.get("wave_periods") or {}).items()}
-            problems += _problem(
+            problems += problems_where(
                 source,
                 dc,
                 none,
                 f"une date dans la période d'une vague {periods} pour en déduire la vague (pas de colonne wave) ; "
                 "ou la vague donnée par --wave ou par wave: dans la correspondance",
-                _shown(coded[dc], none),
+                values_shown(coded[dc], none),
             )
             flagged |= none
         if wc in coded:
@@ -406,16 +404,6 @@ def normalise(
     coded = coded[[c for c in codebook.data_columns() if c in coded]]
     _fill_ticks(coded, codebook)
     return Normalised(coded, matches, problems, flagged, dropped, wave_from, warnings)
-
-
-def _problem(source: str, column: str, mask: pd.Series, expected: str, found: str) -> list[Problem]:
-    rows = _rows(mask)
-    return [Problem(source, column, rows, expected, found)] if rows else []
-
-
-def _shown(s: pd.Series, mask: pd.Series) -> str:
-    vals = sorted(set(s[mask.fillna(False).to_numpy(dtype=bool)].fillna("<vide>").astype(str)))
-    return "valeurs " + ", ".join(repr(v) for v in vals[:5])
 
 
 def _values(coded: pd.DataFrame, codebook: Codebook, mapping: Mapping) -> None:
