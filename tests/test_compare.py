@@ -296,3 +296,47 @@ def test_summaries_keep_the_full_study_and_transcriptions_apart():
         "reproduits sur 1 recalculés (1 transcrits sur 1 vérifications de transcription, "
         "1 non calculable(s), 0 de contexte)"
     )
+
+
+NNBSP, NBSP = "\u202f", "\u00a0"
+
+
+@pytest.mark.parametrize(
+    "value, unit, expected",
+    [
+        ("36", "/100", "36/100"),  # no space before the scale
+        ("8.54", "/10", "8,54/10"),
+        ("37.1", "%", f"37,1{NNBSP}%"),
+        ("60", "% du temps", f"60{NNBSP}%{NBSP}du{NBSP}temps"),
+        ("4000", "conseillers", f"4{NNBSP}000{NBSP}conseillers"),
+        ("2017", "année", f"2017{NBSP}année"),  # a year is not a number with thousands
+        ("1", "booléen", "oui"),
+        ("2021-11-16", "date", f"16{NBSP}novembre{NBSP}2021"),
+        ("1", "rang (écart type croissant)", f"rang{NBSP}1 (écart type croissant)"),
+    ],
+)
+def test_published_values_written_the_french_way(value, unit, expected):
+    from cnfs.compare import published_text
+
+    assert published_text(value, unit) == expected
+
+
+def test_readers_see_figure_labels_not_ids_and_n_with_a_thin_space():
+    from cnfs.compare import display_table, full_reproduction_table
+    from cnfs.loader import load_survey
+
+    df, cb = load_survey(None, "all")
+    table = full_reproduction_table(df, cb)
+    shown = display_table(table)
+    assert shown.index.is_unique and len(shown) == len(table)
+    ids = set(table["id"])
+    assert not any(label in ids or label.split(" ")[0] in ids for label in shown.index)
+    by_id = dict(zip(table["id"], shown.index))
+    assert by_id["S3_training_satisfaction"] == f"Moyenne : {cb['training_satisfaction'].label}"
+    assert by_id["S2_edu_bac3plus"] == f"Part : {cb['education'].label} — {cb['education'].label_of('bac3plus')}"
+    # a multi-select option by its label, never its code
+    assert by_id["S2_exp_reception"].endswith(cb["experience"].label_of("accueil_publics"))
+    assert not any("_" in label for label in shown.index)
+    n_count = shown.loc[by_id["S1_n_complete"]]
+    assert n_count["n"] == f"{len(df) // 1000}{NNBSP}{len(df) % 1000:03d}" and len(df) >= 1000
+    assert shown.loc[by_id["S3_training_satisfaction"], "Publié"] == "36/100"

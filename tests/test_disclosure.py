@@ -115,4 +115,56 @@ def test_small_group_sizes_of_test_rows_withheld_with_their_total():
     # 3 withheld, 0 names nobody; the total 43 = 3 + 40 + 0 would give the 3 back
     assert out["n_by"].tolist() == ["[c] / 40 / 0", "60 / 60"]
     assert pd.isna(out["n"].iloc[0]) and out["n"].iloc[1] == 120
-    assert out["p_value"].tolist() == [0.2, 0.5] and tests["n_by"].iloc[0] == "3 / 40 / 0"  # input untouched
+    assert out["p_value"].iloc[1] == 0.5 and tests["n_by"].iloc[0] == "3 / 40 / 0"  # input untouched
+
+
+def test_results_of_a_test_row_with_a_withheld_group_are_withheld_too():
+    # two groups of 4 and 40 answering a yes/no item, 3 and 30 "yes": the difference 100·(30/40 − 3/4) = 0
+    # with the shown size 40 and share would give the 4 back (as would the p-value and the effect size)
+    tests = pd.DataFrame(
+        {
+            "n": [44, 80],
+            "n_by": ["4 / 40", "40 / 40"],
+            "test": ["fisher", "chi2"],
+            "statistic": [1.0, 2.5],
+            "p_value": [1.0, 0.11],
+            "p_adjusted": [1.0, 0.22],
+            "effect": ["cramers_v", "cramers_v"],
+            "effect_size": [0.0, 0.18],
+            "effect_ci_low": [0.0, 0.0],
+            "effect_ci_high": [0.3, 0.4],
+            "difference": [0.0, 12.5],
+            "verdict": ["négligeable", "faible"],
+            "significant": [False, False],
+        }
+    )
+    out = withhold_group_sizes(tests, min_count=10)
+    hidden, kept = out.iloc[0], out.iloc[1]
+    for col in ("statistic", "p_value", "p_adjusted", "effect_size", "effect_ci_low", "effect_ci_high", "difference"):
+        assert pd.isna(hidden[col]), col
+        assert kept[col] == tests[col].iloc[1], col
+    assert hidden["verdict"] == "[c]" and kept["verdict"] == "faible"
+    assert pd.isna(hidden["significant"]) and not kept["significant"]
+    assert hidden["test"] == "fisher"  # the test's name tells nothing about the counts
+
+
+def test_equivalence_rows_of_a_withheld_wave_are_withheld():
+    rows = pd.DataFrame(
+        {
+            "question": ["q", "q", "r"],
+            "n_by": ["5 / 300", "5 / 300", "200 / 300"],
+            "difference": [10.0, -10.0, 2.0],
+            "ci_low": [1.0, -19.0, -1.0],
+            "ci_high": [19.0, -1.0, 5.0],
+            "margin": [10.0, 10.0, 10.0],
+            "p_value": [0.4, 0.4, 0.01],
+            "equivalent": [False, False, True],
+            "verdict": ["équivalence non démontrée"] * 2 + ["équivalence démontrée"],
+            "question_equivalent": [False, False, True],
+        }
+    )
+    out = withhold_group_sizes(rows, min_count=10)
+    assert out["n_by"].tolist() == ["[c] / 300", "[c] / 300", "200 / 300"]
+    assert out.loc[:1, ["difference", "ci_low", "ci_high", "margin", "p_value"]].isna().all().all()
+    assert out.loc[:1, "verdict"].eq("[c]").all() and out.loc[:1, "question_equivalent"].isna().all()
+    assert out.loc[2, "difference"] == 2.0 and out.loc[2, "question_equivalent"] == True  # noqa: E712

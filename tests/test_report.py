@@ -172,3 +172,46 @@ def test_wave_comparison_gives_each_effect_its_interval(tmp_path):
     r.wave_homogeneity()
     csv = pd.read_csv(tmp_path / "tables" / "01_homogeneite_vagues.csv")
     assert csv[["effect_ci_low", "effect_ci_high"]].notna().all().all()
+
+
+def test_contrast_withholds_the_results_and_the_total_of_a_small_group(tmp_path):
+    probe = Report(wave="1", output_dir=str(tmp_path / "probe"), section=5)
+    from cnfs.subgroups import site_mode
+
+    sizes = probe.df["main_place"].notna().groupby(site_mode(probe.df)).sum()
+    small, large = int(sizes.min()), int(sizes.max())
+    r = Report(wave="1", output_dir=str(tmp_path / "out"), section=5, min_count=small + 1)
+    res = r.contrast("main_place", by="site_mode")
+    row = res.data.iloc[0]
+    for col in ("statistic", "p_value", "p_adjusted", "effect_size", "effect_ci_low", "effect_ci_high"):
+        assert pd.isna(row[col]), col
+    csv = pd.read_csv(tmp_path / "out" / "tables" / "05_main_place_selon_site_mode_test.csv")
+    assert csv[["p_value", "effect_size", "statistic"]].isna().all().all()
+    assert (res.table[["p", "Taille d'effet", "Ampleur"]] == "[c]").all().all()
+    # the caption's n is not the sum of the shown groups (that would be the large group's n, and with the
+    # total of the unsplit table it gives the small one back)
+    assert f"n = {large}" not in res.caption.replace(NNBSP, "") and "[c]" in res.caption
+    meta = json.loads((tmp_path / "out" / "tables" / "meta" / "05_main_place_selon_site_mode.json").read_text())
+    assert meta["caption"] == res.caption
+
+
+def test_wave_equivalence_withholds_a_small_wave(tmp_path):
+    from cnfs.equivalence import wave_equivalence
+
+    r = Report(wave="all", output_dir=str(tmp_path), section=1)
+    qids = [q.id for q in r.codebook.questions.values() if q.type != "text"]
+    raw = wave_equivalence(r.df, r.codebook, qids)
+    smallest = raw["n_by"].str.split(" / ").explode().astype(int)
+    k = int(smallest[smallest > 0].min()) + 1
+    strict = Report(wave="all", output_dir=str(tmp_path / "strict"), section=1, min_count=k)
+    res = strict.wave_equivalence()
+    hidden = raw["n_by"].str.split(" / ").map(lambda parts: any(0 < int(p) < k for p in parts))
+    assert hidden.any() and (~hidden).any()
+    t = res.data
+    assert t.loc[hidden, "n_by"].str.contains(r"\[c\]").all()
+    assert t.loc[hidden, ["difference", "ci_low", "ci_high", "p_value"]].isna().all().all()
+    assert not t.loc[hidden, "n_by"].str.contains(rf"(?<!\d){k - 1}(?!\d)").any()
+    pd.testing.assert_series_equal(t.loc[~hidden, "difference"], raw.loc[~hidden, "difference"])
+    csv = pd.read_csv(tmp_path / "strict" / "tables" / "01_equivalence_vagues.csv")
+    assert csv.loc[hidden.to_numpy(), "p_value"].isna().all()
+    assert any("Secret statistique" in n for n in res.notes)

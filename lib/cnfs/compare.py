@@ -7,7 +7,9 @@ precision, or the stated bound holds. Published values are only ever compared, n
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +20,7 @@ import pandas as pd
 from cnfs import scoring
 from cnfs.codebook import Codebook, Condition, Question, mask_all
 from cnfs.figspec import FigureSpec, parse_spec
+from cnfs.formatting import NARROW_NBSP, NBSP, fmt_ci, fmt_date, fmt_num
 from cnfs.intervals import proportion_ci
 from cnfs.reference import load_published
 from cnfs.status import (  # noqa: F401  (re-exported: the statuses and the strict check live in cnfs.status)
@@ -199,6 +202,98 @@ def _meta_figure(
     raise ValueError(f"{question}: unknown statistic {stat!r}")
 
 
+# ---------------------------------------------------------------- reader's label
+#: The statistic of a figure in French, as the first words of its label.
+STATISTIC_WORDS = {
+    "share": "Part",
+    "share_ratio": "Rapport des parts",
+    "share_diff": "Écart des parts (points)",
+    "mean": "Moyenne",
+    "mean_complement": "Moyenne (complément sur l'échelle)",
+    "mean_items": "Nombre moyen d'items cochés",
+    "rank": "Rang de la moyenne",
+    "sd_rank": "Rang de l'écart type (croissant)",
+    "sd_rank_desc": "Rang de l'écart type (décroissant)",
+    "gap_to_next": "Écart à la moyenne suivante",
+    "option_rank": "Rang de la modalité",
+    "mode_in": "Réponse la plus fréquente",
+    "group_min_mean": "Plus petite moyenne",
+    "group_max_mean": "Plus grande moyenne",
+    "count": "Effectif",
+    "n_waves": "Nombre de vagues",
+    "date_min": "Première réponse",
+    "date_max": "Dernière réponse",
+    "coverage": "Taux de couverture",
+}
+LABEL_WIDTH = 110  # characters of a label taken from the quote
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _option_label(q: Question | None, code: str) -> str:
+    """The codebook's label of an option (the code itself when unknown)."""
+    try:
+        return q.label_of(code) if q is not None else code
+    except KeyError:
+        return code
+
+
+def _conditions_text(codebook: Codebook, conditions: tuple[Condition, ...]) -> str:
+    parts = []
+    for c in conditions:
+        if c.question == codebook.wave_column:
+            parts.append(f"vague {' ou '.join(c.codes)}")
+            continue
+        name = codebook[c.question].short if c.question in codebook.questions else c.question
+        if c.codes:
+            q = codebook.questions.get(c.question)
+            parts.append(f"{name} : {' ou '.join(_option_label(q, code) for code in c.codes)}")
+        elif c.min is not None:
+            parts.append(f"{name} ≥ {c.min:g}")
+        elif c.max is not None:
+            parts.append(f"{name} ≤ {c.max:g}")
+    return ", ".join(parts)
+
+
+def figure_label(row: Mapping[str, Any], codebook: Codebook) -> str:
+    """What a reader sees for a figure instead of its id: the statistic, the question, options and subgroups
+    in the codebook's words ("Moyenne : Je suis globalement satisfait(e) de la formation"); the quote,
+    shortened, for figures outside the questionnaire (context, qualitative study)."""
+    question, stat = str(row["question"]), str(row["statistic"])
+    word = STATISTIC_WORDS.get(stat)
+    try:
+        spec = parse_spec(row.get("option_or_subgroup", "") or "")
+    except ValueError:
+        spec = FigureSpec()
+    subject = None
+    if question.startswith("group:") and question[len("group:") :] in codebook.groups:
+        subject = codebook.groups[question[len("group:") :]].short
+    elif question in codebook.questions:
+        q = codebook[question]
+        subject = q.label
+        if spec.options:
+            subject += " — " + " ou ".join(_option_label(q, o) for o in spec.options)
+        elif spec.value_range is not None:
+            lo, hi = spec.value_range
+            subject += " — " + (
+                f"{lo:g} à {hi:g}"
+                if math.isfinite(lo) and math.isfinite(hi)
+                else f"≥ {lo:g}"
+                if math.isfinite(lo)
+                else f"≤ {hi:g}"
+            )
+    elif question == "meta:respondent_id" and word:
+        subject = "répondants"
+    elif question in ("meta:submitted_at", "meta:wave") and word:
+        subject = "dates de réponse" if stat.startswith("date") else "enquête"
+    if subject is None or word is None:
+        quote = " ".join(str(row.get("quote", "") or row.get("id", "")).split())
+        return quote if len(quote) <= LABEL_WIDTH else quote[: LABEL_WIDTH - 1].rsplit(" ", 1)[0] + "…"
+    filters = _conditions_text(codebook, spec.filters)
+    if spec.versus:
+        filters = f"{filters} / {_conditions_text(codebook, spec.versus)}"
+    return f"{word} : {subject}" + (f" ({filters})" if filters else "")
+
+
 # ---------------------------------------------------------------- judging
 def criterion(row: Mapping[str, Any]) -> str:
     """The test a computed value must pass, in French."""
@@ -252,6 +347,7 @@ def reproduction_table(
         rows.append(
             {
                 "id": r["id"],
+                "label": figure_label(r, codebook),
                 "publication": r.get("publication", ""),
                 "section": r["section"],
                 "question": r["question"],
@@ -275,6 +371,7 @@ def reproduction_table(
 
 TABLE_COLUMNS = [
     "id",
+    "label",
     "publication",
     "section",
     "question",
@@ -323,25 +420,66 @@ def _fmt(x: Any) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     if isinstance(x, (int, np.integer)) or (isinstance(x, float) and x.is_integer()):
-        return f"{int(x)}"
+        return fmt_num(int(x))
     if isinstance(x, float):
-        return f"{x:.2f}".replace(".", ",")
+        return fmt_num(x, 2)
     return str(x)
+
+
+def published_text(value: Any, unit: Any) -> str:
+    """A published value as the article writes it, French style: "36/100", "37,1 %", "4 000 conseillers"."""
+    unit = "" if unit is None or unit != unit else str(unit).strip()
+    text = str(value)
+    try:
+        number = float(text)
+    except ValueError:
+        number = None
+    if number is not None and math.isfinite(number) and unit not in ("année", "période"):
+        decimals = len(text.split(".")[1]) if "." in text else 0
+        text = fmt_num(number, decimals)
+    if unit == "booléen":
+        return {"1": "oui", "0": "non"}.get(str(value), str(value))
+    if unit == "date":
+        return fmt_date(_dt.date.fromisoformat(text)) if DATE.fullmatch(text) else text
+    if not unit:
+        return text
+    if unit.startswith("rang"):
+        return unit.replace("rang", f"rang{NBSP}{text}", 1)
+    if unit.startswith("/"):
+        return f"{text}{unit}"
+    if unit.startswith("%"):
+        return f"{text}{NARROW_NBSP}{unit}".replace(" ", NBSP)
+    return f"{text}{NBSP}{unit}"
+
+
+def _computed_text(value: Any, unit: Any) -> str:
+    """A computed value shown like its published one: dates in words, booleans as oui / non."""
+    if unit == "date" and isinstance(value, str) and DATE.fullmatch(value):
+        return fmt_date(_dt.date.fromisoformat(value))
+    if unit == "booléen" and isinstance(value, (int, float, np.integer)) and value in (0, 1):
+        return "oui" if value == 1 else "non"
+    return _fmt(value)
+
+
+def _unique(labels: pd.Series) -> pd.Index:
+    """Labels made unique for the index (a figure published twice, e.g. "83,5 %" and "4 sur 5"): "(bis)", "(ter)"…"""
+    rank = labels.groupby(labels).cumcount()
+    suffix = rank.map(lambda k: "" if k == 0 else {1: " (bis)", 2: " (ter)"}.get(k, f" ({k + 1})"))
+    return pd.Index(labels + suffix, name="Chiffre")
 
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """A reader's view in French: figure, published, computed, 95% CI, n, base, criterion, status."""
-    units = table["unit"].where(~table["unit"].isin(["date", "booléen"]), "")
+    units = table["unit"]
     has_ci = table["ci_low"].notna() & table["ci_high"].notna()
     out = pd.DataFrame(
         {
-            "Chiffre": table["id"],
+            "Chiffre": table["label"] if "label" in table else table["id"],
             "Publication": table["publication"].map(lambda p: PUBLICATION_LABELS.get(p, p)),
-            "Publié": (table["published"].astype(str).str.replace(".", ",", regex=False) + " " + units).str.strip(),
-            "Calculé": table["computed"].map(_fmt),
-            "IC 95 %": [
-                f"[{a:.2f} ; {b:.2f}]".replace(".", ",") if ok else "–"
-                for a, b, ok in zip(table["ci_low"], table["ci_high"], has_ci)
+            "Publié": [published_text(v, u) for v, u in zip(table["published"], units)],
+            "Calculé": [_computed_text(v, u) for v, u in zip(table["computed"], units)],
+            f"IC 95{NARROW_NBSP}%": [
+                fmt_ci(a, b) if ok else "–" for a, b, ok in zip(table["ci_low"], table["ci_high"], has_ci)
             ],
             "n": table["n"].map(_fmt),
             "Base": table["base"],
@@ -349,7 +487,7 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
             "Statut": table["status"].where(table["reason"].fillna("") == "", table["reason"]),
         }
     )
-    return out.set_index("Chiffre")
+    return out.drop(columns="Chiffre").set_index(_unique(out["Chiffre"]))
 
 
 PUBLICATION_LABELS = {"interim": "article intermédiaire", "full_study": "étude complète"}

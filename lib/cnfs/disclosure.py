@@ -146,12 +146,34 @@ def suppressed_cells(table: pd.DataFrame) -> int:
     return int(table["suppressed"].sum()) if "suppressed" in table else 0
 
 
+#: Results of a test or equivalence row that could give a withheld group's counts back (with the other
+#: group's size and results): withheld with the group's size.
+TEST_RESULT_COLUMNS = (
+    "statistic",
+    "dof",
+    "p_value",
+    "p_adjusted",
+    "effect_size",
+    "effect_ci_low",
+    "effect_ci_high",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "margin",
+)
+#: Verdict-like columns of such a row, shown as "[c]" (or missing for booleans).
+TEST_VERDICT_COLUMNS = ("verdict",)
+TEST_FLAG_COLUMNS = ("significant", "equivalent", "question_equivalent")
+
+
 def withhold_group_sizes(
     tests: pd.DataFrame, min_count: int = DEFAULT_MIN_COUNT, sizes: str = "n_by", total: str = "n"
 ) -> pd.DataFrame:
     """Test rows with each group size under ``min_count`` in ``sizes`` ("87 / 365") shown as "[c]".
 
-    The total ``n`` of such a row is withheld too (total minus the shown sizes would give it back).
+    The total ``n`` of such a row is withheld too (total minus the shown sizes would give it back), and so
+    are its results (p-value, effect size and interval, difference…: ``TEST_RESULT_COLUMNS``), which with
+    the other group's size could give the small group's counts back; its verdict shows "[c]".
     """
     from cnfs.formatting import SUPPRESSED
 
@@ -171,4 +193,23 @@ def withhold_group_sizes(
     out[sizes] = [v for v, _ in masked]
     if total in out.columns:
         out[total] = pd.to_numeric(out[total], errors="coerce").astype("Float64").where(~hidden).round().astype("Int64")
+    if hidden.any():
+        for col in TEST_RESULT_COLUMNS:
+            if col in out.columns:
+                out[col] = pd.to_numeric(out[col], errors="coerce").astype(float).where(~hidden)
+        for col in TEST_VERDICT_COLUMNS:
+            if col in out.columns:
+                out[col] = out[col].astype(object).where(~hidden, SUPPRESSED)
+        for col in TEST_FLAG_COLUMNS:
+            if col in out.columns:
+                out[col] = out[col].astype(object).where(~hidden, pd.NA)
     return out
+
+
+def withheld_rows(tests: pd.DataFrame, sizes: str = "n_by") -> pd.Series:
+    """Rows of a test table whose group sizes were withheld by :func:`withhold_group_sizes`."""
+    from cnfs.formatting import SUPPRESSED
+
+    if sizes not in tests.columns:
+        return pd.Series(False, index=tests.index)
+    return tests[sizes].astype(str).str.contains(SUPPRESSED, regex=False)

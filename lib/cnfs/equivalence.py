@@ -24,6 +24,8 @@ from cnfs.scoring import asked, option_codes
 
 ANALYSIS_ASSUMPTIONS: Path = paths.DATA / "analysis_assumptions.yaml"
 EQUIVALENT, NOT_SHOWN = "équivalence démontrée", "équivalence non démontrée"
+#: Verdict of a row withheld by disclosure control (``cnfs.disclosure.withhold_group_sizes``), and its summary label.
+WITHHELD, WITHHELD_LABEL = "[c]", "masquée (secret statistique : une vague compte trop peu de répondants)"
 COLUMNS = [
     "question",
     "question_label",
@@ -165,7 +167,13 @@ def wave_equivalence(
 
 def equivalence_summary(table: pd.DataFrame) -> pd.DataFrame:
     """Questions by verdict: how many are shown equivalent, not shown, not computable (French labels)."""
-    per_q = table.drop_duplicates("question")["question_equivalent"]
-    labels = per_q.map(lambda v: "non calculable" if v is pd.NA else (EQUIVALENT if v else NOT_SHOWN))
-    counts = labels.value_counts().reindex([EQUIVALENT, NOT_SHOWN, "non calculable"], fill_value=0)
+    first = table.drop_duplicates("question")
+    withheld = first["verdict"] == WITHHELD
+    labels = first["question_equivalent"].map(
+        lambda v: "non calculable" if v is pd.NA or v is None else (EQUIVALENT if v else NOT_SHOWN)
+    )
+    labels[withheld] = WITHHELD_LABEL
+    order = [EQUIVALENT, NOT_SHOWN, "non calculable"] + ([WITHHELD_LABEL] if withheld.any() else [])
+    counts = labels.value_counts().reindex(order, fill_value=0)
+    per_q = first
     return pd.DataFrame({"Questions": counts, "Part (%)": (100 * counts / max(len(per_q), 1)).round(1)})

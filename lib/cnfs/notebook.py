@@ -48,6 +48,8 @@ WAVE_NOTE = (
     "publié est attendu et ne signale pas une erreur."
 )
 STATUS_STYLE = STYLE  # one status vocabulary (cnfs.status)
+#: How a reader sees a test withheld by disclosure control (a group under the threshold).
+WITHHELD_TEST = "Masqué (secret statistique)"
 META_DIR = "meta"  # tables/meta/<name>.json: title, base, n and notes of each CSV, for the spreadsheet
 HEADER_MIME = "application/vnd.cnfs.header+json"  # read by cnfs.render.export for the report header
 
@@ -498,8 +500,8 @@ class Report:
 
         full = self._all_waves()
         qids = [q.id for q in self.codebook.questions.values() if q.type != "text"]
-        t = wave_equivalence(full, self.codebook, qids)
-        self._write_table(t, "equivalence_vagues")
+        t = self.protect_tests(wave_equivalence(full, self.codebook, qids))
+        self._write_table(t, "equivalence_vagues", notes=self._size_notes(t))
         m = equivalence_margins()
         summary = equivalence_summary(t)
         notes = [
@@ -507,7 +509,7 @@ class Report:
             f"contenu dans ± {fmt_num(m['proportion_points'], 0)} points pour une part, ± {fmt_num(m['standardized_mean'], 1)} "
             "écart-type commun pour une moyenne (deux tests unilatéraux, TOST) ; une question est équivalente si toutes "
             "ses modalités le sont. Marges : data/analysis_assumptions.yaml."
-        ]
+        ] + self._size_notes(t)
         return Result(
             "Homogénéité des vagues jugée par équivalence",
             t,
@@ -581,7 +583,8 @@ class Report:
         tests = comp.tests
         title = "Homogénéité des deux vagues"
         sections = {q.id: q.section for q in self.codebook.questions.values()}
-        self._write_table(tests, "homogeneite_vagues", title, notes=self._size_notes(tests))
+        notes_size = self._size_notes(tests)
+        self._write_table(tests, "homogeneite_vagues", title, notes=notes_size)
         png = self._write_figure(
             plot_effects(
                 tests,
@@ -598,7 +601,7 @@ class Report:
         summary = pd.DataFrame(
             {"Comparaisons": counts.map(fmt_num), "Part": (100 * counts / counts.sum()).map(lambda x: fmt_pct(x, 1))}
         )
-        summary.index = [magnitude(v) for v in summary.index]
+        summary.index = [WITHHELD_TEST if v == SUPPRESSED else magnitude(v) for v in summary.index]
         sig = int(tests["significant"].sum())
         notes = [
             f"{len(tests)} comparaisons (une par question, une par option pour les choix multiples), "
@@ -614,7 +617,7 @@ class Report:
                 f"Plus grand écart ({label(effect)}) : « {what} » ({effect_text(effect, worst['effect_size'], 3)}, "
                 f"{magnitude(worst['verdict']).lower()})."
             )
-        return Result(title, tests, summary, "", png, notes)
+        return Result(title, tests, summary, "", png, notes + notes_size)
 
     def wave_differences(self, top: int = 10) -> Result:
         """The largest wave differences, to read beside the homogeneity summary."""
@@ -687,10 +690,12 @@ class Report:
 
 # ------------------------------------------------------------ French tables
 def _format_tests(tests: pd.DataFrame) -> pd.DataFrame:
-    """A reader's view of test rows: words for the test, effect and verdict; p-values never split."""
+    """A reader's view of test rows: words for the test, effect and verdict; p-values never split; the
+    results of a row whose group is withheld (disclosure control) shown as "[c]"."""
     item = tests["label"].fillna(tests["question_label"]) if "label" in tests else tests["question_label"]
     nan = pd.Series(np.nan, index=tests.index)
-    return pd.DataFrame(
+    hidden = disclosure.withheld_rows(tests)
+    shown = pd.DataFrame(
         {
             "Question": tests["question_label"],
             "Modalité / item": item,
@@ -705,4 +710,7 @@ def _format_tests(tests: pd.DataFrame) -> pd.DataFrame:
             ],
             "Ampleur": tests["verdict"].map(lambda v: str(v)),
         }
-    ).set_index("Question")
+    )
+    results = ["p", "p ajusté (BH)", "Taille d'effet", f"IC 95{NARROW_NBSP}% de l'effet", "Ampleur"]
+    shown.loc[hidden.to_numpy(), results] = SUPPRESSED
+    return shown.set_index("Question")

@@ -105,14 +105,21 @@ def _group_ns(table: pd.DataFrame, by: str | None) -> list[int | None]:
 
 
 def table_caption(table: pd.DataFrame) -> str:
-    """ "Base : <base> (n = …)" for a scoring table: total n over groups; a range when items differ."""
+    """ "Base : <base> (n = …)" for a scoring table: total n over groups; a range when items differ; "n = [c]"
+    when a group's n is withheld (the total would give it back)."""
     bases = list(dict.fromkeys(table["base"].dropna().astype(str)))
     base = " ; ".join(bases) if bases else "répondants"
     by = by_column(table)
+    withheld = colon("Base", f"{base} (n = {SUPPRESSED} : secret statistique)")
     if by is None:
-        ns = sorted({int(v) for v in pd.to_numeric(table["n"], errors="coerce").dropna()}) or [0]
+        ns = sorted({int(v) for v in pd.to_numeric(table["n"], errors="coerce").dropna()})
+        if not ns:
+            return withheld if len(table) else base_caption(base, 0)
         return base_caption(base, ns[0] if len(ns) == 1 else ns)
-    return base_caption(base, int(sum(n for n in _group_ns(table, by) if n is not None)))
+    ns = _group_ns(table, by)
+    if any(n is None for n in ns):  # a group is withheld: the total minus the shown groups would give it back
+        return withheld
+    return base_caption(base, int(sum(ns)))
 
 
 def _title_of(table: pd.DataFrame) -> str:
@@ -327,6 +334,8 @@ def plot_distribution(
 # -- comparisons -----------------------------------------------------------------------------------
 def test_caption(tests: pd.DataFrame) -> str:
     """One French line on the test of a comparison (or the options significant after BH for multi-select)."""
+    if len(tests) and "n_by" in tests and tests["n_by"].astype(str).str.contains(SUPPRESSED, regex=False).all():
+        return "Test masqué : un groupe compte trop peu de répondants (secret statistique)."
     if len(tests) == 1:
         t = tests.iloc[0]
         if t["test"] == "none":
