@@ -42,6 +42,17 @@ def layout_problems(fig) -> list[str]:
     frame = fig.bbox
     boxes = [(d, t.get_text(), t.get_window_extent(renderer)) for d, t in _texts(fig)]
     problems = []
+    # what savefig(bbox_inches="tight") keeps: the tight box of the artists in the layout, padded
+    saved = fig.get_tightbbox(renderer).padded(plt.rcParams["savefig.pad_inches"])
+    for d, text, b in boxes:
+        inches = b.transformed(fig.dpi_scale_trans.inverted())
+        if (
+            inches.x0 < saved.x0 - 0.01
+            or inches.y0 < saved.y0 - 0.01
+            or inches.x1 > saved.x1 + 0.01
+            or inches.y1 > saved.y1 + 0.01
+        ):
+            problems.append(f"cut by the saved image: {d} {text!r}")
     for d, text, b in boxes:
         if (
             b.x0 < frame.x0 - TOLERANCE
@@ -56,6 +67,40 @@ def layout_problems(fig) -> list[str]:
         if w > TOLERANCE and h > TOLERANCE:
             problems.append(f"overlap: {d1} {t1!r} / {d2} {t2!r}")
     return problems
+
+
+def ink_at_edges(png: bytes, margin: int = 2, threshold: int = 200) -> list[str]:
+    """Edges of a saved image with dark pixels in their outer ``margin`` pixels: text cut by the image's bounds."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    a = np.asarray(Image.open(io.BytesIO(png)).convert("L"))
+    edges = {"gauche": a[:, :margin], "droite": a[:, -margin:], "haut": a[:margin, :], "bas": a[-margin:, :]}
+    return [name for name, strip in edges.items() if (strip < threshold).any()]
+
+
+def test_cut_text_check_can_fail():
+    import io
+
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.set_ylabel("une étiquette d'axe")
+    fig.subplots_adjust(left=0.02)  # the label starts left of the image
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")  # no tight box: the label is cut
+    assert "gauche" in ink_at_edges(buf.getvalue())
+    plt.close(fig)
+
+
+def test_saved_image_check_can_fail():
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([0, 1], [0, 1])
+    title = fig.suptitle("un titre hors de la zone enregistrée")
+    title.set_in_layout(False)  # savefig(bbox_inches="tight") crops it away
+    fig.subplots_adjust(top=0.5)
+    assert any(p.startswith("cut by the saved image") and "titre" in p for p in layout_problems(fig))
+    plt.close(fig)
 
 
 def test_layout_check_can_fail():
@@ -106,6 +151,11 @@ def test_every_chart_is_drawn(drawn):
 def test_no_overlapping_or_clipped_text(drawn):
     bad = {f"{p}{n}": probs for p, n, probs, *_ in drawn if probs}
     assert not bad, "\n".join(f"{k}: {v[:4]}" for k, v in bad.items())
+
+
+def test_no_text_cut_by_the_saved_image(drawn):
+    cut = {f"{p}{n}": ink_at_edges(written) for p, n, _, _, written in drawn}
+    assert not {k: v for k, v in cut.items() if v}, cut
 
 
 def test_embedded_image_is_the_written_file_and_small(drawn):

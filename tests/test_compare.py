@@ -340,3 +340,22 @@ def test_readers_see_figure_labels_not_ids_and_n_with_a_thin_space():
     n_count = shown.loc[by_id["S1_n_complete"]]
     assert n_count["n"] == f"{len(df) // 1000}{NNBSP}{len(df) % 1000:03d}" and len(df) >= 1000
     assert shown.loc[by_id["S3_training_satisfaction"], "Publié"] == "36/100"
+
+
+def test_criteria_and_summary_read_in_french():
+    from cnfs.compare import SUMMARY_HEADERS, criterion, display_summary, summary_by_section
+
+    row = {"comparison": "equal", "value": "1071", "lower": "", "upper": ""}
+    assert criterion(row) == f"= 1{NNBSP}071"
+    row = {"comparison": "rounded", "value": "37.1", "decimals": 1, "lower": "", "upper": ""}
+    assert criterion(row) == "arrondi à 1 décimale = 37,1"
+    row = {"comparison": "date_on_or_after", "value": "2021-11-16", "lower": "", "upper": ""}
+    assert criterion(row) == f"à partir du 16{NBSP}novembre{NBSP}2021"
+    table = pd.DataFrame(
+        {"publication": ["interim"] * 3, "section": ["1", "1", "2"], "status": [REPRODUCED, NOT_REPRODUCED, CONTEXT]}
+    )
+    shown = display_summary(summary_by_section(table))
+    assert list(shown.columns) == list(SUMMARY_HEADERS.values())
+    assert not any("_" in c for c in shown.columns)
+    assert shown.loc[("article intermédiaire", "Total"), "Reproduits"] == "1"
+    assert shown.loc[("article intermédiaire", "Total"), "Recalculés"] == "2"

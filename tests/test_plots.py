@@ -217,3 +217,16 @@ def test_effects_chart_shades_bands_of_the_tables_size():
     r2 = 2**0.5
     assert bands == pytest.approx(sorted([0.1 / r2, 0.3 / r2, 0.3 / r2, 0.5 / r2, 0.5 / r2, 10]))
     assert not _row_marks(fig.axes[0])
+
+
+def test_no_empty_band_between_title_and_chart(df, cb):
+    # the title's room is reserved once: the chart starts just under it (it used to leave ~0.9 inch empty)
+    for fig in (
+        plots.plot_distribution(scoring.distribution(df, cb, "i1")),
+        plots.plot_shares(scoring.shares(df, cb, "sector")),
+    ):
+        fig.canvas.draw()
+        r = fig.canvas.get_renderer()
+        title_bottom = fig._suptitle.get_window_extent(r).y0
+        chart_top = max(ax.get_tightbbox(r).y1 for ax in fig.axes)
+        assert 0 <= (title_bottom - chart_top) / fig.dpi < 0.4

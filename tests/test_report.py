@@ -215,3 +215,29 @@ def test_wave_equivalence_withholds_a_small_wave(tmp_path):
     csv = pd.read_csv(tmp_path / "strict" / "tables" / "01_equivalence_vagues.csv")
     assert csv.loc[hidden.to_numpy(), "p_value"].isna().all()
     assert any("Secret statistique" in n for n in res.notes)
+
+
+def test_equivalence_summary_reads_in_french(tmp_path):
+    r = Report(wave="all", output_dir=str(tmp_path), section=1)
+    res = r.wave_equivalence()
+    shown = res.table
+    assert shown.index.name == "Verdict" and list(shown.columns) == ["Questions", "Part"]
+    for text in shown["Part"]:
+        assert "." not in text and text.endswith(f"{NNBSP}%")
+    per_question = res.data.drop_duplicates("question")["question_equivalent"]
+    assert int(shown.loc["équivalence démontrée", "Questions"]) == int((per_question == True).sum())  # noqa: E712
+
+
+def test_reproduction_summary_has_french_headers(tmp_path):
+    r = Report(wave="all", output_dir=str(tmp_path))
+    res = r.reproduction()
+    assert "Reproduits" in res.summary.columns and not any("_" in c for c in res.summary.columns)
+    csv = pd.read_csv(tmp_path / "tables" / "reproduction_par_section.csv")
+    assert "non_calculables" in csv.columns  # the CSV keeps the codes
+
+
+def test_image_text_alternative_has_no_doubled_punctuation(report):
+    res = report.shares("main_place")  # its title is a question, ending with "?"
+    assert res.title.rstrip().endswith("?")
+    html = res._repr_html_()
+    assert "?." not in html and f'alt="{res.title.rstrip()} ' in html.replace("&#x27;", "'")

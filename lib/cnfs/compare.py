@@ -77,7 +77,7 @@ def population_context(population: Any = None, wave: str = "all") -> dict[str, A
     if size.status != "published":
         return {
             POPULATION_MISSING: "non calculable : effectif de la population non publié (le fichier de population "
-            f"n'en donne qu'une hypothèse, {size.value:g}, source « {size.source} »)"
+            f"n'en donne qu'une hypothèse, {fmt_num(size.value)}, source « {size.source} »)"
         }
     return {POPULATION_SIZE: float(size.value)}
 
@@ -295,10 +295,20 @@ def figure_label(row: Mapping[str, Any], codebook: Codebook) -> str:
 
 
 # ---------------------------------------------------------------- judging
+def _number_text(value: Any) -> str:
+    """A number of the published-figures table the French way (decimals as written): "1 071", "37,1"."""
+    text = "" if value is None or value != value else str(value)
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return fmt_num(number, len(text.split(".")[1]) if "." in text else 0) if math.isfinite(number) else text
+
+
 def criterion(row: Mapping[str, Any]) -> str:
     """The test a computed value must pass, in French."""
     comp = row["comparison"]
-    v, lower, upper = (str(row.get(k, "")).replace(".", ",") for k in ("value", "lower", "upper"))
+    v, lower, upper = (_number_text(row.get(k, "")) for k in ("value", "lower", "upper"))
     if comp == "rounded":
         d = int(row["decimals"])
         return f"arrondi à {d} décimale{'s' if d > 1 else ''} = {v}" if d else f"arrondi à l'unité = {v}"
@@ -309,8 +319,8 @@ def criterion(row: Mapping[str, Any]) -> str:
         "ge": f"≥ {v}",
         "le": f"≤ {v}",
         "between": f"entre {lower} et {upper}",
-        "date_on_or_after": f"à partir du {row['value']}",
-        "date_on_or_before": f"jusqu'au {row['value']}",
+        "date_on_or_after": f"à partir du {published_text(row['value'], 'date')}",
+        "date_on_or_before": f"jusqu'au {published_text(row['value'], 'date')}",
         "context": "contexte (non calculable)",
     }.get(comp, comp)
 
@@ -520,6 +530,26 @@ def summary_by_section(table: pd.DataFrame) -> pd.DataFrame:
         )
         out.append(s)
     return pd.concat(out)
+
+
+#: French headers of ``summary_by_section`` for readers (the CSV keeps the column names).
+SUMMARY_HEADERS = {
+    "reproduits": "Reproduits",
+    "recalcules": "Recalculés",
+    "transcrits": "Transcrits",
+    "verifications_de_transcription": "Vérifications de transcription",
+    "non_calculables": "Non calculables",
+    "contexte": "Contexte",
+}
+
+
+def display_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """``summary_by_section`` as readers see it: French headers, "Total" rows, counts with thin spaces."""
+    out = summary.rename(columns=SUMMARY_HEADERS).map(fmt_num)
+    out.index = out.index.set_levels(
+        [lv.map(lambda s: "Total" if s == "total" else s) for lv in out.index.levels]
+    ).set_names(["Publication", "Section"])
+    return out
 
 
 def headline(table: pd.DataFrame) -> str:

@@ -94,7 +94,8 @@ class Result:
             parts.append(self.table.to_html(escape=True, border=0, classes="cnfs-table"))
         if self.png:
             b64 = base64.b64encode(self.png).decode()
-            alt = html.escape(f"{self.title}. {self.caption}".strip())
+            stop = "" if self.title.rstrip().endswith(("?", "!", ".", "…", ":")) else "."
+            alt = html.escape(f"{self.title.rstrip()}{stop} {self.caption}".strip())
             parts.append(f'<img alt="{alt}" style="max-width:100%" src="data:image/png;base64,{b64}"/>')
         elif self.caption:  # a chart states its base itself: the caption is written once
             parts.append(f"<p><em>{html.escape(self.caption)}</em></p>")
@@ -503,7 +504,10 @@ class Report:
         t = self.protect_tests(wave_equivalence(full, self.codebook, qids))
         self._write_table(t, "equivalence_vagues", notes=self._size_notes(t))
         m = equivalence_margins()
-        summary = equivalence_summary(t)
+        counts = equivalence_summary(t)
+        summary = pd.DataFrame(
+            {"Questions": counts["Questions"].map(fmt_num), "Part": counts["Part (%)"].map(lambda x: fmt_pct(x, 1))}
+        ).rename_axis("Verdict")
         notes = [
             f"Équivalence : intervalle de confiance à {fmt_pct(100 * (1 - 2 * m['alpha']), 0)} de l'écart (vague 2 − vague 1) "
             f"contenu dans ± {fmt_num(m['proportion_points'], 0)} points pour une part, ± {fmt_num(m['standardized_mean'], 1)} "
@@ -637,7 +641,7 @@ class Report:
     # ------------------------------------------------------------ reproduction (notebook 09)
     def reproduction(self) -> Result:
         """Every published figure, survey and qualitative: published, computed, interval, status."""
-        from cnfs.compare import display_table, full_reproduction_table, headline, summary_by_section
+        from cnfs.compare import display_summary, display_table, full_reproduction_table, headline, summary_by_section
 
         table = full_reproduction_table(self.df, self.codebook, context=self._context())
         summary = summary_by_section(table)
@@ -653,7 +657,7 @@ class Report:
             styler=styler,
             notes=([] if self.wave == "all" else [WAVE_NOTE]) + self._weighted_note(),
         )
-        res.summary = summary  # type: ignore[attr-defined]
+        res.summary = display_summary(summary)  # type: ignore[attr-defined]
         return res
 
     def _with_weighted(self, table: pd.DataFrame, shown: pd.DataFrame) -> pd.DataFrame:

@@ -139,14 +139,17 @@ def _finish(fig: Figure, title: str, caption: str) -> Figure:
     """Title at the top left, caption (base and n) at the bottom left, layout inside both."""
     height = fig.get_size_inches()[1]
     title = _wrap(title, TITLE_WIDTH)
-    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize="large")
+    suptitle = fig.suptitle(title, x=0.01, y=0.995, ha="left", va="top", fontweight="bold", fontsize="large")
+    suptitle.set_in_layout(False)  # tight_layout leaves its room as reserved below, measured (no gap under it)
     width_chars = int(fig.get_size_inches()[0] * 13)  # small italic characters per line
     caption = "\n".join(_wrap(line, width_chars) for line in caption.split("\n"))
     lines = caption.count("\n") + 1
     fig.text(0.01, 0.01, caption, ha="left", va="bottom", fontsize="small", style="italic", color="0.3")
     bottom = min(0.4, (0.2 * lines + 0.15) / height)
-    top = 1 - min(0.3, (0.25 * (title.count("\n") + 1) + 0.1) / height)
+    title_height = suptitle.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi
+    top = 1 - min(0.3, (title_height + 0.15) / height)
     fig.tight_layout(rect=(0, bottom, 1, top))
+    suptitle.set_in_layout(True)  # and in the saved image's tight box
     return fig
 
 
