@@ -292,9 +292,9 @@ def test_summaries_keep_the_full_study_and_transcriptions_apart():
     full = s.loc[("étude complète", "total")]
     assert (full["reproduits"], full["recalcules"], full["transcrits"]) == (1, 1, 0)
     assert headline(t) == (
-        "article intermédiaire : 2 chiffres reproduits sur 3 recalculés ; étude complète : 1 chiffres "
-        "reproduits sur 1 recalculés (1 transcrits sur 1 vérifications de transcription, "
-        "1 non calculable(s), 0 de contexte)"
+        "article intermédiaire : 2 chiffres reproduits sur 3 recalculés ; étude complète : 1 chiffre "
+        "reproduit sur 1 recalculé (1 transcrit sur 1 vérification de transcription, "
+        "1 non calculable, 0 de contexte)"
     )
 
 

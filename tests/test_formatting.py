@@ -70,7 +70,8 @@ def test_display_follows_the_schema_and_masks_withheld_values():
         }
     )
     shown = f.display(tidy, ["label", "percent", "ci", "count", "n", "fragile"], "label")
-    assert list(shown.columns) == ["Part", f"IC 95{NNBSP}%", "Effectif", "n"]  # no empty "Fragile" column
+    assert list(shown.columns) == ["Part", f"IC\u00a095{NNBSP}%", "Effectif", "n"]  # no empty "Fragile" column
+    assert " " not in shown.columns[1]  # the header never breaks between "IC" and "95 %"
     assert shown.loc["A", "Part"] == "[c]" and shown.loc["A", "Effectif"] == "[c]"
     assert shown.loc["B", "Part"] == f"80,0{NNBSP}%"
 

@@ -230,3 +230,23 @@ def test_no_empty_band_between_title_and_chart(df, cb):
         title_bottom = fig._suptitle.get_window_extent(r).y0
         chart_top = max(ax.get_tightbbox(r).y1 for ax in fig.axes)
         assert 0 <= (title_bottom - chart_top) / fig.dpi < 0.4
+
+
+def test_representativeness_chart_keeps_whole_labels_and_its_source():
+    from cnfs.codebook import load_codebook
+    from cnfs.representativeness import plot_representativeness
+
+    long = "Structure privée (association, entreprise…)"
+    table = pd.DataFrame(
+        {
+            "wave": ["1", "1"],
+            "variable": ["structure_sector"] * 2,
+            "label": ["Structure publique", long],
+            "sample_percent": [70.0, 30.0],
+            "population_percent": [60.0, 40.0],
+        }
+    )
+    fig = plot_representativeness(table, load_codebook(), caption="Population : data/population.yaml.")
+    ticks = [t.get_text().replace("\n", " ") for t in fig.axes[0].get_yticklabels()]
+    assert ticks == ["Structure publique", long]  # not cut at 28 characters
+    assert "Population : data/population.yaml." in texts(fig)

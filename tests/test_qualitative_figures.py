@@ -139,3 +139,31 @@ def test_the_notebook_report_reads_another_qualitative_folder(tmp_path):
     (folder / "themes.yaml").unlink()
     with pytest.raises(QualitativeDataError, match="themes.yaml"):
         QualitativeReport(qualitative_dir=folder, output_dir=tmp_path / "out")
+
+
+def test_the_notebook_report_shows_french_tables_without_codes(tmp_path, data):
+    """What readers see: French headers, oui / non, words for the measures and figures, no row numbers."""
+    import re
+
+    from cnfs.qualitative.report import QualitativeReport
+
+    report = QualitativeReport(output_dir=tmp_path)
+    shown = {}
+    for name in ("overview", "features", "coordinators", "contracts", "numbers", "actors", "appropriation", "needs"):
+        res = getattr(report, name)()
+        shown[name] = res.table
+        text = res._repr_html_()
+        assert not re.search(r"\b[a-z]+_[a-z_]+\b", re.sub(r'src="[^"]*"', "", text)), name  # no snake_case code
+        assert ">True<" not in text and ">False<" not in text, name
+        assert not isinstance(res.table.index, pd.RangeIndex), name
+    features = shown["features"]
+    assert features.index.name == "Territoire" and set(features["Observé"]) <= {"oui", "non"}
+    raw = coordinators(data)
+    assert list(shown["coordinators"]["Coordinateur identifié"]) == [
+        "oui" if v else "non" for v in raw["has_coordinator"]
+    ]
+    numbers = shown["numbers"]
+    assert "Part des postes financée par le coordinateur (%)" in set(numbers["Mesure"])
+    check = report.check()
+    assert check.table.index.is_unique and not check.table.index.str.match(r"^[SQF]\d+_").any()
+    check.styler.to_html()  # a unique index: the status colours can be applied

@@ -163,7 +163,7 @@ def test_response_counts_hide_dates_of_a_small_wave(tmp_path):
 def test_wave_comparison_gives_each_effect_its_interval(tmp_path):
     r = Report(wave="all", output_dir=str(tmp_path), section=1)
     res = r.wave_differences(top=5)
-    shown = res.table[f"IC 95{NNBSP}% de l'effet"]
+    shown = res.table[f"IC\u00a095{NNBSP}% de l'effet"]
     for (_, row), text in zip(res.data.iterrows(), shown):
         lo, hi = row["effect_ci_low"], row["effect_ci_high"]
         assert lo <= hi
@@ -241,3 +241,10 @@ def test_image_text_alternative_has_no_doubled_punctuation(report):
     assert res.title.rstrip().endswith("?")
     html = res._repr_html_()
     assert "?." not in html and f'alt="{res.title.rstrip()} ' in html.replace("&#x27;", "'")
+
+
+def test_test_tables_do_not_repeat_the_question_as_its_item(tmp_path):
+    r = Report(wave="all", output_dir=str(tmp_path), section=1)
+    shown = r.wave_differences(top=10).table
+    assert not (shown["Modalité / item"] == shown.index.to_series()).any()
+    assert shown["Modalité / item"].ne("").any()  # options of multi-select questions are still named

@@ -20,7 +20,7 @@ import pandas as pd
 from cnfs import scoring
 from cnfs.codebook import Codebook, Condition, Question, mask_all
 from cnfs.figspec import FigureSpec, parse_spec
-from cnfs.formatting import NARROW_NBSP, NBSP, fmt_ci, fmt_date, fmt_num
+from cnfs.formatting import CI_HEADER, NARROW_NBSP, NBSP, fmt_ci, fmt_date, fmt_num
 from cnfs.intervals import proportion_ci
 from cnfs.reference import load_published
 from cnfs.status import (  # noqa: F401  (re-exported: the statuses and the strict check live in cnfs.status)
@@ -224,6 +224,15 @@ STATISTIC_WORDS = {
     "date_min": "Première réponse",
     "date_max": "Dernière réponse",
     "coverage": "Taux de couverture",
+    "context": "Contexte",
+}
+#: Labels of the figures about the survey itself (its waves, dates and respondents).
+META_LABELS = {
+    "n_waves": "Nombre de vagues de l'enquête",
+    "date_min": "Première réponse",
+    "date_max": "Dernière réponse",
+    "count": "Nombre de répondants",
+    "coverage": "Taux de couverture (répondants rapportés aux CnFS en poste)",
 }
 LABEL_WIDTH = 110  # characters of a label taken from the quote
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -281,10 +290,9 @@ def figure_label(row: Mapping[str, Any], codebook: Codebook) -> str:
                 if math.isfinite(lo)
                 else f"≤ {hi:g}"
             )
-    elif question == "meta:respondent_id" and word:
-        subject = "répondants"
-    elif question in ("meta:submitted_at", "meta:wave") and word:
-        subject = "dates de réponse" if stat.startswith("date") else "enquête"
+    elif question.startswith("meta:") and stat in META_LABELS:
+        filters = _conditions_text(codebook, spec.filters)
+        return META_LABELS[stat] + (f" ({filters})" if filters else "")
     if subject is None or word is None:
         quote = " ".join(str(row.get("quote", "") or row.get("id", "")).split())
         return quote if len(quote) <= LABEL_WIDTH else quote[: LABEL_WIDTH - 1].rsplit(" ", 1)[0] + "…"
@@ -471,7 +479,7 @@ def _computed_text(value: Any, unit: Any) -> str:
     return _fmt(value)
 
 
-def _unique(labels: pd.Series) -> pd.Index:
+def unique_labels(labels: pd.Series) -> pd.Index:
     """Labels made unique for the index (a figure published twice, e.g. "83,5 %" and "4 sur 5"): "(bis)", "(ter)"…"""
     rank = labels.groupby(labels).cumcount()
     suffix = rank.map(lambda k: "" if k == 0 else {1: " (bis)", 2: " (ter)"}.get(k, f" ({k + 1})"))
@@ -488,16 +496,14 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
             "Publication": table["publication"].map(lambda p: PUBLICATION_LABELS.get(p, p)),
             "Publié": [published_text(v, u) for v, u in zip(table["published"], units)],
             "Calculé": [_computed_text(v, u) for v, u in zip(table["computed"], units)],
-            f"IC 95{NARROW_NBSP}%": [
-                fmt_ci(a, b) if ok else "–" for a, b, ok in zip(table["ci_low"], table["ci_high"], has_ci)
-            ],
+            CI_HEADER: [fmt_ci(a, b) if ok else "–" for a, b, ok in zip(table["ci_low"], table["ci_high"], has_ci)],
             "n": table["n"].map(_fmt),
             "Base": table["base"],
             "Critère": table["criterion"],
             "Statut": table["status"].where(table["reason"].fillna("") == "", table["reason"]),
         }
     )
-    return out.drop(columns="Chiffre").set_index(_unique(out["Chiffre"]))
+    return out.drop(columns="Chiffre").set_index(unique_labels(out["Chiffre"]))
 
 
 PUBLICATION_LABELS = {"interim": "article intermédiaire", "full_study": "étude complète"}
@@ -552,20 +558,25 @@ def display_summary(summary: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _count(n: int, singular: str, plural: str) -> str:
+    """ "1 chiffre reproduit", "2 chiffres reproduits": the French agreement of a count."""
+    return f"{fmt_num(n)} {singular if n <= 1 else plural}"
+
+
 def headline(table: pd.DataFrame) -> str:
     """One French sentence: reproduced out of recomputed per publication, transcriptions and the rest apart."""
     summary = summary_by_section(table)
     parts = []
     for pub, s in summary.groupby(level=0, sort=False):
         t = s.xs("total", level=1).iloc[0]
-        parts.append(f"{pub} : {t['reproduits']} chiffres reproduits sur {t['recalcules']} recalculés")
+        reproduced = _count(t["reproduits"], "chiffre reproduit", "chiffres reproduits")
+        parts.append(f"{pub} : {reproduced} sur {_count(t['recalcules'], 'recalculé', 'recalculés')}")
     tot = summary.xs("total", level=1).sum()
     tail = []
     if tot["verifications_de_transcription"]:
-        tail.append(
-            f"{tot['transcrits']} transcrits sur {tot['verifications_de_transcription']} vérifications de transcription"
-        )
+        checks = _count(tot["verifications_de_transcription"], "vérification", "vérifications")
+        tail.append(f"{_count(tot['transcrits'], 'transcrit', 'transcrits')} sur {checks} de transcription")
     if tot["non_calculables"]:
-        tail.append(f"{tot['non_calculables']} non calculable(s)")
-    tail.append(f"{tot['contexte']} de contexte")
+        tail.append(_count(tot["non_calculables"], "non calculable", "non calculables"))
+    tail.append(f"{fmt_num(tot['contexte'])} de contexte")
     return " ; ".join(parts) + f" ({', '.join(tail)})"

@@ -25,6 +25,8 @@ MINUS = "\u2212"
 MISSING = "–"
 #: Shown instead of a value withheld by disclosure control (see cnfs.disclosure).
 SUPPRESSED = "[c]"
+#: Header of a 95 % interval column, never broken across lines.
+CI_HEADER = f"IC{NBSP}95{NARROW_NBSP}%"
 TIMEZONE = "Europe/Paris"
 MONTHS = (
     "janvier",
@@ -224,7 +226,7 @@ SCHEMA: dict[str, Column] = {
     "label": Column("Réponse", str),
     "item": Column("Item", str),
     "percent": Column("Part", _pct1, "Part des répondants concernés (en\u00a0%)"),
-    "ci": Column(f"IC 95{NARROW_NBSP}%", str),
+    "ci": Column(CI_HEADER, str),
     "count": Column("Effectif", _int),
     "mean": Column("Moyenne", _num2, "Moyenne (intervalle de confiance à 95\u202f%)"),
     "sd": Column("Écart type", _num2),

@@ -23,6 +23,7 @@ import pandas as pd
 from cnfs import disclosure, paths
 from cnfs.atomic import write_text
 from cnfs.formatting import (
+    CI_HEADER,
     NARROW_NBSP,
     SUPPRESSED,
     base_caption,
@@ -467,7 +468,8 @@ class Report:
                 "Statut de la marge": t["population_status"],
             }
         ).set_index(["Vague", "Modalité"])
-        png = self._write_figure(plot_representativeness(t, self.codebook), "representativite")
+        source = "Population : data/population.yaml (source, date et statut de chaque valeur)."
+        png = self._write_figure(plot_representativeness(t, self.codebook, caption=source), "representativite")
         notes = [
             f"Vague {'toutes' if r.wave == 'all' else r.wave} : n = {fmt_num(r.n)} sur N = {fmt_num(r.population_size)} "
             f"(taux de sondage {fmt_pct(100 * r.sampling_fraction, 1)}), khi-deux d'ajustement = {fmt_num(r.statistic, 1)}, "
@@ -490,7 +492,7 @@ class Report:
             "Échantillon et population : statut de la structure d'accueil",
             t,
             shown,
-            "Population : data/population.yaml (source, date et statut de chaque valeur).",
+            source,
             png,
             notes,
         )
@@ -696,7 +698,9 @@ class Report:
 def _format_tests(tests: pd.DataFrame) -> pd.DataFrame:
     """A reader's view of test rows: words for the test, effect and verdict; p-values never split; the
     results of a row whose group is withheld (disclosure control) shown as "[c]"."""
-    item = tests["label"].fillna(tests["question_label"]) if "label" in tests else tests["question_label"]
+    label_col = tests["label"] if "label" in tests else pd.Series(pd.NA, index=tests.index)
+    # the option or item compared; empty when it would only repeat the question
+    item = label_col.where(label_col.astype(str) != tests["question_label"].astype(str)).fillna("")
     nan = pd.Series(np.nan, index=tests.index)
     hidden = disclosure.withheld_rows(tests)
     shown = pd.DataFrame(
@@ -709,12 +713,12 @@ def _format_tests(tests: pd.DataFrame) -> pd.DataFrame:
             "p": tests["p_value"].map(fmt_p),
             "p ajusté (BH)": tests["p_adjusted"].map(fmt_p),
             "Taille d'effet": [effect_text(e, v) for e, v in zip(tests["effect"], tests["effect_size"])],
-            f"IC 95{NARROW_NBSP}% de l'effet": [
+            f"{CI_HEADER} de l'effet": [
                 fmt_ci(lo, hi) for lo, hi in zip(tests.get("effect_ci_low", nan), tests.get("effect_ci_high", nan))
             ],
             "Ampleur": tests["verdict"].map(lambda v: str(v)),
         }
     )
-    results = ["p", "p ajusté (BH)", "Taille d'effet", f"IC 95{NARROW_NBSP}% de l'effet", "Ampleur"]
+    results = ["p", "p ajusté (BH)", "Taille d'effet", f"{CI_HEADER} de l'effet", "Ampleur"]
     shown.loc[hidden.to_numpy(), results] = SUPPRESSED
     return shown.set_index("Question")

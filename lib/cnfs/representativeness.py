@@ -92,26 +92,26 @@ def sample_vs_population(
     return pd.DataFrame(rows), pd.DataFrame(tests)
 
 
-def plot_representativeness(table: pd.DataFrame, codebook: Codebook, *, title: str | None = None):
+def plot_representativeness(table: pd.DataFrame, codebook: Codebook, *, title: str | None = None, caption: str = ""):
     """Sample against population shares, one panel per wave (bars: sample, markers: population)."""
     import matplotlib.pyplot as plt
 
-    from cnfs.plots import FIG_WIDTH, colors
+    from cnfs.formatting import set_tick_format
+    from cnfs.plots import FIG_WIDTH, _finish, _wrap, colors
 
     waves = list(dict.fromkeys(table["wave"]))
-    fig, axes = plt.subplots(1, len(waves), figsize=(FIG_WIDTH, 3.6), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(1, len(waves), figsize=(FIG_WIDTH, 3.8), squeeze=False, sharey=True)
     pal = colors(2)
     for ax, wave in zip(axes[0], waves):
         part = table[table["wave"] == wave]
         y = np.arange(len(part))
         ax.barh(y, part["sample_percent"], color=pal[0], label="échantillon")
         ax.scatter(part["population_percent"], y, color=pal[1], marker="D", zorder=3, label="population (marges)")
-        ax.set_yticks(y, [str(lab)[:28] for lab in part["label"]])
+        ax.set_yticks(y, [_wrap(lab, 20) for lab in part["label"]], fontsize="small")
         ax.invert_yaxis()
         ax.set_xlabel("% des CnFS")
+        set_tick_format(ax, "x")
         ax.set_title("toutes vagues" if wave == "all" else f"vague {wave}", fontsize="medium")
-    axes[0][0].legend(loc="lower right", fontsize="x-small")
+    axes[0][-1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="x-small", frameon=False)
     var = table["variable"].iloc[0]
-    fig.suptitle(title or f"{codebook[var].short} : échantillon et population")
-    fig.tight_layout()
-    return fig
+    return _finish(fig, title or f"{codebook[var].short} : échantillon et population", caption)

@@ -12,6 +12,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cnfs import paths
@@ -22,6 +23,84 @@ from cnfs.qualitative.figures import compare_with_published, computed_figures
 from cnfs.qualitative.load import load_qualitative
 from cnfs.qualitative.outputs import resolve_data_dir
 from cnfs.status import CONTEXT, REPRODUCED, STYLE, TRANSCRIBED, check_all_reproduced, counts
+
+#: French headers of the tidy tables' columns, for readers (the CSV keeps the column names); columns
+#: mapped to None hold codes already shown by a label column and are left out of the reader's view.
+HEADERS: dict[str, str | None] = {
+    "territory": "Territoire",
+    "feature": "Caractéristique",
+    "present": "Observé",
+    "coordinator": None,
+    "coordinator_label": "Coordinateur",
+    "initiator_label": "À l'initiative de",
+    "has_coordinator": "Coordinateur identifié",
+    "already_engaged": "Coordinateur déjà engagé",
+    "origin": "Origine",
+    "measure": "Mesure",
+    "value": "Valeur",
+    "quote": "Citation de l'article",
+    "actor_type": None,
+    "type": None,
+    "code": None,
+    "label": "Libellé",
+    "structures": "Structures",
+    "territories": "Territoires",
+    "excerpts": "Extraits",
+    "question": None,
+    "option_or_subgroup": None,
+    "published": "Publié",
+    "computed": "Calculé",
+    "status": "Statut",
+}
+#: The numbers of each territory, in words.
+MEASURES = {
+    "advisors_guaranteed": "CnFS garantis",
+    "advisors_in_efs": "CnFS dans des Espaces France Services",
+    "advisors_recruited_by_coordinator": "CnFS recrutés par le coordinateur",
+    "advisors_validated": "CnFS validés par le Comité de sélection",
+    "cities_studied": "Villes étudiées",
+    "collectivities_capturing_most_advisors": "Collectivités captant la plupart des CnFS",
+    "communes_served": "Communes desservies",
+    "coordination_fte": "Temps de coordination (ETP)",
+    "coordinator_funding_share": "Part des postes financée par le coordinateur (%)",
+    "field_sites": "Terrains d'enquête",
+}
+
+
+def reader_view(table: pd.DataFrame) -> pd.DataFrame:
+    """A tidy table as readers see it: French headers, oui / non, French numbers, words for measures and
+    figures, no row numbers (the first column names each row)."""
+    from cnfs.compare import unique_labels
+    from cnfs.formatting import fmt_num
+
+    out = table.copy()
+    if "measure" in out:
+        out["measure"] = out["measure"].map(lambda m: MEASURES.get(m, m))
+    if "id" in out:
+        out["id"] = out["id"].map(_figure_labels())
+        out = out.rename(columns={"id": "Chiffre"})
+    for col in out.columns:
+        values = out[col]
+        if values.dtype == bool or set(values.dropna().map(type)) <= {bool, np.bool_} and values.notna().any():
+            out[col] = values.map(lambda v: "–" if pd.isna(v) else ("oui" if v else "non"))
+        elif pd.api.types.is_float_dtype(values) or pd.api.types.is_integer_dtype(values):
+            out[col] = values.map(lambda v: fmt_num(v, 0 if float(v).is_integer() else 2) if pd.notna(v) else "–")
+    out = out.rename(columns={c: HEADERS[c] for c in out.columns if HEADERS.get(c)})
+    out = out.drop(columns=[c for c in out.columns if c in HEADERS and HEADERS[c] is None])
+    if isinstance(out.index, pd.RangeIndex):
+        first = out.columns[0]
+        out = out.drop(columns=first).set_index(unique_labels(out[first].astype(str)).rename(first))
+    return out.fillna("–")
+
+
+def _figure_labels() -> dict[str, str]:
+    """Figure id → the label readers see (cnfs.compare.figure_label)."""
+    from cnfs.codebook import load_codebook
+    from cnfs.compare import figure_label
+    from cnfs.reference import load_published
+
+    codebook = load_codebook()
+    return {r["id"]: figure_label(r, codebook) for _, r in load_published().iterrows()}
 
 
 class MarkdownText(str):
@@ -65,7 +144,7 @@ class QualitativeReport:
             fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
             plt.close(fig)
             png = buf.getvalue()
-        return Result(title, table, table, png=png)
+        return Result(title, table, reader_view(table), png=png)
 
     # ------------------------------------------------------------ results, in the article's order
     def overview(self) -> Result:
@@ -143,7 +222,7 @@ class QualitativeReport:
         """Every qualitative row of the published table against the data; fails on a mismatch."""
         t = compare_with_published(computed_figures(self.data))
         res = self._result("Chiffres publiés de l'enquête qualitative", t, "qual_verification_chiffres_publies")
-        res.styler = t.style.map(lambda v: STYLE.get(v, ""), subset=["status"])
+        res.styler = res.table.style.map(lambda v: STYLE.get(v, ""), subset=["Statut"])
         check_all_reproduced(t)
         n = counts(t["status"])
         res.notes.append(
