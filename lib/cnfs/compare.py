@@ -575,7 +575,7 @@ def headline(table: pd.DataFrame) -> str:
     tail = []
     if tot["verifications_de_transcription"]:
         checks = _count(tot["verifications_de_transcription"], "vérification", "vérifications")
-        tail.append(f"{_count(tot['transcrits'], 'transcrit', 'transcrits')} sur {checks} de transcription")
+        tail.append(f"{_count(tot['transcrits'], TRANSCRIBED, TRANSCRIBED + 's')} sur {checks} de transcription")
     if tot["non_calculables"]:
         tail.append(_count(tot["non_calculables"], "non calculable", "non calculables"))
     tail.append(f"{fmt_num(tot['contexte'])} de contexte")
