@@ -19,6 +19,7 @@ import contextlib
 import fcntl
 import functools
 import hashlib
+import importlib
 import os
 import pickle
 import sys
@@ -39,20 +40,24 @@ def memo_dir() -> Path | None:
     return Path(value) if value else None
 
 
+def tree_fingerprint(root: Path) -> str:
+    """Hash of every file under a folder (names and bytes), compiled caches left out."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not path.name.endswith((".pyc", ".pyo")) and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """Hash of the ``cnfs`` package's source files and of the numerical packages' versions (once per process)."""
     import cnfs
 
-    digest = hashlib.sha256(sys.version.encode())
-    for name in _PACKAGES:
-        module = sys.modules.get(name)
-        digest.update(f"{name}={getattr(module, '__version__', '?')}\n".encode())
-    root = Path(cnfs.__file__).parent
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and not path.name.endswith((".pyc", ".pyo")) and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    versions = [f"{name}={getattr(importlib.import_module(name), '__version__', '?')}" for name in _PACKAGES]
+    return hashlib.sha256(
+        "\n".join([sys.version, *versions, tree_fingerprint(Path(cnfs.__file__).parent)]).encode()
+    ).hexdigest()
 
 
 def fingerprint(value: Any) -> str:
@@ -141,4 +146,4 @@ def cached(name: str, inputs: Sequence[Any], compute: Callable[[], T]) -> T:
     return value
 
 
-__all__ = ["MEMO_ENV", "cached", "code_fingerprint", "fingerprint", "key", "memo_dir"]
+__all__ = ["MEMO_ENV", "cached", "code_fingerprint", "fingerprint", "key", "memo_dir", "tree_fingerprint"]
