@@ -31,7 +31,9 @@ def _notebook() -> nbformat.NotebookNode:
         ),
     ]
     nb.cells = [
-        nbformat.v4.new_markdown_cell('# Titre\n\nTexte & <img src="a.png"> et <img alt="déjà" src="b.png">'),
+        nbformat.v4.new_markdown_cell(
+            '# Titre\n\nTexte & <img src="a.png"> et <img alt="déjà l\'image" src="b.png"> d\'un rapport'
+        ),
         code,
         nbformat.v4.new_code_cell("y = 2"),
     ]
@@ -57,6 +59,7 @@ def test_export_matches_nbconvert_accessibility_pass(tmp_path: Path) -> None:
     ours = BeautifulSoup(page, "html.parser")
     assert str(ours) == str(BeautifulSoup(reference, "html.parser"))
     assert all(img.get("alt") for img in ours.select("img"))
-    assert ours.select_one('img[alt="déjà"]') is not None
+    assert ours.select_one('img[alt="déjà l\'image"]') is not None
+    assert "d'un rapport" in page and "Vague" in page  # apostrophes written as such, as before
     assert len(ours.select('div.jp-Cell-inputWrapper[tabindex="0"]')) == 3  # markdown cells too
     assert len(ours.select('div.jp-OutputArea-output[tabindex="0"]')) == 3

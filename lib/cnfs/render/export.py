@@ -214,6 +214,9 @@ def _markdown_text(nb: Any) -> str:
 
 ALT_MISSING = "No description has been provided for this image"  # nbconvert's own wording
 _IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)", re.IGNORECASE)
+_TAG = re.compile(r"(<[^>]*>)")
+_APOSTROPHE = re.compile(r"&#(?:39|x27);", re.IGNORECASE)
+_DOUBLE_QUOTED = re.compile(r'"[^"]*"')
 _FOCUSABLE = re.compile(
     r'<div class="(?:[^"]*\s)?jp-(?:Cell-inputWrapper|OutputArea-output)(?:\s[^"]*)?"(?![^>]*\btabindex=)'
 )
@@ -223,7 +226,16 @@ def accessible(page: str) -> str:
     """What nbconvert's HTMLExporter does after rendering its template (an alt text on images that have none;
     inputs and outputs focusable), on the text instead of a BeautifulSoup tree (0.5 s per report)."""
     page = _IMG_WITHOUT_ALT.sub(f'<img alt="{ALT_MISSING}"', page)
-    return _FOCUSABLE.sub(lambda m: m.group(0) + ' tabindex="0"', page)
+    page = _FOCUSABLE.sub(lambda m: m.group(0) + ' tabindex="0"', page)
+    # An apostrophe written as it is, as the tree's serialisation wrote it (in text and in double-quoted
+    # attribute values, where it needs no escape; single-quoted values are left alone).
+    parts = _TAG.split(page)
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            parts[i] = _APOSTROPHE.sub("'", part)
+        elif "&#" in part:
+            parts[i] = _DOUBLE_QUOTED.sub(lambda m: _APOSTROPHE.sub("'", m.group(0)), part)
+    return "".join(parts)
 
 
 def _exporter() -> Any:

@@ -536,9 +536,14 @@ def _execute(
         disable=(not options.progress) if options.progress is not None else None,
     )
     provenance = {f: _provenance(f) for f in {job.data_file for job in jobs}}
-    # Long independent steps (tab books) first, then the executions folder by folder; a folder's
-    # spreadsheet jumps the queue as soon as its last report is published.
-    queue: deque[Any] = deque([*steps, *_order(jobs)])
+    # Long independent steps (tab books) first, then the executions folder by folder, the last folder's tab
+    # book last, so that it runs beside that folder's spreadsheet (which jumps the queue as soon as its
+    # folder's last report is published) instead of leaving a core idle at the end.
+    ordered = _order(jobs)
+    last = ordered[-1].wave_dir.name if ordered else None
+    queue: deque[Any] = deque(
+        [*(t for t in steps if t.folder != last), *ordered, *(t for t in steps if t.folder == last)]
+    )
     pending = {folder: sum(j.wave_dir.name == folder for j in jobs) for folder in folders}
     for folder in folders:
         if not pending[folder] and (book := tasks.workbook_task(output_root, folder, salt, options.force)):
