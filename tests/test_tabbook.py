@@ -381,3 +381,104 @@ def test_fragile_bases_are_shown_in_parentheses(tb):
     assert shown.loc["Moyenne", ("Groupe", "Groupe C (C)")].startswith("(")
     assert not shown.loc["Moyenne", ("Groupe", "Groupe A (A)")].startswith("(")
     assert c["base_n"] == 20
+
+
+# -- secondary suppression across the columns of a banner (worked out by hand) ----------------------
+def _hand_frame(groups: dict[str, int], yes: dict[str, int], num: dict[str, list[int]] | None = None) -> pd.DataFrame:
+    """A frame with exactly ``groups[g]`` respondents in group g, ``yes[g]`` of them answering "Oui"."""
+    rows = []
+    for g, n in groups.items():
+        for i in range(n):
+            rows.append(
+                {
+                    "grp": g,
+                    "yn": "Oui" if i < yes[g] else "Non",
+                    "num": (num or {}).get(g, [i])[i % len((num or {}).get(g, [i]))],
+                    "wave": "1",
+                }
+            )
+    df = pd.DataFrame(rows)
+    df["num"] = df["num"].astype("Int64")
+    df["respondent_id"] = [f"R{i}" for i in range(len(df))]
+    return df
+
+
+def _hidden(safe: pd.DataFrame, question: str, option: str) -> dict[str, bool]:
+    part = safe[(safe.question == question) & (safe.option == option)]
+    return dict(zip(part.column, part.suppressed))
+
+
+def test_ensemble_minus_the_other_columns_cannot_give_a_cell_back():
+    """By hand, threshold 5: Oui A=3 B=8 C=12 (total 23), Non A=9 B=7 C=8 (total 24).
+
+    Oui in A (3) is withheld; Non in A (9) with it (A's options add up to A's base 12); then the
+    Ensemble minus B and C would give both back, so on each row the smallest other column goes too:
+    B (Oui 8 < 12, Non 7 < 8). C and the Ensemble stay.
+    """
+    from cnfs.tabbook import disclose
+
+    df = _hand_frame({"Groupe A": 12, "Groupe B": 15, "Groupe C": 20}, {"Groupe A": 3, "Groupe B": 8, "Groupe C": 12})
+    raw = tabbook(df, CB, [BANNERS[0]], questions=["yn"])
+    assert dict(zip(raw[raw.option == "oui"].column, raw[raw.option == "oui"]["count"])) == {
+        "Ensemble": 23,
+        "Groupe A": 3,
+        "Groupe B": 8,
+        "Groupe C": 12,
+    }  # transcription check of the frame
+    safe = disclose(raw, min_count=5, codebook=CB)
+    expected = {"Ensemble": False, "Groupe A": True, "Groupe B": True, "Groupe C": False}
+    assert _hidden(safe, "yn", "oui") == expected
+    assert _hidden(safe, "yn", "non") == expected
+    assert set(safe.loc[safe.suppressed, "suppression"]) == {"primaire", "secondaire"}
+    assert "Ensemble » moins les autres colonnes" in safe.attrs["disclosure_note"]
+    # bases stay (no column is under the threshold)
+    assert safe.drop_duplicates("column").set_index("column")["base_n"].to_dict() == {
+        "Ensemble": 47,
+        "Groupe A": 12,
+        "Groupe B": 15,
+        "Groupe C": 20,
+    }
+
+
+def test_a_column_under_the_threshold_takes_a_second_column_with_it():
+    """By hand, threshold 5: A has 3 respondents, B 20, C 30. A's base and mean are withheld (3 < 5);
+    the Ensemble's base (53) minus B and C would give A's back, and its mean × 53 minus B's and C's
+    give A's sum: B, the smallest other column, is withheld whole too; C stays."""
+    from cnfs.tabbook import SUPPRESSED_MARK, disclose, display_table
+
+    df = _hand_frame(
+        {"Groupe A": 3, "Groupe B": 20, "Groupe C": 30},
+        {"Groupe A": 1, "Groupe B": 10, "Groupe C": 15},
+        {"Groupe A": [90], "Groupe B": [10, 20], "Groupe C": [30]},
+    )
+    safe = disclose(tabbook(df, CB, [BANNERS[0]], questions=["num", "yn"]), min_count=5, codebook=CB)
+    mean = safe[safe.question == "num"].set_index("column")
+    assert mean["suppressed"].to_dict() == {"Ensemble": False, "Groupe A": True, "Groupe B": True, "Groupe C": False}
+    assert mean["base_n"].isna().to_dict() == {"Ensemble": False, "Groupe A": True, "Groupe B": True, "Groupe C": False}
+    assert mean.loc["Groupe C", "value"] == 30 and mean.loc["Ensemble", "value"] == pytest.approx(
+        (90 * 3 + 15 * 20 + 30 * 30) / 53
+    )
+    shown = display_table(safe[safe.question == "num"])
+    assert shown.loc["Base (n)", ("Groupe", "Groupe B (B)")] == SUPPRESSED_MARK
+    assert shown.loc["Moyenne", ("Groupe", "Groupe B (B)")] == SUPPRESSED_MARK
+    assert _hidden(safe, "yn", "oui") == {"Ensemble": False, "Groupe A": True, "Groupe B": True, "Groupe C": False}
+
+
+def test_no_withheld_value_can_be_given_back_by_one_subtraction(frame, tb):
+    """On the random frame, at two thresholds: no row of a banner (with the Ensemble) holds exactly one
+    withheld value, no banner exactly one withheld column, no single-choice column exactly one withheld count."""
+    from cnfs.tabbook import disclose
+
+    for k in (10, 20):
+        safe = disclose(tb, min_count=k, codebook=CB)
+        assert safe.suppressed.any()
+        part = safe[safe.banner != "total"]
+        total = safe[safe.banner == "total"].set_index(["question", "stat", "option"])["suppressed"]
+        per_row = part.groupby(["question", "stat", "option", "banner"])["suppressed"].sum()
+        per_row = per_row + total.reindex(per_row.index.droplevel("banner")).to_numpy()
+        assert not (per_row == 1).any(), per_row[per_row == 1]
+        cols = part.drop_duplicates(["question", "banner", "column"])
+        gone = (cols.base_n.isna() & (tb.loc[cols.index, "base_n"] > 0)).groupby([cols.question, cols.banner]).sum()
+        assert not (gone == 1).any()
+        single = safe[(safe.type == "single") & (safe.stat == "percent") & (tb["count"] > 0)]
+        assert not (single.groupby(["question", "banner", "column"])["suppressed"].sum() == 1).any()
