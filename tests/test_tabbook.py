@@ -281,51 +281,92 @@ def test_small_counts_stay_suppressed_everywhere(frame, tb, tmp_path):
     assert str(hidden["value"]) == "nan"
     path = write_spreadsheet(safe, tmp_path / "t.xlsx", title="Essai", wave="all", weighting="none", synthetic=True)
     wb = load_workbook(path)
-    values = [c.value for ws in wb.worksheets[3:] for row in ws.iter_rows(min_row=4) for c in row]
-    n_hidden_cells = sum(int(safe[(safe.banner.isin(["total", b]))]["suppressed"].sum()) for b in ["grp", "wave"])
-    assert values.count(SUPPRESSED_MARK) >= n_hidden_cells
+    for ws, banner in zip(wb.worksheets[3:], ["grp", "wave"]):
+        header, body, _ = _xlsx_table(ws)
+        marks = sum(row[j] == SUPPRESSED_MARK for row in body for j, h in enumerate(header) if h.endswith(": valeur"))
+        assert marks == int(safe[safe.banner.isin(["total", banner])]["suppressed"].sum())
     page = html_page(safe, title="Essai", notes=["n"], synthetic=True)
     assert page.count(SUPPRESSED_MARK) >= int(safe["suppressed"].sum())
     assert "R1" not in page  # no respondent id
     assert sheet_table(safe, "grp").shape[0] == len(safe[(safe.banner == "total")])
 
 
+def _xlsx_table(ws):
+    """(header, body rows, lines above the table) of the one table of a sheet, read with openpyxl."""
+    from openpyxl.utils import range_boundaries
+
+    (table,) = ws.tables.values()
+    c0, r0, c1, r1 = range_boundaries(table.ref)
+    rows = [[ws.cell(r, c).value for c in range(c0, c1 + 1)] for r in range(r0, r1 + 1)]
+    return rows[0], rows[1:], [ws.cell(r, 1).value for r in range(1, r0)]
+
+
 def test_spreadsheet_follows_the_publication_rules(frame, tb, tmp_path):
-    from cnfs.tabbook import disclose, write_spreadsheet
+    """Opened with openpyxl: cover, contents, notes, then one table per sheet with its title, base and n above
+    one header row; no merged cells, no blank row, numbers as numbers, withheld cells "[c]" with the note."""
+    from cnfs.tabbook import SUPPRESSED_MARK, disclose, write_spreadsheet
     from openpyxl import load_workbook
 
     safe = disclose(tb, min_count=5, codebook=CB)
+    assert safe.suppressed.any()
     path = write_spreadsheet(
         safe, tmp_path / "book.xlsx", title="Tableaux croisés — essai", wave="all", weighting="none", synthetic=True
     )
     wb = load_workbook(path)
-    assert wb.sheetnames[:3] == ["Couverture", "Sommaire", "Notes"]
-    cover = " ".join(str(c.value) for c in wb["Couverture"]["A"] if c.value)
+    assert wb.sheetnames == ["Couverture", "Sommaire", "Notes", "Tableau_1", "Tableau_2"]
+    cover = " ".join(str(c.value) for row in wb["Couverture"].iter_rows() for c in row if c.value)
     assert "synthétiques" in cover.lower() and "Pondération" in cover and "Source" in cover
-    tables = wb.worksheets[3:]
-    assert [ws.title for ws in tables] == ["T1_Groupe", "T2_Vague"]
-    contents = [r[0] for r in wb["Sommaire"].iter_rows(min_row=3, values_only=True)]
-    assert contents == [ws.title for ws in tables]
-    for ws in tables:
+    assert "Introductory" not in cover
+    contents = [r for r in wb["Sommaire"].iter_rows(values_only=True) if r[0] and str(r[0]).startswith("Tableau_")]
+    assert [(r[0], "selon : Groupe" in str(r[1]) or "selon : Vague" in str(r[1])) for r in contents] == [
+        ("Tableau_1", True),
+        ("Tableau_2", True),
+    ]
+    notes = {str(r[0]): str(r[1]) for r in wb["Notes"].iter_rows(values_only=True) if r[0]}
+    secret = next(ref for ref, text in notes.items() if text.startswith("Secret statistique"))
+    assert any("Holm" in t for t in notes.values()) and any("Base effective (Kish)" in t for t in notes.values())
+    for ws, banner in zip(wb.worksheets[3:], ["grp", "wave"]):
         assert not ws.merged_cells.ranges
-        header = [c.value for c in ws[3]]
+        header, body, above = _xlsx_table(ws)
+        assert above[0].startswith("Tableaux croisés — essai — selon") and f"[note {secret}]" in above[0]
+        assert any(str(a).startswith("Base") for a in above)
+        assert any(str(a).startswith("Effectif (n)") and "90" in str(a) for a in above)
         assert header[:5] == ["Question (code)", "Question", "Réponse (code)", "Réponse", "Statistique"]
-        rows = list(ws.iter_rows(min_row=4, values_only=True))
-        assert rows and all(any(v is not None for v in r) for r in rows)  # no blank row inside
-        col = (
-            header.index("Groupe A (A) : valeur")
-            if "Groupe A (A) : valeur" in header
-            else header.index("Ensemble : valeur")
-        )
-        nums = [r[col] for r in rows if r[col] not in (None, "[c]")]
-        assert nums and all(isinstance(v, (int, float)) for v in nums)  # numbers stored as numbers
-    first = tables[0]
-    header = [c.value for c in first[3]]
-    row = next(r for r in first.iter_rows(min_row=4, values_only=True) if r[0] == "yn" and r[2] == "oui")
-    expected = _cell(tb, "yn", "oui", "grp", "Groupe A")
-    assert row[header.index("Groupe A (A) : valeur")] == pytest.approx(expected["value"], abs=1e-4)
-    assert row[header.index("Groupe A (A) : lettres")] == expected["sig"]
+        assert all(isinstance(h, str) and h for h in header) and len(set(header)) == len(header)
+        assert not any(isinstance(v, str) and v in header for row in body for v in row[5:])  # one header row
+        assert len(body) == len(safe[safe.banner == "total"])
+        assert all(all(v not in (None, "") for v in row) for row in body)  # no blank row, no blank cell
+        for j, h in enumerate(header):
+            if h.endswith(": valeur") or h.endswith(": base (n)"):
+                kinds = {type(row[j]) for row in body} - {int, float}
+                assert kinds <= {str} and {row[j] for row in body if isinstance(row[j], str)} <= {"[c]", "[x]"}
+        shown = [row[j] for row in body for j, h in enumerate(header) if h.endswith(": valeur")]
+        assert shown.count(SUPPRESSED_MARK) == int(safe[safe.banner.isin(["total", banner])]["suppressed"].sum())
+    header, body, _ = _xlsx_table(wb["Tableau_1"])
+    row = next(r for r in body if r[0] == "yn" and r[2] == "oui")
+    a = frame[frame.grp == "Groupe A"]
+    assert row[header.index("Groupe A (A) : valeur")] == pytest.approx(100 * (a.yn == "Oui").mean(), abs=1e-4)
     assert row[header.index("Groupe A (A) : base (n)")] == 40
+    assert row[header.index("Groupe A (A) : lettres")] == _cell(tb, "yn", "oui", "grp", "Groupe A")["sig"] == "BC"
+    assert row[header.index("Ensemble : valeur")] == pytest.approx(100 * (frame.yn == "Oui").mean(), abs=1e-4)
+    assert not any(h.startswith("Ensemble") and h.endswith("lettres") for h in header)  # no letters on the total
+
+
+def test_weighted_spreadsheet_states_effective_bases(frame, tmp_path):
+    from cnfs.tabbook import disclose, write_spreadsheet
+    from openpyxl import load_workbook
+
+    wts = np.linspace(0.5, 2.0, len(frame))
+    safe = disclose(tabbook(frame.assign(w=wts), CB, BANNERS[:1], weights="w"), min_count=5, codebook=CB)
+    path = write_spreadsheet(
+        safe, tmp_path / "w.xlsx", title="Pondéré", wave="all", weighting="raking", synthetic=False
+    )
+    header, body, above = _xlsx_table(load_workbook(path)["Tableau_1"])
+    assert any("base effective" in str(a) for a in above)
+    ws = wts[(frame.grp == "Groupe B").to_numpy()]
+    row = next(r for r in body if r[0] == "yn" and r[2] == "oui")
+    assert row[header.index("Groupe B (B) : base effective")] == pytest.approx(ws.sum() ** 2 / (ws**2).sum(), abs=0.05)
+    assert row[header.index("Ensemble : base effective")] == pytest.approx(wts.sum() ** 2 / (wts**2).sum(), abs=0.05)
 
 
 def test_render_step_writes_the_wave_tab_book_and_the_index_links_it(twin_path, tmp_path):

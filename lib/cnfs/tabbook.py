@@ -756,27 +756,55 @@ def sheet_table(tab: pd.DataFrame, banner: str) -> pd.DataFrame:
     )
 
 
+SOURCE = "Enquête auprès des conseillers numériques France Services (programme de recherche ANCT), traitements cnfs-notebooks"
+SHEET_BASE = (
+    "Base : dans chaque colonne, les répondants à qui la question a été posée (colonnes « base (n) », non "
+    "pondérées{eff}) ; valeurs : pourcentages (0 à 100) de la colonne, ou moyennes."
+)
+LETTERS_NOTE = (
+    "Colonnes « lettres » : lettres des colonnes de la même variable de ventilation dont la cellule est "
+    "significativement plus élevée ; [x] : aucune différence significative ou pas de test. La colonne "
+    "« Ensemble » ne porte pas de lettres."
+)
+
+
 def write_spreadsheet(
     tab: pd.DataFrame, path: str | Path, *, title: str, wave: str, weighting: str, synthetic: bool
 ) -> Path:
-    """The tab book as an .xlsx: cover, contents, notes, then one sheet per banner variable (written atomically)."""
-    from cnfs.tabbook_xlsx import write_workbook
+    """The tab book as an .xlsx through the project's publication writer (``cnfs.spreadsheet``): cover,
+    contents, notes, then one table per banner variable (the total and the banner's columns side by side)."""
+    from cnfs.provenance import SYNTHETIC_WARNING
+    from cnfs.spreadsheet import CoverInfo, SheetTable, write_workbook
 
     banners = [b for b in dict.fromkeys(tab["banner"]) if b != TOTAL_ID] or [TOTAL_ID]
     labels = dict(zip(tab["banner"], tab["banner_label"]))
-    tables = [(labels[b], sheet_table(tab, b)) for b in banners]
-    notes = list(TEST_NOTES) + [weighting_label(weighting)]
+    weighted = bool((tab["weighting"] != "none").any())
+    notes = [*TEST_NOTES, LETTERS_NOTE, weighting_label(weighting)]
     if "suppressed" in tab:
         notes.append(str(tab.attrs.get("disclosure_note", "")))
-    return write_workbook(
-        Path(path),
+    total = tab.loc[tab["banner"] == TOTAL_ID, "base_n"]
+    n = int(pd.to_numeric(total, errors="coerce").max()) if total.notna().any() else None
+    base = SHEET_BASE.format(eff=" ; base effective de Kish quand les données sont pondérées" if weighted else "")
+    tables = [
+        SheetTable(
+            name=b,
+            title=f"{title} — selon : {labels[b]}" if b != TOTAL_ID else title,
+            data=sheet_table(tab, b),
+            base=base,
+            n=n,
+            notes=[x for x in notes if x],
+        )
+        for b in banners
+    ]
+    cover = CoverInfo(
         title=title,
-        wave=wave,
+        source=SOURCE,
+        synthetic_warning=SYNTHETIC_WARNING if synthetic else None,
+        produced=pd.Timestamp.now(tz="UTC").to_pydatetime(),
         weighting=weighting_label(weighting),
-        synthetic=synthetic,
-        tables=tables,
-        notes=[n for n in notes if n],
+        extra=["Vague : " + ("toutes vagues réunies" if wave == "all" else f"vague {wave}")],
     )
+    return write_workbook(Path(path), tables, cover)
 
 
 # -- a tab book per wave folder --------------------------------------------------------------------
