@@ -388,6 +388,19 @@ def test_render_step_writes_the_wave_tab_book_and_the_index_links_it(twin_path, 
     tidy = pd.read_csv(wave_dir / f"{TABBOOK_STEM}.csv")
     assert "wave" not in set(tidy["banner"])  # one wave: no wave columns
     assert "respondent_id" not in tidy.columns and not tidy["column"].astype(str).str.startswith("SYN-").any()
+    # the cells withheld in the CSV are withheld in the page and in the spreadsheet too
+    hidden = tidy[tidy["suppressed"]]
+    assert len(hidden) and hidden["value"].isna().all() and hidden["count"].isna().all()
+    assert hidden["sig"].isna().all() or (hidden["sig"].fillna("") == "").all()
+    page_text = (wave_dir / f"{TABBOOK_STEM}.html").read_text(encoding="utf-8")
+    assert page_text.count("[c]") >= len(hidden)
+    from openpyxl import load_workbook
+
+    wb = load_workbook(wave_dir / f"{TABBOOK_STEM}.xlsx")
+    for ws, banner in zip(wb.worksheets[3:], [b for b in dict.fromkeys(tidy["banner"]) if b != "total"]):
+        header, body, _ = _xlsx_table(ws)
+        marks = sum(row[j] == "[c]" for row in body for j, h in enumerate(header) if h.endswith(": valeur"))
+        assert marks == int(tidy[tidy["banner"].isin(["total", banner])]["suppressed"].sum()), ws.title
     page = build_index(tmp_path, rows=[{"wave": "1", "stem": "02_profil", "wave_folder": "wave-1", "status": "ok"}])
     assert f'href="wave-1/{TABBOOK_STEM}.html"' in page and f'href="wave-1/{TABBOOK_STEM}.xlsx"' in page
     before = (wave_dir / f"{TABBOOK_STEM}.xlsx").stat().st_mtime_ns
@@ -523,3 +536,39 @@ def test_no_withheld_value_can_be_given_back_by_one_subtraction(frame, tb):
         assert not (gone == 1).any()
         single = safe[(safe.type == "single") & (safe.stat == "percent") & (tb["count"] > 0)]
         assert not (single.groupby(["question", "banner", "column"])["suppressed"].sum() == 1).any()
+
+
+def test_weighted_letters_are_z_tests_on_effective_bases(frame):
+    """Weighted letters: statsmodels' pooled z test on the weighted shares and Kish's effective bases, Holm."""
+    wts = np.where(frame.grp == "Groupe A", 1.5, np.linspace(0.4, 1.6, len(frame)))
+    w = tabbook(frame.assign(w=wts), CB, BANNERS[:1], weights="w")
+    cols = ["Groupe A", "Groupe B", "Groupe C"]
+    share, neff = {}, {}
+    for c in cols:
+        m = (frame.grp == c).to_numpy()
+        share[c] = np.average(frame.yn[m] == "Oui", weights=wts[m])
+        neff[c] = wts[m].sum() ** 2 / (wts[m] ** 2).sum()
+    pvals = {
+        (a, b): proportions_ztest([share[a] * neff[a], share[b] * neff[b]], [neff[a], neff[b]])[1]
+        for a, b in combinations(cols, 2)
+    }
+    signs = {(a, b): np.sign(share[a] - share[b]) for a, b in combinations(cols, 2)}
+    got = {c: _cell(w, "yn", "oui", "grp", c)["sig"] for c in cols}
+    assert got == _holm_letters(pvals, signs, cols)
+    assert got["Groupe A"] != ""  # the planted difference survives the weighting
+    assert _cell(w, "yn", "oui", "total", "Ensemble")["sig"] == ""
+
+
+def test_weighted_page_states_effective_bases(frame):
+    from cnfs.tabbook import disclose, display_table, html_page
+
+    wts = np.linspace(0.5, 2.0, len(frame))
+    safe = disclose(tabbook(frame.assign(w=wts), CB, BANNERS[:1], weights="w"), min_count=5, codebook=CB)
+    shown = display_table(safe[safe.question == "yn"])
+    ws = wts[(frame.grp == "Groupe C").to_numpy()]
+    kish = ws.sum() ** 2 / (ws**2).sum()
+    assert shown.loc["Base effective (Kish)", ("Groupe", "Groupe C (C)")] == f"{kish:.1f}".replace(".", ",")
+    assert shown.loc["Base (n)", ("Groupe", "Groupe C (C)")] == "20"
+    assert "Base effective (Kish)" in html_page(safe, title="P", notes=[], synthetic=False)
+    plain = display_table(disclose(tabbook(frame, CB, BANNERS[:1], questions=["yn"]), min_count=5, codebook=CB))
+    assert "Base effective (Kish)" not in plain.index  # unweighted: the effective base is the base
