@@ -138,3 +138,82 @@ def test_save_figure_writes_png_atomically(df, cb, tmp_path):
     plots.save_figure(fig, target)
     assert target.read_bytes()[:4] == b"\x89PNG"
     assert [p.name for p in target.parent.iterdir()] == ["sector.png"]  # no temporary file left
+
+
+def _effect_rows(effect: str, sizes: list[float], dfs: list[float]) -> pd.DataFrame:
+    """Hand-made test rows of one kind of effect, each verdict from contrasts.size_verdict."""
+    n = len(sizes)
+    return pd.DataFrame(
+        {
+            "question": [f"q{i}" for i in range(n)],
+            "question_label": [f"Question {i}" for i in range(n)],
+            "label": [pd.NA] * n,
+            "test": ["chi2"] * n,
+            "n": [100] * n,
+            "p_value": [0.01] * n,
+            "p_adjusted": [0.02] * n,
+            "effect": [effect] * n,
+            "effect_size": sizes,
+            "effect_ci_low": [max(0.0, v - 0.05) for v in sizes],
+            "effect_ci_high": [v + 0.05 for v in sizes],
+            "effect_df": dfs,
+            "verdict": [contrasts.size_verdict(v, effect, k) for v, k in zip(sizes, dfs)],
+        }
+    )
+
+
+def _row_marks(ax) -> dict[float, list[float]]:
+    """Threshold marks drawn on each row: y → sorted x of the three marks (positive side)."""
+    marks: dict[float, list[float]] = {}
+    for coll in ax.collections:
+        if str(coll.get_gid()).startswith("verdict-mark"):
+            for seg in coll.get_segments():
+                if seg[0][0] >= 0:
+                    marks.setdefault(round((seg[0][1] + seg[1][1]) / 2, 6), []).append(float(seg[0][0]))
+    return {y: sorted(x) for y, x in marks.items()}
+
+
+def test_effects_chart_draws_the_intervals(df, cb):
+    comp = contrasts.compare_waves(df, cb, ["sector", "cat", "kinds", "i1", "i2"])
+    fig = plots.plot_effects(comp)
+    drawn = sorted(
+        (round(float(s[0][0]), 9), round(float(s[1][0]), 9))
+        for ax in fig.axes
+        for c in ax.collections
+        if c.get_gid() == "effect-ci"
+        for s in c.get_segments()
+    )
+    shown = plots._strongest_per_question(comp.tests[comp.tests["test"] != "none"])
+    expected = sorted((round(a, 9), round(b, 9)) for a, b in zip(shown["effect_ci_low"], shown["effect_ci_high"]))
+    assert drawn == expected and len(drawn) >= 3
+    assert "intervalle de confiance à 95" in texts(fig)
+
+
+def test_effects_chart_marks_each_rows_own_cramers_v_thresholds():
+    # tables of different sizes: V = 0.12 is "faible" for a 2-column table (threshold 0.1) and for a
+    # 4×4 table (0.1/√3 = 0.0577, 0.3/√3 = 0.1732); V = 0.2 is "faible" at df* = 1 but "moyen" at df* = 3
+    rows = _effect_rows("cramers_v", [0.12, 0.2, 0.2], [1.0, 1.0, 3.0])
+    fig = plots.plot_effects(rows, title="Test")
+    ax = fig.axes[0]
+    assert not [p for p in ax.patches if p.get_gid() == "verdict-band"]  # no shading shared by every row
+    marks = _row_marks(ax)
+    assert len(marks) == 3
+    by_hand = {1.0: [0.1, 0.3, 0.5], 3.0: [0.1 / 3**0.5, 0.3 / 3**0.5, 0.5 / 3**0.5]}
+    order = plots._strongest_per_question(rows).index  # rows in the chart's order (top to bottom)
+    for (_, xs), i in zip(sorted(marks.items()), order):
+        assert xs == pytest.approx(by_hand[rows.loc[i, "effect_df"]])
+        # the verdict read off the chart's marks is the table's verdict
+        read = contrasts.VERDICTS[sum(rows.loc[i, "effect_size"] >= x for x in xs)]
+        assert read == rows.loc[i, "verdict"]
+    assert [rows.loc[i, "verdict"] for i in order] == ["faible", "faible", "moyen"]
+
+
+def test_effects_chart_shades_bands_of_the_tables_size():
+    rows = _effect_rows("cramers_v", [0.05, 0.25], [2.0, 2.0])
+    fig = plots.plot_effects(rows, title="Test")
+    bands = sorted(
+        x for p in fig.axes[0].patches if p.get_gid() == "verdict-band" for x in (p.get_x(), p.get_x() + p.get_width())
+    )
+    r2 = 2**0.5
+    assert bands == pytest.approx(sorted([0.1 / r2, 0.3 / r2, 0.3 / r2, 0.5 / r2, 0.5 / r2, 10]))
+    assert not _row_marks(fig.axes[0])

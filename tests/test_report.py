@@ -158,3 +158,17 @@ def test_response_counts_hide_dates_of_a_small_wave(tmp_path):
     assert res.data.loc[small, ["premiere_reponse", "derniere_reponse"]].isna().all().all()
     assert (res.table.loc[res.data.loc[small, "vague"].astype(str), "Première réponse"] == "[c]").all()
     assert res.data.loc[~small, "premiere_reponse"].notna().all()
+
+
+def test_wave_comparison_gives_each_effect_its_interval(tmp_path):
+    r = Report(wave="all", output_dir=str(tmp_path), section=1)
+    res = r.wave_differences(top=5)
+    shown = res.table[f"IC 95{NNBSP}% de l'effet"]
+    for (_, row), text in zip(res.data.iterrows(), shown):
+        lo, hi = row["effect_ci_low"], row["effect_ci_high"]
+        assert lo <= hi
+        expected = f"[{lo:.2f}\u00a0;\u00a0{hi:.2f}]".replace(".", ",").replace("-", "\u2212")
+        assert text == expected
+    r.wave_homogeneity()
+    csv = pd.read_csv(tmp_path / "tables" / "01_homogeneite_vagues.csv")
+    assert csv[["effect_ci_low", "effect_ci_high"]].notna().all().all()

@@ -19,16 +19,23 @@ Tests (scipy / statsmodels, never re-implemented):
 ``difference`` is second group minus first (percentage points for shares, raw units for means) when
 exactly two groups are compared. p-values are adjusted with Benjamini–Hochberg (``multipletests``) over
 the main tests of one comparison (``Comparison.family`` says which); secondary lines are not adjusted.
+
+Each effect size comes with a confidence interval (``effect_ci_low``, ``effect_ci_high``, 95 % by default),
+computed as R's ``effectsize`` package does (two-sided): Cohen's d by inverting the noncentral t of the
+pooled-variance t statistic; the rank-biserial correlation with Fisher's z (SE √((n₁ + n₂ + 1) / (3 n₁ n₂)));
+Cramér's V by inverting the noncentral chi-square of the uncorrected Pearson statistic (V = √(λ / (N·k)),
+k = min(r, c) − 1, bounds kept within [0, 1]); eta squared by inverting the noncentral F of the one-way
+ANOVA. Epsilon squared has no such closed form (effectsize bootstraps it): its interval is left empty.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import optimize, stats
 from scipy.stats.contingency import association
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.oneway import anova_oneway
@@ -91,6 +98,8 @@ TEST_COLUMNS = [
     "p_adjusted",
     "effect",
     "effect_size",
+    "effect_ci_low",
+    "effect_ci_high",
     "effect_df",
     "verdict",
     "difference",
@@ -174,6 +183,75 @@ def epsilon_squared(h: float, n: int) -> float:
     return float(h / (n - 1)) if n > 1 else float("nan")
 
 
+# -- intervals of effect sizes (as R's effectsize, two-sided) ---------------------------------------
+def _ncp_bounds(cdf: Callable[[float], float], start: float, level: float, floor: float | None) -> tuple[float, float]:
+    """Noncentrality parameters whose distribution puts the observed statistic at its upper and lower tail.
+
+    ``cdf(ncp)`` is the distribution function at the observed statistic, decreasing in ncp; the lower bound
+    solves cdf = 1 − α/2, the upper bound cdf = α/2 (``floor`` when the equation has no solution above it).
+    """
+    alpha = 1 - level
+
+    def solve(target: float) -> float:
+        if floor is not None and cdf(floor) <= target:
+            return floor
+        step = 1.0 + abs(start)
+        lo = floor if floor is not None else start - step
+        for _ in range(30):
+            if cdf(lo) > target:
+                break
+            lo, step = lo - step, step * 2
+        step = 1.0 + abs(start)
+        hi = max(start, lo) + step
+        for _ in range(30):
+            if cdf(hi) < target:
+                break
+            hi, step = hi + step, step * 2
+        try:
+            return float(optimize.brentq(lambda x: cdf(x) - target, lo, hi, xtol=1e-10))
+        except ValueError:
+            return float("nan")
+
+    return solve(1 - alpha / 2), solve(alpha / 2)
+
+
+def cohens_d_ci(d: float, n1: int, n2: int, level: float = 0.95) -> tuple[float, float]:
+    """Interval of Cohen's d (pooled SD) from the noncentral t with n₁ + n₂ − 2 degrees of freedom."""
+    if d != d or n1 < 2 or n2 < 2:
+        return (float("nan"), float("nan"))
+    scale = np.sqrt(1 / n1 + 1 / n2)
+    t, df = d / scale, n1 + n2 - 2
+    lo, hi = _ncp_bounds(lambda ncp: float(stats.nct.cdf(t, df, ncp)), t, level, None)
+    return (lo * scale, hi * scale)
+
+
+def rank_biserial_ci(r: float, n1: int, n2: int, level: float = 0.95) -> tuple[float, float]:
+    """Interval of the rank-biserial correlation: Fisher's z with SE √((n₁ + n₂ + 1) / (3 n₁ n₂))."""
+    if r != r or n1 < 1 or n2 < 1:
+        return (float("nan"), float("nan"))
+    z = np.arctanh(np.clip(r, -1 + 1e-12, 1 - 1e-12))
+    half = stats.norm.ppf(1 - (1 - level) / 2) * np.sqrt((n1 + n2 + 1) / (3 * n1 * n2))
+    return (float(np.tanh(z - half)), float(np.tanh(z + half)))
+
+
+def cramers_v_ci(chi2: float, n: float, dof: float, df_star: float, level: float = 0.95) -> tuple[float, float]:
+    """Interval of Cramér's V from the noncentral chi-square of the uncorrected statistic: √(λ / (N·k)), in [0, 1]."""
+    if chi2 != chi2 or n <= 0 or dof < 1 or df_star < 1:
+        return (float("nan"), float("nan"))
+    lo, hi = _ncp_bounds(lambda ncp: float(stats.ncx2.cdf(chi2, dof, ncp)), chi2, level, 0.0)
+    to_v = lambda lam: float(min(1.0, np.sqrt(lam / (n * df_star))))  # noqa: E731
+    return (to_v(lo), to_v(hi))
+
+
+def eta_squared_ci(f: float, df1: float, df2: float, level: float = 0.95) -> tuple[float, float]:
+    """Interval of eta squared from the noncentral F of the one-way ANOVA: λ / (λ + df₂), as effectsize."""
+    if f != f or df1 < 1 or df2 < 1:
+        return (float("nan"), float("nan"))
+    lo, hi = _ncp_bounds(lambda ncp: float(stats.ncf.cdf(f, df1, df2, ncp)), f * df1, level, 0.0)
+    to_eta = lambda lam: float(lam / (lam + df2))  # noqa: E731
+    return (to_eta(lo), to_eta(hi))
+
+
 def bh_adjust(pvalues: Sequence[float]) -> np.ndarray:
     """Benjamini–Hochberg adjusted p-values (statsmodels ``fdr_bh``); NaN p-values stay NaN and are not counted."""
     p = np.asarray(pvalues, dtype=float)
@@ -193,6 +271,8 @@ def _empty_test(effect: str) -> dict:
         "p_value": np.nan,
         "effect": effect,
         "effect_size": np.nan,
+        "effect_ci_low": np.nan,
+        "effect_ci_high": np.nan,
     }
 
 
@@ -215,14 +295,19 @@ def monte_carlo_chi2(
 
 
 def contingency_test(
-    table: pd.DataFrame | np.ndarray, *, fisher_below: float = 5, correction: bool = True, monte_carlo: bool = True
+    table: pd.DataFrame | np.ndarray,
+    *,
+    fisher_below: float = 5,
+    correction: bool = True,
+    monte_carlo: bool = True,
+    level: float = 0.95,
 ) -> dict:
     """Chi-square test of a groups × categories table; exact or simulated p-value when an expected count is small.
 
     A 2×2 table with an expected count < ``fisher_below`` gets Fisher's exact test; a larger one gets a
     seeded Monte Carlo p-value (``monte_carlo_chi2``, test "chi2_mc") unless ``monte_carlo=False``.
     Returns test, statistic (chi-square, or the odds ratio for Fisher), dof, p_value, effect ("cramers_v"),
-    effect_size, effect_df (min(r, c) − 1). Empty rows and columns are dropped first; smaller than 2×2
+    effect_size, its ``level`` interval effect_ci_low/effect_ci_high (``cramers_v_ci``), effect_df (min(r, c) − 1). Empty rows and columns are dropped first; smaller than 2×2
     gives NaNs and test "none".
     """
     t = _clean_table(table)
@@ -236,7 +321,10 @@ def contingency_test(
     elif expected.min() < fisher_below and monte_carlo:
         stat, p_mc = monte_carlo_chi2(t)
         out = {"test": "chi2_mc", "statistic": stat, "dof": float(dof), "p_value": p_mc}
-    out.update(effect="cramers_v", effect_size=cramers_v(t), effect_df=float(min(t.shape) - 1))
+    df_star = float(min(t.shape) - 1)
+    pearson = float(stats.chi2_contingency(t, correction=False)[0]) if t.shape == (2, 2) else float(chi2)
+    low, high = cramers_v_ci(pearson, float(t.sum()), float(dof), df_star, level)
+    out.update(effect="cramers_v", effect_size=cramers_v(t), effect_ci_low=low, effect_ci_high=high, effect_df=df_star)
     return out
 
 
@@ -264,12 +352,13 @@ def linear_by_linear(
     return {"test": "trend", "statistic": m2, "dof": 1.0, "p_value": float(stats.chi2.sf(m2, 1))}
 
 
-def numeric_test(samples: Sequence[Sequence[float]], method: str = "welch") -> dict:
+def numeric_test(samples: Sequence[Sequence[float]], method: str = "welch", level: float = 0.95) -> dict:
     """Compare numeric samples: Welch t / Welch ANOVA (``method="welch"``) or Mann–Whitney / Kruskal–Wallis.
 
     Effect size: Cohen's d of the second sample minus the first for two samples, eta squared otherwise;
     with ``method="rank"`` the rank tests with rank-based effect sizes (rank-biserial correlation of the
-    second sample against the first, or epsilon squared). Empty samples are dropped; fewer than two gives
+    second sample against the first, or epsilon squared). Each effect size has its ``level`` interval
+    (effect_ci_low/effect_ci_high; none for epsilon squared). Empty samples are dropped; fewer than two gives
     NaNs and test "none".
     """
     if method not in ("welch", "mannwhitney", "rank"):
@@ -277,6 +366,22 @@ def numeric_test(samples: Sequence[Sequence[float]], method: str = "welch") -> d
     arrays = [np.asarray(s, dtype=float) for s in samples if len(s)]
     if len(arrays) < 2:
         return _empty_test("rank_biserial" if method == "rank" else "cohens_d")
+    out = _numeric_test(arrays, method)
+    sizes = [len(a) for a in arrays]
+    if out["effect"] == "rank_biserial":
+        low, high = rank_biserial_ci(out["effect_size"], *sizes, level)
+    elif out["effect"] == "cohens_d":
+        low, high = cohens_d_ci(out["effect_size"], *sizes, level)
+    elif out["effect"] == "eta_squared":
+        f = float(stats.f_oneway(*arrays).statistic)
+        low, high = eta_squared_ci(f, len(arrays) - 1, sum(sizes) - len(arrays), level)
+    else:  # epsilon squared: no closed-form interval
+        low, high = np.nan, np.nan
+    return {**out, "effect_ci_low": low, "effect_ci_high": high}
+
+
+def _numeric_test(arrays: list[np.ndarray], method: str) -> dict:
+    """The test and effect size of ``numeric_test`` (at least two non-empty samples)."""
     if method == "rank":
         if len(arrays) == 2:
             a, b = arrays
@@ -439,13 +544,13 @@ def compare_groups(
             **common,
             "option": pd.NA,
             "label": q.item if q.group else pd.NA,
-            **contingency_test(counts, fisher_below=fisher_below, correction=correction),
+            **contingency_test(counts, fisher_below=fisher_below, correction=correction, level=level),
             "difference": np.nan,
         }
         if q.ordered:
             rank_of = {c: i + 1 for i, c in enumerate(q.codes)}
             samples = [codes[m].map(rank_of).to_numpy(dtype=float) for m in in_level.values()]
-            main = numeric_test(samples, "rank")
+            main = numeric_test(samples, "rank", level)
             if ordered_test == "trend":
                 main.update(linear_by_linear(counts.to_numpy()))
             rows.append(
@@ -465,7 +570,7 @@ def compare_groups(
                     **common,
                     "option": o.code,
                     "label": o.label,
-                    **contingency_test(counts, fisher_below=fisher_below, correction=correction),
+                    **contingency_test(counts, fisher_below=fisher_below, correction=correction, level=level),
                     "difference": diff,
                 }
             )
@@ -474,10 +579,18 @@ def compare_groups(
         samples = [pd.to_numeric(df.loc[m, qid]).astype("Float64").to_numpy(dtype=float) for m in in_level.values()]
         diff = float(samples[1].mean() - samples[0].mean()) if two else np.nan
         chosen = method if method != "auto" else ("rank" if q.type in ORDINAL_TYPES else "welch")
-        rows.append({**common, "option": pd.NA, "label": q.label, **numeric_test(samples, chosen), "difference": diff})
+        rows.append(
+            {**common, "option": pd.NA, "label": q.label, **numeric_test(samples, chosen, level), "difference": diff}
+        )
         if method == "auto" and chosen == "rank":
             secondary.append(
-                {**common, "option": pd.NA, "label": q.label, **numeric_test(samples, "welch"), "difference": diff}
+                {
+                    **common,
+                    "option": pd.NA,
+                    "label": q.label,
+                    **numeric_test(samples, "welch", level),
+                    "difference": diff,
+                }
             )
     else:  # pragma: no cover - codebook validation forbids other types
         raise TypeError(f"unsupported type {q.type!r}")
@@ -490,8 +603,9 @@ def _tests_frame(rows: list[dict], adjust: bool = True) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame(columns=TEST_COLUMNS)
     out = pd.DataFrame(rows)
-    if "effect_df" not in out.columns:
-        out["effect_df"] = np.nan
+    for col in ("effect_df", "effect_ci_low", "effect_ci_high"):
+        if col not in out.columns:
+            out[col] = np.nan
     out["p_adjusted"] = bh_adjust(out["p_value"].to_numpy(dtype=float)) if adjust else np.nan
     out["verdict"] = [size_verdict(v, e, k) for v, e, k in zip(out["effect_size"], out["effect"], out["effect_df"])]
     out["dof"] = out["dof"].astype(float)

@@ -30,6 +30,7 @@ from cnfs.formatting import (
     display,
     display_path,
     effect_text,
+    fmt_ci,
     fmt_date,
     fmt_num,
     fmt_p,
@@ -688,6 +689,7 @@ class Report:
 def _format_tests(tests: pd.DataFrame) -> pd.DataFrame:
     """A reader's view of test rows: words for the test, effect and verdict; p-values never split."""
     item = tests["label"].fillna(tests["question_label"]) if "label" in tests else tests["question_label"]
+    nan = pd.Series(np.nan, index=tests.index)
     return pd.DataFrame(
         {
             "Question": tests["question_label"],
@@ -698,6 +700,9 @@ def _format_tests(tests: pd.DataFrame) -> pd.DataFrame:
             "p": tests["p_value"].map(fmt_p),
             "p ajusté (BH)": tests["p_adjusted"].map(fmt_p),
             "Taille d'effet": [effect_text(e, v) for e, v in zip(tests["effect"], tests["effect_size"])],
+            f"IC 95{NARROW_NBSP}% de l'effet": [
+                fmt_ci(lo, hi) for lo, hi in zip(tests.get("effect_ci_low", nan), tests.get("effect_ci_high", nan))
+            ],
             "Ampleur": tests["verdict"].map(lambda v: str(v)),
         }
     ).set_index("Question")

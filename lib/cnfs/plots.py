@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from cnfs.contrasts import MAGNITUDE_THRESHOLDS, Comparison
+from cnfs.contrasts import MAGNITUDE_THRESHOLDS, Comparison, cramers_v_thresholds
 from cnfs.formatting import (
+    NARROW_NBSP,
     SUPPRESSED,
     TIDY_COLUMNS,
     axis_label,
@@ -373,23 +374,23 @@ def plot_wave_comparison(
 UNSIGNED_EFFECTS = ("cramers_v", "eta_squared", "epsilon_squared")
 
 
-def _bands(part: pd.DataFrame, kind: str) -> list[tuple[float, float, str]]:
-    """Shaded verdict bands (faible, moyen, fort) of one kind of effect; Cramér's V bands depend on the
-    table size, so they are drawn only when every row has the same one."""
-    thresholds = MAGNITUDE_THRESHOLDS.get(kind)
+def row_thresholds(part: pd.DataFrame, kind: str) -> list[tuple[float, float, float]]:
+    """The verdict thresholds (faible, moyen, fort) of each row, as ``contrasts.size_verdict`` applies them:
+    Cramér's V's depend on the row's table (``effect_df``), the other effects' are fixed."""
     if kind == "cramers_v":
-        dfs = set(part["effect_df"].dropna()) if "effect_df" in part else {1.0}
-        if len(dfs) > 1:
-            return []
-        try:
-            from cnfs.contrasts import cramers_v_thresholds
+        dfs = part["effect_df"] if "effect_df" in part else pd.Series(1.0, index=part.index)
+        return [cramers_v_thresholds(k) for k in dfs.astype(float)]
+    fixed = MAGNITUDE_THRESHOLDS.get(kind)
+    return [fixed] * len(part) if fixed is not None else []
 
-            thresholds = cramers_v_thresholds(next(iter(dfs), 1.0))
-        except ImportError:  # pragma: no cover
-            pass
-    if thresholds is None:
+
+def _bands(part: pd.DataFrame, kind: str) -> list[tuple[float, float, str]]:
+    """Shaded verdict bands (faible, moyen, fort) when every row of the panel has the same thresholds;
+    none otherwise (each row then gets its own marks, ``row_thresholds``)."""
+    per_row = set(row_thresholds(part, kind))
+    if len(per_row) != 1:
         return []
-    small, medium, large = thresholds
+    small, medium, large = per_row.pop()
     return [(small, medium, "0.94"), (medium, large, "0.88"), (large, 10, "0.82")]
 
 
@@ -400,6 +401,20 @@ def _strongest_per_question(tests: pd.DataFrame) -> pd.DataFrame:
     """One row per question and kind of effect: the option with the largest effect for multi-select ones."""
     order = tests["effect_size"].abs().sort_values(ascending=False, na_position="last").index
     return tests.loc[order].drop_duplicates(["question", "effect"]).loc[lambda t: t.index.sort_values()]
+
+
+def _threshold_marks(ax: Axes, thresholds: list[tuple[float, float, float]], y: np.ndarray, signed: bool) -> None:
+    """Short grey ticks at each row's faible / moyen / fort thresholds (darker for the larger ones)."""
+    from matplotlib.collections import LineCollection
+
+    for level, shade in enumerate(("0.75", "0.6", "0.45")):
+        segments = []
+        for limits, yy in zip(thresholds, y):
+            x = limits[level]
+            segments.append([(x, yy - 0.35), (x, yy + 0.35)])
+            if signed:
+                segments.append([(-x, yy - 0.35), (-x, yy + 0.35)])
+        ax.add_collection(LineCollection(segments, colors=shade, linewidths=1.2, zorder=1, gid=f"verdict-mark-{level}"))
 
 
 def plot_effects(
@@ -413,7 +428,8 @@ def plot_effects(
 ) -> Figure:
     """Forest plot of effect sizes: one panel per kind of effect (never two kinds on one axis), one row per
     question grouped by section, the point filled when significant after BH, its interval when the tests
-    table has ``effect_ci_low``/``effect_ci_high``; shaded bands mark the verdict thresholds.
+    table has ``effect_ci_low``/``effect_ci_high``; shaded bands mark the verdict thresholds, or ticks on each
+    row when its thresholds differ from the other rows' (Cramér's V of tables of different sizes).
 
     A multi-select question shows its option with the largest effect (every option is in the table).
     """
@@ -458,19 +474,15 @@ def plot_effects(
     for ax, (kind, part, labels, y, headers, total) in zip(axes[:, 0], panels):
         vals = part["effect_size"].to_numpy(dtype=float)
         sig = np.nan_to_num(part["p_adjusted"].to_numpy(dtype=float), nan=1.0) < alpha
-        if all(c in part for c in EFFECT_CI):
-            err = np.vstack(
-                [vals - part[EFFECT_CI[0]].to_numpy(dtype=float), part[EFFECT_CI[1]].to_numpy(dtype=float) - vals]
-            )
-            ax.errorbar(
-                vals,
+        if all(c in part for c in EFFECT_CI):  # the interval as computed (it may exclude a biased point estimate)
+            ax.hlines(
                 y,
-                xerr=np.clip(np.nan_to_num(err), 0, None),
-                fmt="none",
-                ecolor="0.35",
-                elinewidth=1,
-                capsize=2,
+                part[EFFECT_CI[0]].to_numpy(dtype=float),
+                part[EFFECT_CI[1]].to_numpy(dtype=float),
+                color="0.35",
+                linewidth=1.2,
                 zorder=2,
+                gid="effect-ci",
             )
         ax.scatter(
             vals[sig], y[sig], color=pal[0], s=28, label=f"p ajustée < {fmt_num(alpha, 2)}", zorder=3, clip_on=False
@@ -486,11 +498,15 @@ def plot_effects(
             clip_on=False,
         )
         signed = kind not in UNSIGNED_EFFECTS
-        for lo, hi, shade in _bands(part, kind):
-            ax.axvspan(lo, hi, color=shade, zorder=0)
+        bands = _bands(part, kind)
+        for lo, hi, shade in bands:
+            ax.axvspan(lo, hi, color=shade, zorder=0, gid="verdict-band")
             if signed:
-                ax.axvspan(-hi, -lo, color=shade, zorder=0)
-        top = float(np.nanmax(np.abs(vals), initial=0))
+                ax.axvspan(-hi, -lo, color=shade, zorder=0, gid="verdict-band")
+        if not bands:  # thresholds differ between rows (Cramér's V of tables of different sizes): marks per row
+            _threshold_marks(ax, row_thresholds(part, kind), y, signed)
+        reach = part[list(EFFECT_CI)].to_numpy(dtype=float) if all(c in part for c in EFFECT_CI) else vals
+        top = float(np.nanmax(np.abs(np.append(reach, vals)), initial=0))
         if not signed:
             ax.set_xlim(-0.02 * max(0.6, top * 1.15), max(0.6, top * 1.15))
         else:
@@ -508,10 +524,14 @@ def plot_effects(
         ax.set_xlabel(label(kind))
         set_tick_format(ax, "x")
         ax.legend(loc="lower right", fontsize="x-small", frameon=True)
+    has_ci = all(c in tests for c in EFFECT_CI) and tests[list(EFFECT_CI)].notna().any().any()
     caption = (
-        f"Zones grisées : ampleur faible, moyenne, forte ; {len(tests)} tests, p ajustées par "
-        "Benjamini-Hochberg ; pour un choix multiple, l'option la plus différente"
-    )
+        ("Traits : intervalle de confiance à 95 % de la taille d'effet ; " if has_ci else "")
+        + "zones grisées (ou repères par ligne, quand les seuils diffèrent selon la taille du tableau) : "
+        f"ampleur faible, moyenne, forte ; {len(tests)} tests, p ajustées par Benjamini-Hochberg ; "
+        "pour un choix multiple, l'option la plus différente"
+    ).replace(" %", f"{NARROW_NBSP}%")
+    caption = caption[0].upper() + caption[1:]
     if len(tests):
         ns = sorted({int(v) for v in pd.to_numeric(tests["n"], errors="coerce").dropna()})
         caption = f"{base_caption('répondants interrogés sur chaque question', ns)}\n{caption}"
