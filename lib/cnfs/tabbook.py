@@ -246,14 +246,28 @@ def _ridits(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     return ((below + at / 2) / w.sum())[inverse]
 
 
+def _mann_whitney(xa: np.ndarray, xb: np.ndarray) -> tuple[float, float]:
+    """Two-sided Mann–Whitney U test, normal approximation with tie and continuity corrections (as
+    ``scipy.stats.mannwhitneyu(method="asymptotic")``, without its per-call overhead): p-value and sign of U − n₁n₂/2."""
+    n1, n2 = len(xa), len(xb)
+    n = n1 + n2
+    values, inverse, ties = np.unique(np.concatenate([xa, xb]), return_inverse=True, return_counts=True)
+    midrank = np.cumsum(ties) - (ties - 1) / 2.0
+    u1 = float(midrank[inverse[:n1]].sum()) - n1 * (n1 + 1) / 2
+    mu = n1 * n2 / 2
+    var = n1 * n2 / 12 * ((n + 1) - float((ties**3 - ties).sum()) / (n * (n - 1)))
+    if not var > 0:  # every value tied: no difference (scipy's p = 1)
+        return 1.0, 0.0
+    z = (max(u1, n1 * n2 - u1) - mu - 0.5) / np.sqrt(var)
+    return float(min(1.0, 2 * stats.norm.sf(z))), float(np.sign(u1 - mu))
+
+
 def _rank_test(xa: np.ndarray, wa: np.ndarray, xb: np.ndarray, wb: np.ndarray, weighted: bool) -> tuple[float, float]:
     """Rank-based comparison: Mann–Whitney U unweighted; z test of weighted mean ridits when weighted."""
     if len(xa) < 1 or len(xb) < 1:
         return float("nan"), 0.0
     if not weighted:
-        res = stats.mannwhitneyu(xa, xb, alternative="two-sided", method="asymptotic")
-        u = float(res.statistic)
-        return float(res.pvalue), float(np.sign(u - len(xa) * len(xb) / 2))
+        return _mann_whitney(xa, xb)
     r = _ridits(np.concatenate([xa, xb]), np.concatenate([wa, wb]))
     ra, rb = r[: len(xa)], r[len(xa) :]
     ma, va, na = _wstats(ra, wa)
@@ -628,7 +642,8 @@ def disclose(tab: pd.DataFrame, min_count: int | None = None, codebook: Codebook
         fragile_base=pol.fragile_base,
         count="count",
         base="n",
-        by=["question", "stat", "banner", "column"],
+        by=[],
+        additive=False,  # primary rule only: secondary_across applies the second counts, within and across columns
     )
     out = tab.copy()
     hidden = safe["suppressed"].to_numpy(dtype=bool)
@@ -636,9 +651,10 @@ def disclose(tab: pd.DataFrame, min_count: int | None = None, codebook: Codebook
     cell = tab["question"] + "|" + tab["banner"] + "|" + tab["column"]
     rank = (tab["option"] == "rank").to_numpy()
     small = ((tab["base_n"] > 0) & (tab["base_n"] < pol.min_count)).to_numpy()
+    cell_codes = pd.factorize(cell)[0]
     for _ in range(10):
-        any_hidden = pd.Series(hidden & ~rank, index=tab.index).groupby(cell).transform("any").to_numpy(dtype=bool)
-        hidden = hidden | (any_hidden & rank)
+        any_hidden = np.bincount(cell_codes, weights=hidden & ~rank, minlength=cell_codes.max() + 1) > 0
+        hidden = hidden | (any_hidden[cell_codes] & rank)
         before = (hidden.sum(), small.sum())
         hidden, small = secondary_across(tab, hidden, small)
         if (hidden.sum(), small.sum()) == before:
@@ -653,12 +669,12 @@ def disclose(tab: pd.DataFrame, min_count: int | None = None, codebook: Codebook
     out["base_n"] = out["base_n"].astype("Int64")
     # no letter may point at a withheld cell of the same row, nor at a column withheld whole
     row = tab["question"] + "|" + tab["stat"] + "|" + tab["option"] + "|" + tab["banner"]
-    gone = pd.Series(np.where(hidden | small, tab["letter"], ""), index=tab.index).groupby(row).transform("".join)
-    whole = pd.Series(np.where(small, tab["letter"], ""), index=tab.index)
-    whole = whole.groupby(tab["question"] + "|" + tab["banner"]).transform("".join)
-    out["sig"] = [
-        s if not (d or w) else "".join(ch for ch in s if ch not in d + w) for s, d, w in zip(out["sig"], gone, whole)
-    ]
+    gone = pd.Series(tab["letter"].to_numpy()[hidden | small]).groupby(row.to_numpy()[hidden | small]).agg("".join)
+    qb = (tab["question"] + "|" + tab["banner"]).to_numpy()
+    whole = pd.Series(tab["letter"].to_numpy()[small]).groupby(qb[small]).agg("".join)
+    gone_d, whole_d = gone.to_dict(), whole.to_dict()
+    drop = [gone_d.get(r, "") + whole_d.get(k, "") for r, k in zip(row, qb)]
+    out["sig"] = [s if not (s and d) else "".join(ch for ch in s if ch not in d) for s, d in zip(out["sig"], drop)]
     out["suppressed"] = hidden
     out["suppression"] = reason
     out["fragile"] = safe["fragile"].to_numpy(dtype=bool) & ~hidden
