@@ -80,10 +80,18 @@ class CellTracker:
 
 
 def _restore_output_dir(nb: Any, staged: str, final: str) -> None:
-    """Show the wave folder, not the staging folder, in the injected-parameters cell."""
+    """Show the wave folder, not the staging folder, in the injected-parameters cell and papermill's metadata."""
     for cell in nb.cells:
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             cell.source = cell.source.replace(repr(staged), repr(final)).replace(staged, final)
+    record = nb.metadata.get("papermill", {})
+    for key in ("output_path",):
+        if isinstance(record.get(key), str):
+            record[key] = record[key].replace(staged, final)
+    parameters = record.get("parameters", {})
+    for key, value in parameters.items():
+        if isinstance(value, str):
+            parameters[key] = value.replace(staged, final)
 
 
 def _list_files(root: Path) -> list[str]:

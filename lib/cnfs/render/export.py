@@ -166,8 +166,8 @@ def header_html(title: str, context: Mapping[str, Any], facts: Mapping[str, Any]
 def scrub_paths(nb: Any, root: Path | None = None) -> Any:
     """Replace the project's absolute path by relative ones in every cell source and output (in place).
 
-    The injected output folder and data file become relative to the notebooks folder, so the executed
-    notebook still runs from there; any other mention of the checkout loses its absolute prefix.
+    The injected output folder and data file become relative to the notebooks folder, wherever they are,
+    so the executed notebook still runs from there; any other mention of the checkout loses its prefix.
     """
     import os
 
@@ -188,10 +188,18 @@ def scrub_paths(nb: Any, root: Path | None = None) -> Any:
             return obj.__class__({k: walk(v) for k, v in obj.items()})
         return obj
 
-    nb.metadata = walk(nb.metadata)  # papermill records the input and output paths
+    record = nb.metadata.get("papermill", {})  # papermill records the input and output paths, and parameters
+    for key in ("input_path", "output_path"):
+        if isinstance(record.get(key), str) and os.path.isabs(record[key]):
+            record[key] = os.path.relpath(record[key], paths.NOTEBOOKS)
+    parameters = record.get("parameters", {})
+    for key, value in parameters.items():
+        if isinstance(value, str) and os.path.isabs(value):
+            parameters[key] = os.path.relpath(value, paths.NOTEBOOKS)
+    nb.metadata = walk(nb.metadata)
     for cell in nb.cells:
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
-            for folder in sorted({m for m in _abs_paths(cell.source, prefix)}, key=len, reverse=True):
+            for folder in sorted(set(_abs_paths(cell.source)), key=len, reverse=True):
                 cell.source = cell.source.replace(folder, os.path.relpath(folder, paths.NOTEBOOKS))
         cell.source = rel(cell.source)
         if cell.cell_type == "code":
@@ -199,11 +207,11 @@ def scrub_paths(nb: Any, root: Path | None = None) -> Any:
     return nb
 
 
-def _abs_paths(source: str, prefix: str) -> list[str]:
-    """Quoted absolute paths under ``prefix`` in a parameters cell."""
+def _abs_paths(source: str) -> list[str]:
+    """Quoted absolute paths in a parameters cell, in or out of the project (data or outputs elsewhere)."""
     import re
 
-    return re.findall(r"['\"](" + re.escape(prefix) + r"[^'\"]*)['\"]", source)
+    return re.findall(r"['\"](/[^'\"]*)['\"]", source)
 
 
 def _markdown_text(nb: Any) -> str:
