@@ -386,6 +386,10 @@ def test_render_step_writes_the_wave_tab_book_and_the_index_links_it(twin_path, 
         expected |= {f"{TABBOOK_STEM}_ponderes.{ext}" for ext in ("html", "xlsx", "csv")}
     assert {p.name for p in wave_dir.iterdir()} == expected
     tidy = pd.read_csv(wave_dir / f"{TABBOOK_STEM}.csv")
+    from cnfs.codebook import load_codebook
+
+    every_question = {q.id for q in load_codebook().questions.values() if q.type != "text"}
+    assert set(tidy["question"]) == every_question
     assert "wave" not in set(tidy["banner"])  # one wave: no wave columns
     assert "respondent_id" not in tidy.columns and not tidy["column"].astype(str).str.startswith("SYN-").any()
     # the cells withheld in the CSV are withheld in the page and in the spreadsheet too
@@ -401,6 +405,8 @@ def test_render_step_writes_the_wave_tab_book_and_the_index_links_it(twin_path, 
         header, body, _ = _xlsx_table(ws)
         marks = sum(row[j] == "[c]" for row in body for j, h in enumerate(header) if h.endswith(": valeur"))
         assert marks == int(tidy[tidy["banner"].isin(["total", banner])]["suppressed"].sum()), ws.title
+        assert {row[0] for row in body} == every_question, ws.title  # every question of the codebook, each sheet
+    assert all(f'id="{q}"' in page_text for q in every_question)
     page = build_index(tmp_path, rows=[{"wave": "1", "stem": "02_profil", "wave_folder": "wave-1", "status": "ok"}])
     assert f'href="wave-1/{TABBOOK_STEM}.html"' in page and f'href="wave-1/{TABBOOK_STEM}.xlsx"' in page
     before = (wave_dir / f"{TABBOOK_STEM}.xlsx").stat().st_mtime_ns
