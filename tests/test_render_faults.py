@@ -249,7 +249,7 @@ def test_full_disk_then_read_only_folder_keep_previous_outputs(
 
         # Full disk: whatever the render manages to write fails cleanly.
         filler = disk / "filler"
-        with open(filler, "wb") as fh:
+        with open(filler, "wb", buffering=0) as fh:  # unbuffered: nothing left to flush (and fail) at close
             with contextlib.suppress(OSError):
                 while True:
                     fh.write(b"\0" * (1 << 16))

@@ -568,7 +568,11 @@ class Report:
 
             full = self._all_waves()
             qids = [q.id for q in self.codebook.questions.values() if q.type != "text"]
-            comp = compare_waves(full, self.codebook, qids)
+            from cnfs.memo import cached  # the same for every wave's report: computed once per render (issue 12)
+
+            comp = cached(
+                "compare_waves", [full, self.codebook, qids], lambda: compare_waves(full, self.codebook, qids)
+            )
             self._waves = replace(comp, tests=self.protect_tests(comp.tests))
         return self._waves
 

@@ -17,12 +17,15 @@ to 9 decimals.
 from __future__ import annotations
 
 import math
+import sys
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported by the callers that pass frames; `cnfs render` with nothing to do stays light
+    import pandas as pd
 
 
 class Status(str, Enum):
@@ -86,7 +89,8 @@ def rounds_to(x: float, value: float | str, decimals: int) -> bool:
 
 
 def _missing(x: Any) -> bool:
-    return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
+    pandas = sys.modules.get("pandas")  # pd.NA can only exist once pandas is imported
+    return x is None or (pandas is not None and x is pandas.NA) or (isinstance(x, float) and math.isnan(x))
 
 
 def _number(x: Any) -> float:
@@ -137,7 +141,7 @@ def judge(row: Mapping[str, Any], computed: Any, transcription: bool = False) ->
 # ---------------------------------------------------------------- summaries and the strict check
 def counts(statuses: Iterable[str]) -> dict[str, int]:
     """Number of figures per status, every status present (0 when absent), in Status order."""
-    s = pd.Series(list(statuses), dtype="object").value_counts()
+    s = Counter(statuses)
     return {st.value: int(s.get(st.value, 0)) for st in Status}
 
 

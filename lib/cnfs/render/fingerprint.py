@@ -13,7 +13,7 @@ from typing import Any
 from cnfs import paths
 
 # Bump to invalidate every cached execution after a change in how keys are built.
-KEY_SCHEME = "1"
+KEY_SCHEME = "2"  # 2: parameters hashed with paths relative to the project; more data files
 
 _SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
 _SKIP_SUFFIXES = (".pyc", ".pyo")
@@ -27,7 +27,23 @@ def shared_inputs() -> dict[str, Path]:
         "published": paths.PUBLISHED,
         "assumptions": paths.ASSUMPTIONS,
         "qualitative": paths.QUALITATIVE_DIR,
+        "population": paths.POPULATION,  # raking margins and coverage (weighted reports, notebook 01, tab books)
+        "banners": paths.BANNERS,  # tab book columns
+        "analysis": paths.ANALYSIS_ASSUMPTIONS,
     }
+
+
+def relative(path: str | Path) -> str:
+    """A path as the render cache stores it: relative to the project (no absolute machine path in outputs/)."""
+    text = str(path)
+    if not os.path.isabs(text):
+        return text
+    return os.path.relpath(text, paths.ROOT)
+
+
+def absolute(path: str | Path) -> Path:
+    """A path stored by ``relative``, back as an absolute path."""
+    return (paths.ROOT / path).resolve() if not os.path.isabs(str(path)) else Path(path)
 
 
 def _iter_files(root: Path) -> list[Path]:
@@ -62,7 +78,7 @@ class FileHasher:
         except FileNotFoundError:
             return "missing"
         stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
-        key = str(path.resolve())
+        key = relative(path.resolve())
         cached = self._memo.get(key)
         if cached is not None and cached[:3] == stamp:
             return str(cached[3])
@@ -166,7 +182,9 @@ def execution_components(
     """All components of one execution's key, kept separate so a re-run can say what changed."""
     comps = dict(shared)
     comps["notebook"] = notebook_digest
-    comps["parameters"] = text_hash(dict(parameters))
+    comps["parameters"] = text_hash(
+        {k: relative(v) if isinstance(v, str) and os.path.isabs(v) else v for k, v in parameters.items()}
+    )
     comps["data"] = data_digest
     return comps
 
@@ -186,6 +204,8 @@ def changed(old: Mapping[str, str] | None, new: Mapping[str, str]) -> list[str]:
 
 __all__: Sequence[str] = [
     "FileHasher",
+    "absolute",
+    "relative",
     "changed",
     "combine",
     "execution_components",

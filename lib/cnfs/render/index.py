@@ -73,7 +73,9 @@ def _title(entry: dict[str, Any]) -> str:
     """The notebook's first heading (its section title), else its file name."""
     import json
 
-    path = Path(str(entry.get("notebook", "")))
+    from cnfs.render.fingerprint import absolute
+
+    path = absolute(str(entry.get("notebook", "")))  # stored relative to the project
     try:
         cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
     except (OSError, ValueError):
@@ -229,9 +231,11 @@ def write_workbooks(output_root: Path) -> list[Path]:
     return written
 
 
-def write_index(output_root: Path) -> Path:
-    """Rebuild each wave's spreadsheet if needed, then outputs/index.html atomically, from the manifests."""
-    write_workbooks(output_root)
+def write_index(output_root: Path, workbooks: bool = True) -> Path:
+    """Rebuild each wave's spreadsheet if needed (unless the caller did), then outputs/index.html atomically,
+    from the manifests."""
+    if workbooks:
+        write_workbooks(output_root)
     path = output_root / "index.html"
     manifest.atomic_write_text(path, build_index(output_root))
     return path

@@ -30,8 +30,7 @@ WARM_MODULES = (
     "numpy",
     "pandas",
     "scipy.stats",
-    "statsmodels.api",
-    "statsmodels.stats.multitest",
+    "statsmodels.stats.multitest",  # what cnfs uses; statsmodels.api (tsa, graphics, formulas) is never needed
     "matplotlib.pyplot",
     "seaborn",
     "pyarrow.parquet",

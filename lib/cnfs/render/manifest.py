@@ -32,9 +32,25 @@ def load(output_root: Path, ident: str) -> dict[str, Any] | None:
         return None
 
 
+def _relative(value: Any) -> Any:
+    """Strings with the project's absolute path made relative to it (error messages name files there)."""
+    import os
+
+    from cnfs import paths
+
+    prefix = str(paths.ROOT)
+    if isinstance(value, str):
+        return value.replace(prefix + os.sep, "").replace(prefix, ".") if prefix in value else value
+    if isinstance(value, dict):
+        return {k: _relative(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_relative(v) for v in value]
+    return value
+
+
 def dump(data: dict[str, Any]) -> str:
-    """A manifest as stored: indented, sorted JSON."""
-    return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False)
+    """A manifest as stored: indented, sorted JSON, without the project's absolute path."""
+    return json.dumps(_relative(data), indent=1, sort_keys=True, ensure_ascii=False)
 
 
 def save(output_root: Path, ident: str, data: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cnfs import atomic
-from cnfs.render import fingerprint, manifest, summary
+from cnfs.render import fingerprint, manifest, summary, tasks
 from cnfs.render.plan import (
     Job,
     all_waves,
@@ -283,11 +283,11 @@ def _publish(job: Job, result: dict[str, Any], output_root: Path) -> Outcome:
     }
     entry = {
         "stem": stem,
-        "notebook": str(job.notebook.path),
+        "notebook": fingerprint.relative(job.notebook.path),  # no absolute machine path under outputs/
         "wave": job.wave,
         "wave_folder": job.folder or wave_folder(job.wave),
         "synthetic": job.synthetic,
-        "data_file": str(job.data_file),
+        "data_file": fingerprint.relative(job.data_file),
     }
     failed_nb = job.wave_dir / f"{stem}.failed.ipynb"
     if result["status"] == "ok":
@@ -481,14 +481,36 @@ def _warm_exporter(output_root: Path) -> None:
         )
 
 
-def _execute(jobs: list[Job], options: RenderOptions, output_root: Path, stream: TextIO) -> list[Outcome]:
-    """Run each job in its own worker process (its kernel forked from this warm one), publishing as they finish."""
+def _order(jobs: list[Job]) -> list[Job]:
+    """Executions wave folder by wave folder (a folder's spreadsheet can start as soon as its reports are in,
+    and the waves of one notebook, which may share a memoised result, do not start side by side)."""
+    folders: dict[str, int] = {}
+    for job in jobs:
+        folders.setdefault(job.wave_dir.name, len(folders))
+    return sorted(jobs, key=lambda j: folders[j.wave_dir.name])
+
+
+def _execute(
+    jobs: list[Job],
+    steps: list[tasks.FolderTask],
+    options: RenderOptions,
+    output_root: Path,
+    stream: TextIO,
+    salt: Mapping[str, str],
+    folders: list[str],
+) -> tuple[list[Outcome], bool]:
+    """Run each job in its own worker process (its kernel forked from this warm one), publishing as they finish,
+    and each folder step (tab book, then spreadsheet once the folder's reports are in) in the same pool.
+
+    Returns the jobs' outcomes and whether every tab book succeeded.
+    """
     import multiprocessing
     from collections import deque
     from multiprocessing.connection import wait
 
     import tqdm as tqdm_module
 
+    from cnfs.memo import MEMO_ENV
     from cnfs.render import execute, kernel
 
     fork_kernels = kernel.fork_supported()
@@ -499,11 +521,12 @@ def _execute(jobs: list[Job], options: RenderOptions, output_root: Path, stream:
     # Import papermill/nbconvert and build the HTML exporter once, here, rather than once per worker.
     import papermill  # noqa: F401
 
-    _warm_exporter(output_root)
+    if jobs:
+        _warm_exporter(output_root)
     tqdm_module.tqdm.monitor_interval = 0  # no monitor thread in a process that forks
     staging = Path(output_root) / f"{STAGING_PREFIX}{os.getpid()}"
     staging.mkdir(parents=True, exist_ok=True)
-    slots = max(1, min(options.jobs or os.cpu_count() or 1, len(jobs)))
+    slots = max(1, min(options.jobs or os.cpu_count() or 1, len(jobs) + len(steps) + len(folders)))
     outcomes: list[Outcome] = []
     bar = tqdm_module.tqdm(
         total=len(jobs),
@@ -513,24 +536,47 @@ def _execute(jobs: list[Job], options: RenderOptions, output_root: Path, stream:
         disable=(not options.progress) if options.progress is not None else None,
     )
     provenance = {f: _provenance(f) for f in {job.data_file for job in jobs}}
-    queue = deque(jobs)
+    # Long independent steps (tab books) first, then the executions folder by folder, the last folder's tab
+    # book last, so that it runs beside that folder's spreadsheet (which jumps the queue as soon as its
+    # folder's last report is published) instead of leaving a core idle at the end.
+    ordered = _order(jobs)
+    last = ordered[-1].wave_dir.name if ordered else None
+    queue: deque[Any] = deque(
+        [*(t for t in steps if t.folder != last), *ordered, *(t for t in steps if t.folder == last)]
+    )
+    pending = {folder: sum(j.wave_dir.name == folder for j in jobs) for folder in folders}
+    for folder in folders:
+        if not pending[folder] and (book := tasks.workbook_task(output_root, folder, salt, options.force)):
+            queue.appendleft(book)
     running: list[_Worker] = []
+    tabbooks_ok = True
+    # Kernels of one render share a memo of results that do not depend on the wave (cnfs.memo).
+    memo_before = os.environ.get(MEMO_ENV)
+    if memo_before is None:
+        os.environ[MEMO_ENV] = str(manifest.cache_dir(output_root) / "memo")
     try:
         while queue or running:
             while queue and len(running) < slots:
-                job = queue.popleft()
-                prov = provenance[job.data_file]
-                payload = job.to_payload() | {"provenance": prov}
-                payload["synthetic"] = job.synthetic or bool(prov and prov.get("synthetic"))
+                item = queue.popleft()
                 receive, send = context.Pipe(duplex=False)
-                proc = context.Process(
-                    target=execute.worker_main,
-                    name=f"cnfs-render {job.label}",
-                    args=(send, payload, str(staging), options.timeout, os.getpid(), fork_kernels),
-                )
+                if isinstance(item, tasks.FolderTask):
+                    proc = context.Process(
+                        target=tasks.worker_main,
+                        name=f"cnfs-render {item.label}",
+                        args=(send, item.to_payload(), os.getpid()),
+                    )
+                else:
+                    prov = provenance[item.data_file]
+                    payload = item.to_payload() | {"provenance": prov}
+                    payload["synthetic"] = item.synthetic or bool(prov and prov.get("synthetic"))
+                    proc = context.Process(
+                        target=execute.worker_main,
+                        name=f"cnfs-render {item.label}",
+                        args=(send, payload, str(staging), options.timeout, os.getpid(), fork_kernels),
+                    )
                 with _no_interrupt():  # a stop signal must not fall between the fork and the bookkeeping
                     proc.start()
-                    running.append(_Worker(job, proc, receive, time.perf_counter()))
+                    running.append(_Worker(item, proc, receive, time.perf_counter()))
                 send.close()
             wait([w.conn for w in running if not w.eof] + [w.process.sentinel for w in running])
             for w in list(running):
@@ -541,6 +587,9 @@ def _execute(jobs: list[Job], options: RenderOptions, output_root: Path, stream:
                 w.drain()
                 w.conn.close()
                 running.remove(w)
+                if isinstance(w.job, tasks.FolderTask):
+                    tabbooks_ok = _step_done(w, output_root, bar, stream) and tabbooks_ok
+                    continue
                 result = w.result or _crash_result(w.job, staging, w.process.exitcode)
                 outcome = _publish(w.job, result, output_root)
                 outcomes.append(outcome)
@@ -548,15 +597,40 @@ def _execute(jobs: list[Job], options: RenderOptions, output_root: Path, stream:
                 bar.update(1)
                 if outcome.state == "failed":
                     bar.write(f"✗ {w.job.label} : échec", file=stream)
+                folder = w.job.wave_dir.name
+                pending[folder] -= 1
+                if not pending[folder] and (book := tasks.workbook_task(output_root, folder, salt, options.force)):
+                    queue.appendleft(book)
     except BaseException:
         with _no_interrupt():  # a second Ctrl-C or SIGTERM must not cut the clean-up short
             _stop_workers(running)
         raise
     finally:
+        if memo_before is None:
+            os.environ.pop(MEMO_ENV, None)
         with _no_interrupt():
             bar.close()
             shutil.rmtree(staging, ignore_errors=True)
-    return outcomes
+    return outcomes, tabbooks_ok
+
+
+def _step_done(w: _Worker, output_root: Path, bar: Any, stream: TextIO) -> bool:
+    """Record a finished folder step and say how it went; False when a tab book failed."""
+    step: tasks.FolderTask = w.job
+    result = w.result or {"status": "failed", "error": f"processus arrêté (code {w.process.exitcode})"}
+    if result.get("status") == "ok":
+        tasks.record(output_root, step)
+        if step.kind == tasks.TABBOOK:
+            bar.write(f"Tableaux croisés : {result.get('files')} fichiers dans {step.folder}/", file=stream)
+        return True
+    if step.kind == tasks.TABBOOK:
+        bar.write(
+            f"Tableaux croisés de {step.folder}/ : échec ({result.get('error')}) ; les fichiers précédents sont conservés.",
+            file=stream,
+        )
+        return False
+    bar.write(f"cnfs render : classeur de {step.folder}/ non écrit ({result.get('error')})", file=stream)
+    return True
 
 
 def render(
@@ -594,24 +668,28 @@ def render(
                 return report
             code = EXIT_OK
             io_error: OSError | None = None
+            steps: list[tasks.FolderTask] = []
+            if options.tabbook and resolve_data_path is None:  # tab books: on the project's data only
+                steps = tasks.tabbook_tasks(jobs, output_root, options.force)
+            folders = list(dict.fromkeys(j.wave_dir.name for j in jobs))
+            salt = {k: v for k, v in (jobs[0].components if jobs else {}).items() if k in ("input:lib", "packages")}
+            books_due = not to_run and any(tasks.workbook_task(output_root, f, salt, options.force) for f in folders)
             try:
-                if to_run:
-                    for o in _execute(to_run, options, output_root, stream):
+                if to_run or steps or books_due:
+                    done, tabbooks_ok = _execute(to_run, steps, options, output_root, stream, salt, folders)
+                    for o in done:
                         o.reasons = outcomes[o.job.ident].reasons
                         outcomes[o.job.ident] = o
-                if options.tabbook and resolve_data_path is None:
-                    from cnfs.tabbook_files import render_tabbooks
-
-                    code = code if render_tabbooks(jobs, {j.ident for j in to_run}, stream) else EXIT_FAILED
+                    code = code if tabbooks_ok else EXIT_FAILED
             except KeyboardInterrupt as exc:
                 code = exit_status(exc)
             finally:
                 with _no_interrupt():
                     try:
-                        if to_run or not (output_root / "index.html").is_file():  # no-op: the index stands
+                        if to_run or steps or not (output_root / "index.html").is_file():  # no-op: the index stands
                             from cnfs.render import index
 
-                            index.write_index(output_root)
+                            index.write_index(output_root, workbooks=False)  # spreadsheets: steps above
                     except OSError as exc:  # full disk, read-only folder: the previous index stays
                         io_error = exc
             if code == EXIT_OK and any(o.state == "failed" for o in outcomes.values()):
