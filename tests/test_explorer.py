@@ -92,3 +92,8 @@ def test_test_table_withholds_a_small_group_size(twin_path, tmp_path):
     shown = strict.view(question="training_satisfaction", banner="site_mode", wave="1").test.table
     cells = set(shown["Effectifs"].str.split(" / ").explode())
     assert str(small) not in cells and "[c]" in cells
+    # both site-mode columns are withheld (one under the threshold, the other so the Ensemble cannot give
+    # it back): the chart says so instead of failing
+    view = strict.view(question="training_satisfaction", banner="site_mode", wave="1")
+    assert view.chart.png is None and "secret statistique" in view.chart.caption
+    assert view.tidy.loc[view.tidy.banner == "site_mode", "suppressed"].all()

@@ -281,51 +281,92 @@ def test_small_counts_stay_suppressed_everywhere(frame, tb, tmp_path):
     assert str(hidden["value"]) == "nan"
     path = write_spreadsheet(safe, tmp_path / "t.xlsx", title="Essai", wave="all", weighting="none", synthetic=True)
     wb = load_workbook(path)
-    values = [c.value for ws in wb.worksheets[3:] for row in ws.iter_rows(min_row=4) for c in row]
-    n_hidden_cells = sum(int(safe[(safe.banner.isin(["total", b]))]["suppressed"].sum()) for b in ["grp", "wave"])
-    assert values.count(SUPPRESSED_MARK) >= n_hidden_cells
+    for ws, banner in zip(wb.worksheets[3:], ["grp", "wave"]):
+        header, body, _ = _xlsx_table(ws)
+        marks = sum(row[j] == SUPPRESSED_MARK for row in body for j, h in enumerate(header) if h.endswith(": valeur"))
+        assert marks == int(safe[safe.banner.isin(["total", banner])]["suppressed"].sum())
     page = html_page(safe, title="Essai", notes=["n"], synthetic=True)
     assert page.count(SUPPRESSED_MARK) >= int(safe["suppressed"].sum())
     assert "R1" not in page  # no respondent id
     assert sheet_table(safe, "grp").shape[0] == len(safe[(safe.banner == "total")])
 
 
+def _xlsx_table(ws):
+    """(header, body rows, lines above the table) of the one table of a sheet, read with openpyxl."""
+    from openpyxl.utils import range_boundaries
+
+    (table,) = ws.tables.values()
+    c0, r0, c1, r1 = range_boundaries(table.ref)
+    rows = [[ws.cell(r, c).value for c in range(c0, c1 + 1)] for r in range(r0, r1 + 1)]
+    return rows[0], rows[1:], [ws.cell(r, 1).value for r in range(1, r0)]
+
+
 def test_spreadsheet_follows_the_publication_rules(frame, tb, tmp_path):
-    from cnfs.tabbook import disclose, write_spreadsheet
+    """Opened with openpyxl: cover, contents, notes, then one table per sheet with its title, base and n above
+    one header row; no merged cells, no blank row, numbers as numbers, withheld cells "[c]" with the note."""
+    from cnfs.tabbook import SUPPRESSED_MARK, disclose, write_spreadsheet
     from openpyxl import load_workbook
 
     safe = disclose(tb, min_count=5, codebook=CB)
+    assert safe.suppressed.any()
     path = write_spreadsheet(
         safe, tmp_path / "book.xlsx", title="Tableaux croisés — essai", wave="all", weighting="none", synthetic=True
     )
     wb = load_workbook(path)
-    assert wb.sheetnames[:3] == ["Couverture", "Sommaire", "Notes"]
-    cover = " ".join(str(c.value) for c in wb["Couverture"]["A"] if c.value)
+    assert wb.sheetnames == ["Couverture", "Sommaire", "Notes", "Tableau_1", "Tableau_2"]
+    cover = " ".join(str(c.value) for row in wb["Couverture"].iter_rows() for c in row if c.value)
     assert "synthétiques" in cover.lower() and "Pondération" in cover and "Source" in cover
-    tables = wb.worksheets[3:]
-    assert [ws.title for ws in tables] == ["T1_Groupe", "T2_Vague"]
-    contents = [r[0] for r in wb["Sommaire"].iter_rows(min_row=3, values_only=True)]
-    assert contents == [ws.title for ws in tables]
-    for ws in tables:
+    assert "Introductory" not in cover
+    contents = [r for r in wb["Sommaire"].iter_rows(values_only=True) if r[0] and str(r[0]).startswith("Tableau_")]
+    assert [(r[0], "selon : Groupe" in str(r[1]) or "selon : Vague" in str(r[1])) for r in contents] == [
+        ("Tableau_1", True),
+        ("Tableau_2", True),
+    ]
+    notes = {str(r[0]): str(r[1]) for r in wb["Notes"].iter_rows(values_only=True) if r[0]}
+    secret = next(ref for ref, text in notes.items() if text.startswith("Secret statistique"))
+    assert any("Holm" in t for t in notes.values()) and any("Base effective (Kish)" in t for t in notes.values())
+    for ws, banner in zip(wb.worksheets[3:], ["grp", "wave"]):
         assert not ws.merged_cells.ranges
-        header = [c.value for c in ws[3]]
+        header, body, above = _xlsx_table(ws)
+        assert above[0].startswith("Tableaux croisés — essai — selon") and f"[note {secret}]" in above[0]
+        assert any(str(a).startswith("Base") for a in above)
+        assert any(str(a).startswith("Effectif (n)") and "90" in str(a) for a in above)
         assert header[:5] == ["Question (code)", "Question", "Réponse (code)", "Réponse", "Statistique"]
-        rows = list(ws.iter_rows(min_row=4, values_only=True))
-        assert rows and all(any(v is not None for v in r) for r in rows)  # no blank row inside
-        col = (
-            header.index("Groupe A (A) : valeur")
-            if "Groupe A (A) : valeur" in header
-            else header.index("Ensemble : valeur")
-        )
-        nums = [r[col] for r in rows if r[col] not in (None, "[c]")]
-        assert nums and all(isinstance(v, (int, float)) for v in nums)  # numbers stored as numbers
-    first = tables[0]
-    header = [c.value for c in first[3]]
-    row = next(r for r in first.iter_rows(min_row=4, values_only=True) if r[0] == "yn" and r[2] == "oui")
-    expected = _cell(tb, "yn", "oui", "grp", "Groupe A")
-    assert row[header.index("Groupe A (A) : valeur")] == pytest.approx(expected["value"], abs=1e-4)
-    assert row[header.index("Groupe A (A) : lettres")] == expected["sig"]
+        assert all(isinstance(h, str) and h for h in header) and len(set(header)) == len(header)
+        assert not any(isinstance(v, str) and v in header for row in body for v in row[5:])  # one header row
+        assert len(body) == len(safe[safe.banner == "total"])
+        assert all(all(v not in (None, "") for v in row) for row in body)  # no blank row, no blank cell
+        for j, h in enumerate(header):
+            if h.endswith(": valeur") or h.endswith(": base (n)"):
+                kinds = {type(row[j]) for row in body} - {int, float}
+                assert kinds <= {str} and {row[j] for row in body if isinstance(row[j], str)} <= {"[c]", "[x]"}
+        shown = [row[j] for row in body for j, h in enumerate(header) if h.endswith(": valeur")]
+        assert shown.count(SUPPRESSED_MARK) == int(safe[safe.banner.isin(["total", banner])]["suppressed"].sum())
+    header, body, _ = _xlsx_table(wb["Tableau_1"])
+    row = next(r for r in body if r[0] == "yn" and r[2] == "oui")
+    a = frame[frame.grp == "Groupe A"]
+    assert row[header.index("Groupe A (A) : valeur")] == pytest.approx(100 * (a.yn == "Oui").mean(), abs=1e-4)
     assert row[header.index("Groupe A (A) : base (n)")] == 40
+    assert row[header.index("Groupe A (A) : lettres")] == _cell(tb, "yn", "oui", "grp", "Groupe A")["sig"] == "BC"
+    assert row[header.index("Ensemble : valeur")] == pytest.approx(100 * (frame.yn == "Oui").mean(), abs=1e-4)
+    assert not any(h.startswith("Ensemble") and h.endswith("lettres") for h in header)  # no letters on the total
+
+
+def test_weighted_spreadsheet_states_effective_bases(frame, tmp_path):
+    from cnfs.tabbook import disclose, write_spreadsheet
+    from openpyxl import load_workbook
+
+    wts = np.linspace(0.5, 2.0, len(frame))
+    safe = disclose(tabbook(frame.assign(w=wts), CB, BANNERS[:1], weights="w"), min_count=5, codebook=CB)
+    path = write_spreadsheet(
+        safe, tmp_path / "w.xlsx", title="Pondéré", wave="all", weighting="raking", synthetic=False
+    )
+    header, body, above = _xlsx_table(load_workbook(path)["Tableau_1"])
+    assert any("base effective" in str(a) for a in above)
+    ws = wts[(frame.grp == "Groupe B").to_numpy()]
+    row = next(r for r in body if r[0] == "yn" and r[2] == "oui")
+    assert row[header.index("Groupe B (B) : base effective")] == pytest.approx(ws.sum() ** 2 / (ws**2).sum(), abs=0.05)
+    assert row[header.index("Ensemble : base effective")] == pytest.approx(wts.sum() ** 2 / (wts**2).sum(), abs=0.05)
 
 
 def test_render_step_writes_the_wave_tab_book_and_the_index_links_it(twin_path, tmp_path):
@@ -345,8 +386,27 @@ def test_render_step_writes_the_wave_tab_book_and_the_index_links_it(twin_path, 
         expected |= {f"{TABBOOK_STEM}_ponderes.{ext}" for ext in ("html", "xlsx", "csv")}
     assert {p.name for p in wave_dir.iterdir()} == expected
     tidy = pd.read_csv(wave_dir / f"{TABBOOK_STEM}.csv")
+    from cnfs.codebook import load_codebook
+
+    every_question = {q.id for q in load_codebook().questions.values() if q.type != "text"}
+    assert set(tidy["question"]) == every_question
     assert "wave" not in set(tidy["banner"])  # one wave: no wave columns
     assert "respondent_id" not in tidy.columns and not tidy["column"].astype(str).str.startswith("SYN-").any()
+    # the cells withheld in the CSV are withheld in the page and in the spreadsheet too
+    hidden = tidy[tidy["suppressed"]]
+    assert len(hidden) and hidden["value"].isna().all() and hidden["count"].isna().all()
+    assert hidden["sig"].isna().all() or (hidden["sig"].fillna("") == "").all()
+    page_text = (wave_dir / f"{TABBOOK_STEM}.html").read_text(encoding="utf-8")
+    assert page_text.count("[c]") >= len(hidden)
+    from openpyxl import load_workbook
+
+    wb = load_workbook(wave_dir / f"{TABBOOK_STEM}.xlsx")
+    for ws, banner in zip(wb.worksheets[3:], [b for b in dict.fromkeys(tidy["banner"]) if b != "total"]):
+        header, body, _ = _xlsx_table(ws)
+        marks = sum(row[j] == "[c]" for row in body for j, h in enumerate(header) if h.endswith(": valeur"))
+        assert marks == int(tidy[tidy["banner"].isin(["total", banner])]["suppressed"].sum()), ws.title
+        assert {row[0] for row in body} == every_question, ws.title  # every question of the codebook, each sheet
+    assert all(f'id="{q}"' in page_text for q in every_question)
     page = build_index(tmp_path, rows=[{"wave": "1", "stem": "02_profil", "wave_folder": "wave-1", "status": "ok"}])
     assert f'href="wave-1/{TABBOOK_STEM}.html"' in page and f'href="wave-1/{TABBOOK_STEM}.xlsx"' in page
     before = (wave_dir / f"{TABBOOK_STEM}.xlsx").stat().st_mtime_ns
@@ -381,3 +441,154 @@ def test_fragile_bases_are_shown_in_parentheses(tb):
     assert shown.loc["Moyenne", ("Groupe", "Groupe C (C)")].startswith("(")
     assert not shown.loc["Moyenne", ("Groupe", "Groupe A (A)")].startswith("(")
     assert c["base_n"] == 20
+
+
+# -- secondary suppression across the columns of a banner (worked out by hand) ----------------------
+def _hand_frame(groups: dict[str, int], yes: dict[str, int], num: dict[str, list[int]] | None = None) -> pd.DataFrame:
+    """A frame with exactly ``groups[g]`` respondents in group g, ``yes[g]`` of them answering "Oui"."""
+    rows = []
+    for g, n in groups.items():
+        for i in range(n):
+            rows.append(
+                {
+                    "grp": g,
+                    "yn": "Oui" if i < yes[g] else "Non",
+                    "num": (num or {}).get(g, [i])[i % len((num or {}).get(g, [i]))],
+                    "wave": "1",
+                }
+            )
+    df = pd.DataFrame(rows)
+    df["num"] = df["num"].astype("Int64")
+    df["respondent_id"] = [f"R{i}" for i in range(len(df))]
+    return df
+
+
+def _hidden(safe: pd.DataFrame, question: str, option: str) -> dict[str, bool]:
+    part = safe[(safe.question == question) & (safe.option == option)]
+    return dict(zip(part.column, part.suppressed))
+
+
+def test_ensemble_minus_the_other_columns_cannot_give_a_cell_back():
+    """By hand, threshold 5: Oui A=3 B=8 C=12 (total 23), Non A=9 B=7 C=8 (total 24).
+
+    Oui in A (3) is withheld; Non in A (9) with it (A's options add up to A's base 12); then the
+    Ensemble minus B and C would give both back, so on each row the smallest other column goes too:
+    B (Oui 8 < 12, Non 7 < 8). C and the Ensemble stay.
+    """
+    from cnfs.tabbook import disclose
+
+    df = _hand_frame({"Groupe A": 12, "Groupe B": 15, "Groupe C": 20}, {"Groupe A": 3, "Groupe B": 8, "Groupe C": 12})
+    raw = tabbook(df, CB, [BANNERS[0]], questions=["yn"])
+    assert dict(zip(raw[raw.option == "oui"].column, raw[raw.option == "oui"]["count"])) == {
+        "Ensemble": 23,
+        "Groupe A": 3,
+        "Groupe B": 8,
+        "Groupe C": 12,
+    }  # transcription check of the frame
+    safe = disclose(raw, min_count=5, codebook=CB)
+    expected = {"Ensemble": False, "Groupe A": True, "Groupe B": True, "Groupe C": False}
+    assert _hidden(safe, "yn", "oui") == expected
+    assert _hidden(safe, "yn", "non") == expected
+    assert set(safe.loc[safe.suppressed, "suppression"]) == {"primaire", "secondaire"}
+    assert "Ensemble » moins les autres colonnes" in safe.attrs["disclosure_note"]
+    # bases stay (no column is under the threshold)
+    assert safe.drop_duplicates("column").set_index("column")["base_n"].to_dict() == {
+        "Ensemble": 47,
+        "Groupe A": 12,
+        "Groupe B": 15,
+        "Groupe C": 20,
+    }
+
+
+def test_a_column_under_the_threshold_takes_a_second_column_with_it():
+    """By hand, threshold 5: A has 3 respondents, B 20, C 30. A's base and mean are withheld (3 < 5);
+    the Ensemble's base (53) minus B and C would give A's back, and its mean × 53 minus B's and C's
+    give A's sum: B, the smallest other column, is withheld whole too; C stays."""
+    from cnfs.tabbook import SUPPRESSED_MARK, disclose, display_table
+
+    df = _hand_frame(
+        {"Groupe A": 3, "Groupe B": 20, "Groupe C": 30},
+        {"Groupe A": 1, "Groupe B": 10, "Groupe C": 15},
+        {"Groupe A": [90], "Groupe B": [10, 20], "Groupe C": [30]},
+    )
+    safe = disclose(tabbook(df, CB, [BANNERS[0]], questions=["num", "yn"]), min_count=5, codebook=CB)
+    mean = safe[safe.question == "num"].set_index("column")
+    assert mean["suppressed"].to_dict() == {"Ensemble": False, "Groupe A": True, "Groupe B": True, "Groupe C": False}
+    assert mean["base_n"].isna().to_dict() == {"Ensemble": False, "Groupe A": True, "Groupe B": True, "Groupe C": False}
+    assert mean.loc["Groupe C", "value"] == 30 and mean.loc["Ensemble", "value"] == pytest.approx(
+        (90 * 3 + 15 * 20 + 30 * 30) / 53
+    )
+    shown = display_table(safe[safe.question == "num"])
+    assert shown.loc["Base (n)", ("Groupe", "Groupe B (B)")] == SUPPRESSED_MARK
+    assert shown.loc["Moyenne", ("Groupe", "Groupe B (B)")] == SUPPRESSED_MARK
+    assert _hidden(safe, "yn", "oui") == {"Ensemble": False, "Groupe A": True, "Groupe B": True, "Groupe C": False}
+
+
+def test_no_withheld_value_can_be_given_back_by_one_subtraction(frame, tb):
+    """On the random frame, at two thresholds: no row of a banner (with the Ensemble) holds exactly one
+    withheld value, no banner exactly one withheld column, no single-choice column exactly one withheld count."""
+    from cnfs.tabbook import disclose
+
+    for k in (10, 20):
+        safe = disclose(tb, min_count=k, codebook=CB)
+        assert safe.suppressed.any()
+        part = safe[safe.banner != "total"]
+        total = safe[safe.banner == "total"].set_index(["question", "stat", "option"])["suppressed"]
+        per_row = part.groupby(["question", "stat", "option", "banner"])["suppressed"].sum()
+        per_row = per_row + total.reindex(per_row.index.droplevel("banner")).to_numpy()
+        assert not (per_row == 1).any(), per_row[per_row == 1]
+        cols = part.drop_duplicates(["question", "banner", "column"])
+        gone = (cols.base_n.isna() & (tb.loc[cols.index, "base_n"] > 0)).groupby([cols.question, cols.banner]).sum()
+        assert not (gone == 1).any()
+        single = safe[(safe.type == "single") & (safe.stat == "percent") & (tb["count"] > 0)]
+        assert not (single.groupby(["question", "banner", "column"])["suppressed"].sum() == 1).any()
+
+
+def test_weighted_letters_are_z_tests_on_effective_bases(frame):
+    """Weighted letters: statsmodels' pooled z test on the weighted shares and Kish's effective bases, Holm."""
+    wts = np.where(frame.grp == "Groupe A", 1.5, np.linspace(0.4, 1.6, len(frame)))
+    w = tabbook(frame.assign(w=wts), CB, BANNERS[:1], weights="w")
+    cols = ["Groupe A", "Groupe B", "Groupe C"]
+    share, neff = {}, {}
+    for c in cols:
+        m = (frame.grp == c).to_numpy()
+        share[c] = np.average(frame.yn[m] == "Oui", weights=wts[m])
+        neff[c] = wts[m].sum() ** 2 / (wts[m] ** 2).sum()
+    pvals = {
+        (a, b): proportions_ztest([share[a] * neff[a], share[b] * neff[b]], [neff[a], neff[b]])[1]
+        for a, b in combinations(cols, 2)
+    }
+    signs = {(a, b): np.sign(share[a] - share[b]) for a, b in combinations(cols, 2)}
+    got = {c: _cell(w, "yn", "oui", "grp", c)["sig"] for c in cols}
+    assert got == _holm_letters(pvals, signs, cols)
+    assert got["Groupe A"] != ""  # the planted difference survives the weighting
+    assert _cell(w, "yn", "oui", "total", "Ensemble")["sig"] == ""
+
+
+def test_weighted_page_states_effective_bases(frame):
+    from cnfs.tabbook import disclose, display_table, html_page
+
+    wts = np.linspace(0.5, 2.0, len(frame))
+    safe = disclose(tabbook(frame.assign(w=wts), CB, BANNERS[:1], weights="w"), min_count=5, codebook=CB)
+    shown = display_table(safe[safe.question == "yn"])
+    ws = wts[(frame.grp == "Groupe C").to_numpy()]
+    kish = ws.sum() ** 2 / (ws**2).sum()
+    assert shown.loc["Base effective (Kish)", ("Groupe", "Groupe C (C)")] == f"{kish:.1f}".replace(".", ",")
+    assert shown.loc["Base (n)", ("Groupe", "Groupe C (C)")] == "20"
+    assert "Base effective (Kish)" in html_page(safe, title="P", notes=[], synthetic=False)
+    plain = display_table(disclose(tabbook(frame, CB, BANNERS[:1], questions=["yn"]), min_count=5, codebook=CB))
+    assert "Base effective (Kish)" not in plain.index  # unweighted: the effective base is the base
+
+
+def test_mann_whitney_matches_scipy_with_ties():
+    """The tab book's own Mann–Whitney (no per-call overhead) gives scipy's asymptotic p-values, ties included."""
+    from cnfs.tabbook import _mann_whitney
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        a = rng.integers(1, rng.integers(2, 12), rng.integers(1, 40)).astype(float)
+        b = rng.integers(1, rng.integers(2, 12), rng.integers(1, 40)).astype(float)
+        res = stats.mannwhitneyu(a, b, alternative="two-sided", method="asymptotic")
+        p, sign = _mann_whitney(a, b)
+        assert p == pytest.approx(res.pvalue, abs=1e-12)
+        assert sign == np.sign(res.statistic - len(a) * len(b) / 2)

@@ -181,6 +181,10 @@ class Explorer:
         part = tidy[(tidy["banner"] == by) & tidy["base_n"].notna() & (tidy["base_n"] > 0)].copy()
         part["n"] = part["base_n"].astype(int)
         levels = list(dict.fromkeys(part["column"]))
+        if part["value"].notna().sum() == 0:  # every column withheld by disclosure control: nothing to draw
+            return Result(
+                "Graphique", part, None, "Aucun graphique : toutes les colonnes sont masquées (secret statistique)."
+            )
         if q.type in ("single", "multi"):
             part = part[part["stat"] == "percent"]
             lo, hi = proportion_ci(part["value"].fillna(0) / 100 * part["base_effective"], part["base_effective"])

@@ -168,20 +168,24 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], cover: CoverI
 
 
 def _translate(path: str | Path) -> None:
-    """Put the few headings gptables writes in English into French."""
-    import openpyxl
+    """Put the few headings gptables writes in English into French, in the file's shared strings and table
+    definitions (the XML parts that hold them), without loading and rewriting the whole workbook."""
+    import zipfile
+    from xml.sax.saxutils import escape, quoteattr
 
-    wb = openpyxl.load_workbook(path)
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                if isinstance(cell.value, str) and cell.value in FRENCH:
-                    cell.value = FRENCH[cell.value]
-    for ws in wb.worksheets:
-        for table in ws.tables.values():
-            for col in table.tableColumns or []:
-                col.name = FRENCH.get(col.name, col.name)
-    wb.save(path)
+    src = Path(path)
+    out = src.with_name(src.name + ".fr")
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/sharedStrings.xml" or item.filename.startswith(("xl/tables/", "xl/worksheets/")):
+                text = data.decode("utf-8")
+                for en, fr in FRENCH.items():
+                    text = text.replace(f">{escape(en)}<", f">{escape(fr)}<")
+                    text = text.replace(f"name={quoteattr(en)}", f"name={quoteattr(fr)}")
+                data = text.encode("utf-8")
+            zout.writestr(item, data)
+    out.replace(src)
 
 
 def read_tables(wave_dir: str | Path) -> list[SheetTable]:

@@ -246,14 +246,28 @@ def _ridits(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     return ((below + at / 2) / w.sum())[inverse]
 
 
+def _mann_whitney(xa: np.ndarray, xb: np.ndarray) -> tuple[float, float]:
+    """Two-sided Mann–Whitney U test, normal approximation with tie and continuity corrections (as
+    ``scipy.stats.mannwhitneyu(method="asymptotic")``, without its per-call overhead): p-value and sign of U − n₁n₂/2."""
+    n1, n2 = len(xa), len(xb)
+    n = n1 + n2
+    values, inverse, ties = np.unique(np.concatenate([xa, xb]), return_inverse=True, return_counts=True)
+    midrank = np.cumsum(ties) - (ties - 1) / 2.0
+    u1 = float(midrank[inverse[:n1]].sum()) - n1 * (n1 + 1) / 2
+    mu = n1 * n2 / 2
+    var = n1 * n2 / 12 * ((n + 1) - float((ties**3 - ties).sum()) / (n * (n - 1)))
+    if not var > 0:  # every value tied: no difference (scipy's p = 1)
+        return 1.0, 0.0
+    z = (max(u1, n1 * n2 - u1) - mu - 0.5) / np.sqrt(var)
+    return float(min(1.0, 2 * stats.norm.sf(z))), float(np.sign(u1 - mu))
+
+
 def _rank_test(xa: np.ndarray, wa: np.ndarray, xb: np.ndarray, wb: np.ndarray, weighted: bool) -> tuple[float, float]:
     """Rank-based comparison: Mann–Whitney U unweighted; z test of weighted mean ridits when weighted."""
     if len(xa) < 1 or len(xb) < 1:
         return float("nan"), 0.0
     if not weighted:
-        res = stats.mannwhitneyu(xa, xb, alternative="two-sided", method="asymptotic")
-        u = float(res.statistic)
-        return float(res.pvalue), float(np.sign(u - len(xa) * len(xb) / 2))
+        return _mann_whitney(xa, xb)
     r = _ridits(np.concatenate([xa, xb]), np.concatenate([wa, wb]))
     ra, rb = r[: len(xa)], r[len(xa) :]
     ma, va, na = _wstats(ra, wa)
@@ -527,12 +541,92 @@ def weighting_label(weighting: str, codebook: Codebook | None = None, wave: str 
     return "pondéré par calage (raking) sur les marges de la population des conseillers (data/population.yaml)"
 
 
+CROSS_NOTE = (
+    "Secret statistique entre colonnes : lorsqu'une seule cellule (ou une seule colonne) d'une variable de "
+    "ventilation est masquée sur une ligne, une seconde l'est aussi (la plus petite), pour que la colonne "
+    "« Ensemble » moins les autres colonnes ne la redonne pas ; de même entre les modalités d'une question "
+    "à choix unique, dont le total est la base."
+)
+
+
+def _lone_sets(keys: np.ndarray, hidden: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+    """Whether each row's set (same key) holds exactly one hidden value (``extra`` adds hidden values outside the rows)."""
+    codes, inverse = np.unique(keys, return_inverse=True)
+    n = np.bincount(inverse, weights=hidden.astype(float), minlength=len(codes))
+    if extra is not None:
+        n += np.bincount(inverse, weights=extra.astype(float), minlength=len(codes)) > 0
+    return (n == 1)[inverse]
+
+
+def _pick_smallest(keys: np.ndarray, candidate: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Rows to withhold: in each set with a candidate, the candidate of smallest positive size (else the smallest)."""
+    idx = np.flatnonzero(candidate)
+    if not len(idx):
+        return idx
+    order = np.lexsort((size[idx], size[idx] <= 0, keys[idx]))
+    chosen = idx[order]
+    first = np.r_[True, keys[chosen][1:] != keys[chosen][:-1]]
+    return chosen[first]
+
+
+def secondary_across(tab: pd.DataFrame, hidden: np.ndarray, withheld: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Secondary suppression across the columns of each banner variable (and the options of a column).
+
+    ``hidden`` marks the cells already withheld, ``withheld`` the cells of columns withheld whole (base
+    under the threshold). The Ensemble column is the sum of a banner's columns (plus those outside them),
+    so a lone withheld cell of a row, or a lone withheld column of a banner, could be given back by
+    subtraction: the next smallest is withheld too. A single choice's options add up to the column's
+    base: a lone withheld option is joined by the next smallest. Repeated until nothing changes.
+    Returns the new (hidden, withheld) masks.
+    """
+    hidden, withheld = hidden.copy(), withheld.copy()
+    q, b, c = (tab[k].to_numpy(dtype=object).astype(str) for k in ("question", "banner", "column"))
+    stat, opt = tab["stat"].to_numpy(dtype=object).astype(str), tab["option"].to_numpy(dtype=object).astype(str)
+    banner = b != TOTAL_ID
+    base = tab["base_n"].to_numpy(dtype=float)
+    count = pd.to_numeric(tab["count"], errors="coerce").to_numpy(dtype=float)
+    size = np.where(stat == "percent", count, base)
+    qb, col = q + "|" + b, q + "|" + b + "|" + c
+    row = q + "|" + stat + "|" + opt
+    # columns withheld whole: a banner with one such column gets a second (its smallest other non-empty column)
+    first = banner & ~pd.Series(col).duplicated().to_numpy() & (base > 0)
+    lone = _lone_sets(qb[first], withheld[first])
+    extra_cols = _pick_smallest(qb[first], lone & ~withheld[first], base[first])
+    if len(extra_cols):
+        withheld |= np.isin(col, col[first][extra_cols])
+    hidden |= withheld
+    single = (tab["type"].to_numpy(dtype=object) == "single") & (stat == "percent")
+    where_b, where_t = np.flatnonzero(banner), np.flatnonzero(~banner)
+    rk = row[banner] + "|" + b[banner]
+    for _ in range(50):
+        before = hidden.sum()
+        # rows: Ensemble = Σ columns, so one withheld value among the Ensemble and a banner's columns needs a second
+        total_hidden = pd.Series(hidden[where_t], index=row[where_t])
+        t_hidden = total_hidden[~total_hidden.index.duplicated()].reindex(row[banner], fill_value=False)
+        lone = _lone_sets(rk, hidden[banner], t_hidden.to_numpy(dtype=bool))
+        pick = _pick_smallest(rk, lone & ~hidden[banner] & (base[banner] > 0), size[banner])
+        hidden[where_b[pick]] = True
+        stuck = sorted(set(rk[lone]) - set(rk[pick]))  # a lone withheld cell and no other column to withhold…
+        if stuck:  # …so the Ensemble cell of that row goes
+            hidden[where_t[np.isin(row[where_t], [k.rsplit("|", 1)[0] for k in stuck])]] = True
+        # a single choice's options add up to the column's base
+        ck, h, pos = col[single], hidden[single], count[single] > 0
+        n_h = pd.Series(h.astype(int)).groupby(ck).transform("sum").to_numpy()
+        lone = (n_h == 1) & _lone_sets(ck, h & pos)
+        pick = _pick_smallest(ck, lone & ~h & pos, count[single])
+        hidden[np.flatnonzero(single)[pick]] = True
+        if hidden.sum() == before:
+            break
+    return hidden, withheld
+
+
 def disclose(tab: pd.DataFrame, min_count: int | None = None, codebook: Codebook | None = None) -> pd.DataFrame:
     """The tab book under the project's disclosure control (``cnfs.disclosure``), withheld cells blanked.
 
     Each set of rows of one question, statistic, banner and column is one table for the rule: counts of
     1 to min_count − 1 and results on fewer than min_count respondents are withheld (value, count, letters),
-    with a second count of a single choice's column when the base would give the first back.
+    with a second count of a single choice's column when the base would give the first back; then
+    :func:`secondary_across` keeps the Ensemble column minus the other columns from giving any back.
     """
     from cnfs import disclosure
 
@@ -548,39 +642,43 @@ def disclose(tab: pd.DataFrame, min_count: int | None = None, codebook: Codebook
         fragile_base=pol.fragile_base,
         count="count",
         base="n",
-        by=["question", "stat", "banner", "column"],
+        by=[],
+        additive=False,  # primary rule only: secondary_across applies the second counts, within and across columns
     )
     out = tab.copy()
     hidden = safe["suppressed"].to_numpy(dtype=bool)
     # the mean position of an ordered choice would narrow down its withheld counts: withheld with them
     cell = tab["question"] + "|" + tab["banner"] + "|" + tab["column"]
-    any_hidden = pd.Series(hidden, index=tab.index).groupby(cell).transform("any").to_numpy(dtype=bool)
-    hidden = hidden | (any_hidden & (tab["option"] == "rank").to_numpy())
+    rank = (tab["option"] == "rank").to_numpy()
+    small = ((tab["base_n"] > 0) & (tab["base_n"] < pol.min_count)).to_numpy()
+    cell_codes = pd.factorize(cell)[0]
+    for _ in range(10):
+        any_hidden = np.bincount(cell_codes, weights=hidden & ~rank, minlength=cell_codes.max() + 1) > 0
+        hidden = hidden | (any_hidden[cell_codes] & rank)
+        before = (hidden.sum(), small.sum())
+        hidden, small = secondary_across(tab, hidden, small)
+        if (hidden.sum(), small.sum()) == before:
+            break
     reason = safe["suppression"].to_numpy(dtype=object).copy()
     reason[hidden & (reason == "")] = "secondaire"
-    small = (tab["base_n"] > 0) & (tab["base_n"] < pol.min_count)
     out["value"] = out["value"].where(~hidden)
     out["count"] = out["count"].where(~hidden)
     out["sig"] = out["sig"].where(~hidden, "")
     for col in ("base_n", "base_weighted", "base_effective"):
         out[col] = out[col].where(~small)
     out["base_n"] = out["base_n"].astype("Int64")
-    # no letter may point at a withheld cell of the same row, nor at a column too small to be shown
+    # no letter may point at a withheld cell of the same row, nor at a column withheld whole
     row = tab["question"] + "|" + tab["stat"] + "|" + tab["option"] + "|" + tab["banner"]
-    gone = (
-        pd.Series(np.where(hidden | small.to_numpy(), tab["letter"], ""), index=tab.index)
-        .groupby(row)
-        .transform("".join)
-    )
-    whole = pd.Series(np.where(small.to_numpy(), tab["letter"], ""), index=tab.index)
-    whole = whole.groupby(tab["question"] + "|" + tab["banner"]).transform("".join)
-    out["sig"] = [
-        s if not (d or w) else "".join(ch for ch in s if ch not in d + w) for s, d, w in zip(out["sig"], gone, whole)
-    ]
+    gone = pd.Series(tab["letter"].to_numpy()[hidden | small]).groupby(row.to_numpy()[hidden | small]).agg("".join)
+    qb = (tab["question"] + "|" + tab["banner"]).to_numpy()
+    whole = pd.Series(tab["letter"].to_numpy()[small]).groupby(qb[small]).agg("".join)
+    gone_d, whole_d = gone.to_dict(), whole.to_dict()
+    drop = [gone_d.get(r, "") + whole_d.get(k, "") for r, k in zip(row, qb)]
+    out["sig"] = [s if not (s and d) else "".join(ch for ch in s if ch not in d) for s, d in zip(out["sig"], drop)]
     out["suppressed"] = hidden
     out["suppression"] = reason
-    out["fragile"] = safe["fragile"].to_numpy(dtype=bool)
-    out.attrs["disclosure_note"] = pol.note()
+    out["fragile"] = safe["fragile"].to_numpy(dtype=bool) & ~hidden
+    out.attrs["disclosure_note"] = pol.note() + " " + CROSS_NOTE
     return out
 
 
@@ -674,27 +772,55 @@ def sheet_table(tab: pd.DataFrame, banner: str) -> pd.DataFrame:
     )
 
 
+SOURCE = "Enquête auprès des conseillers numériques France Services (programme de recherche ANCT), traitements cnfs-notebooks"
+SHEET_BASE = (
+    "Base : dans chaque colonne, les répondants à qui la question a été posée (colonnes « base (n) », non "
+    "pondérées{eff}) ; valeurs : pourcentages (0 à 100) de la colonne, ou moyennes."
+)
+LETTERS_NOTE = (
+    "Colonnes « lettres » : lettres des colonnes de la même variable de ventilation dont la cellule est "
+    "significativement plus élevée ; [x] : aucune différence significative ou pas de test. La colonne "
+    "« Ensemble » ne porte pas de lettres."
+)
+
+
 def write_spreadsheet(
     tab: pd.DataFrame, path: str | Path, *, title: str, wave: str, weighting: str, synthetic: bool
 ) -> Path:
-    """The tab book as an .xlsx: cover, contents, notes, then one sheet per banner variable (written atomically)."""
-    from cnfs.tabbook_xlsx import write_workbook
+    """The tab book as an .xlsx through the project's publication writer (``cnfs.spreadsheet``): cover,
+    contents, notes, then one table per banner variable (the total and the banner's columns side by side)."""
+    from cnfs.provenance import SYNTHETIC_WARNING
+    from cnfs.spreadsheet import CoverInfo, SheetTable, write_workbook
 
     banners = [b for b in dict.fromkeys(tab["banner"]) if b != TOTAL_ID] or [TOTAL_ID]
     labels = dict(zip(tab["banner"], tab["banner_label"]))
-    tables = [(labels[b], sheet_table(tab, b)) for b in banners]
-    notes = list(TEST_NOTES) + [weighting_label(weighting)]
+    weighted = bool((tab["weighting"] != "none").any())
+    notes = [*TEST_NOTES, LETTERS_NOTE, weighting_label(weighting)]
     if "suppressed" in tab:
         notes.append(str(tab.attrs.get("disclosure_note", "")))
-    return write_workbook(
-        Path(path),
+    total = tab.loc[tab["banner"] == TOTAL_ID, "base_n"]
+    n = int(pd.to_numeric(total, errors="coerce").max()) if total.notna().any() else None
+    base = SHEET_BASE.format(eff=" ; base effective de Kish quand les données sont pondérées" if weighted else "")
+    tables = [
+        SheetTable(
+            name=b,
+            title=f"{title} — selon : {labels[b]}" if b != TOTAL_ID else title,
+            data=sheet_table(tab, b),
+            base=base,
+            n=n,
+            notes=[x for x in notes if x],
+        )
+        for b in banners
+    ]
+    cover = CoverInfo(
         title=title,
-        wave=wave,
+        source=SOURCE,
+        synthetic_warning=SYNTHETIC_WARNING if synthetic else None,
+        produced=pd.Timestamp.now(tz="UTC").to_pydatetime(),
         weighting=weighting_label(weighting),
-        synthetic=synthetic,
-        tables=tables,
-        notes=[n for n in notes if n],
+        extra=["Vague : " + ("toutes vagues réunies" if wave == "all" else f"vague {wave}")],
     )
+    return write_workbook(Path(path), tables, cover)
 
 
 # -- a tab book per wave folder --------------------------------------------------------------------

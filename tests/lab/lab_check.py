@@ -1,8 +1,14 @@
 """Real-browser check (`make test-lab`, not part of `make test`): JupyterLab started on 127.0.0.1 with a
-token, a section notebook opened in headless Chromium (Debian's package, driven by Playwright with
-``executable_path``: no browser is ever downloaded), all cells run and the notebook saved; no error
-output, the synthetic-data banner visible, a screenshot written to outputs/test-lab/; the saved notebook
-goes through git's clean filter back to what was opened; everything started here is stopped."""
+token, notebooks opened in headless Chromium (Debian's package, driven by Playwright with
+``executable_path``: no browser is ever downloaded) and all their cells run:
+
+- a section notebook: no error output, the synthetic-data banner visible, the notebook saved and its
+  saved form going through git's clean filter back to what was opened;
+- the explorer (notebook 10): a question chosen by its French wording and a breakdown chosen in the
+  widgets, the displayed table changes to that question by that breakdown (title and column headers
+  checked against the codebook and the banner file), no error output anywhere.
+
+Screenshots are written to outputs/test-lab/; everything started here is stopped."""
 
 from __future__ import annotations
 
@@ -33,6 +39,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 NOTEBOOK = "02_profil.ipynb"
+EXPLORER = "10_exploration.ipynb"
 SCREENSHOTS = paths.OUTPUTS / "test-lab"
 RUN_TIMEOUT_MS = int(os.environ.get("CNFS_LAB_TIMEOUT", "300")) * 1000
 
@@ -51,15 +58,18 @@ def _get(url: str) -> int:
         return 0
 
 
-@pytest.fixture
-def lab(tmp_path):
-    """JupyterLab serving a copy of the notebook (writing its outputs under tmp_path), stopped afterwards."""
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab serving copies of the notebooks (writing their outputs under a temporary folder), stopped afterwards."""
+    tmp_path = tmp_path_factory.mktemp("lab")
     work = tmp_path / "carnets"
     work.mkdir()
-    nb = nbformat.read(paths.NOTEBOOKS / NOTEBOOK, as_version=4)
-    params = next(c for c in nb.cells if c.cell_type == "code")
-    params.source = params.source.replace("output_dir = None", f"output_dir = {str(tmp_path / 'sorties')!r}")
-    nbformat.write(nb, work / NOTEBOOK)
+    for name in (NOTEBOOK, EXPLORER):
+        nb = nbformat.read(paths.NOTEBOOKS / name, as_version=4)
+        params = next(c for c in nb.cells if c.cell_type == "code")
+        assert "output_dir = None" in params.source, f"{name}: parameters cell without output_dir"
+        params.source = params.source.replace("output_dir = None", f"output_dir = {str(tmp_path / 'sorties')!r}")
+        nbformat.write(nb, work / name)
     settings = tmp_path / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
@@ -116,8 +126,36 @@ def lab(tmp_path):
         log.close()
 
 
-def test_notebook_runs_in_jupyterlab(lab):
+def _run_all(page, base: str, token: str, name: str) -> None:
+    """Open a notebook in Lab, start its kernel, run all cells and wait until every code cell has run."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.goto(f"{base}/lab/workspaces/{Path(name).stem}/tree/{name}?token={token}")  # a workspace of its own
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
+    try:  # Lab asks which kernel to start when the notebook names none it knows: the default one
+        page.wait_for_selector(".jp-Dialog .jp-mod-accept", timeout=15_000)
+        page.click(".jp-Dialog .jp-mod-accept")
+    except PlaywrightTimeout:
+        pass
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+    page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+    page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+    page.wait_for_function(
+        "() => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];"
+        " return p.length > 0 && p.every(x => /\\[\\d+\\]/.test(x.textContent)); }",
+        timeout=RUN_TIMEOUT_MS,
+    )
+
+
+def _no_error_output(page) -> None:
+    """No traceback in any output, the widgets' outputs included."""
+    assert page.locator(".jp-OutputArea-output", has_text="Traceback").count() == 0
+    stderr = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    texts = [stderr.nth(i).inner_text() for i in range(stderr.count())]
+    assert not [t for t in texts if "Error" in t], texts
+
+
+def test_notebook_runs_in_jupyterlab(lab):
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(paths.ROOT / "tests"))
@@ -131,26 +169,11 @@ def test_notebook_runs_in_jupyterlab(lab):
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
-            page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
-            try:  # Lab asks which kernel to start when the notebook names none it knows: the default one
-                page.wait_for_selector(".jp-Dialog .jp-mod-accept", timeout=15_000)
-                page.click(".jp-Dialog .jp-mod-accept")
-            except PlaywrightTimeout:
-                pass
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
-            page.click(".lm-MenuBar-itemLabel:text-is('Run')")
-            page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
-            page.wait_for_function(
-                "() => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];"
-                " return p.length > 0 && p.every(x => /\\[\\d+\\]/.test(x.textContent)); }",
-                timeout=RUN_TIMEOUT_MS,
-            )
+            _run_all(page, base, token, NOTEBOOK)
             banner = page.get_by_role("alert").filter(has_text="SYNTHÉTIQUES").first
             banner.scroll_into_view_if_needed()
             assert banner.is_visible()
-            traceback = page.locator(".jp-OutputArea-output", has_text="Traceback")
-            assert traceback.count() == 0
+            _no_error_output(page)
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / "02_profil.png"))
             before = path.stat().st_mtime
@@ -172,3 +195,61 @@ def test_notebook_runs_in_jupyterlab(lab):
     assert not errors, errors
     assert all(c.outputs for c in code[1:])  # Lab saved the outputs (the parameters cell shows none)…
     assert clean(path.read_text(encoding="utf-8")) == clean(opened)  # …and git would commit none of them
+
+
+#: The explorer's choice in the browser: a question (by its French wording) and a breakdown.
+QUESTION, BREAKDOWN = "main_place", "training_path"
+
+
+def test_explorer_follows_the_widgets(lab):
+    """Run notebook 10, pick a question by its wording and a breakdown: the explorer's table becomes that one."""
+    from cnfs.codebook import load_codebook
+    from cnfs.tabbook import letters, load_banners
+    from playwright.sync_api import expect, sync_playwright
+
+    codebook = load_codebook()
+    question = codebook[QUESTION]
+    banner = next(b for b in load_banners(codebook) if b.id == BREAKDOWN)
+    columns = [o.label for o in codebook[banner.question].options]
+    base, token, work = lab
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} absent : apt-get install chromium"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1200})
+            _run_all(page, base, token, EXPLORER)
+            explorer = page.locator(".jp-OutputArea-output .widget-vbox").first
+            expect(explorer).to_be_visible(timeout=60_000)
+            title = explorer.locator(".widget-output .cnfs-result h4").first
+            table = explorer.locator(".widget-output table").first
+            expect(title).to_be_visible(timeout=60_000)
+            before_title, before_table = title.inner_text(), table.inner_text()
+            assert question.label not in before_title and banner.label not in before_title  # a real change follows
+
+            def pick(label: str, choice: str) -> None:
+                box = explorer.locator(".widget-dropdown").filter(has=page.locator("label", has_text=label))
+                box.locator("select").select_option(label=choice)
+
+            pick("Question", question.wording)
+            expect(title).to_contain_text(question.label, timeout=120_000)
+            pick("Ventilation", banner.label)
+            expect(title).to_contain_text(banner.label, timeout=120_000)
+            headers = [h.strip() for h in table.locator("thead th").all_inner_texts()]
+            for column, letter in zip(columns, letters(len(columns))):
+                assert f"{column} ({letter})" in headers, headers
+            assert "Ensemble" in headers and banner.label in headers
+            rows = [r.strip() for r in table.locator("tbody th").all_inner_texts()]
+            assert [o.label for o in question.options] == rows[: len(question.options)] and "Base (n)" in rows
+            assert table.inner_text() != before_table
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+            _no_error_output(page)
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            explorer.evaluate("e => e.scrollIntoView({block: 'start'})")  # the widgets and the new table
+            page.screenshot(path=str(SCREENSHOTS / "10_exploration.png"))
+        except BaseException:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "echec_exploration.png"), full_page=True)
+            print((work.parent / "jupyterlab.log").read_text()[-5000:])
+            raise
+        finally:
+            browser.close()
