@@ -168,3 +168,30 @@ def test_equivalence_rows_of_a_withheld_wave_are_withheld():
     assert out.loc[:1, ["difference", "ci_low", "ci_high", "margin", "p_value"]].isna().all().all()
     assert out.loc[:1, "verdict"].eq("[c]").all() and out.loc[:1, "question_equivalent"].isna().all()
     assert out.loc[2, "difference"] == 2.0 and out.loc[2, "question_equivalent"] == True  # noqa: E712
+
+
+def test_linked_tables_withhold_the_same_rows_so_that_pooled_minus_a_wave_gives_nothing_back():
+    from cnfs.disclosure import LINKED, suppress_linked
+
+    wave1, wave2 = single_choice([3, 40, 57]), single_choice([20, 30, 50])
+    pooled = single_choice([23, 70, 107])
+    alone = suppress(wave2, min_count=10)
+    assert not alone["suppressed"].any()  # on its own, wave 2 shows everything: 23 − 20 = 3 would be wave 1's
+    out = suppress_linked({"1": wave1, "2": wave2, "all": pooled}, min_count=10)
+    for name, t in out.items():
+        assert t["suppressed"].tolist() == [True, True, False], name  # 3 (primary), 40 (secondary) in all three
+    assert out["2"]["suppression"].tolist() == [LINKED, LINKED, ""]
+    assert out["all"]["count"].iloc[2] == 107 and out["2"]["count"].iloc[2] == 50  # the rest stays visible
+
+
+def test_linked_tables_withhold_a_small_group_and_its_base_everywhere():
+    from cnfs.disclosure import suppress_linked
+
+    wave1 = pd.concat([single_choice([2, 3], by="A"), single_choice([30, 30], by="B")], ignore_index=True)
+    wave2 = pd.concat([single_choice([20, 30], by="A"), single_choice([25, 25], by="B")], ignore_index=True)
+    pooled = pd.concat([single_choice([22, 33], by="A"), single_choice([55, 55], by="B")], ignore_index=True)
+    out = suppress_linked({"1": wave1, "2": wave2, "all": pooled}, min_count=10)
+    for name, t in out.items():
+        a = t[t["groupe"] == "A"]
+        assert a["suppressed"].all() and a["n"].isna().all(), name  # group A's n of 5 is 55 − 50 otherwise
+        assert not t.loc[t["groupe"] == "B", "suppressed"].any(), name

@@ -248,3 +248,24 @@ def test_test_tables_do_not_repeat_the_question_as_its_item(tmp_path):
     shown = r.wave_differences(top=10).table
     assert not (shown["Modalité / item"] == shown.index.to_series()).any()
     assert shown["Modalité / item"].ne("").any()  # options of multi-select questions are still named
+
+
+def test_per_wave_and_pooled_tables_withhold_the_same_rows(tmp_path):
+    probe = Report(wave="all", output_dir=str(tmp_path / "probe"), section=5)
+    w = probe.df[probe.codebook.wave_column].astype(str)
+    counts = probe.df.groupby(w)["main_place"].value_counts().unstack(0).fillna(0).astype(int)
+    # an option rarer in wave 1 than in wave 2: a threshold just above its wave-1 count hides it in wave 1
+    # only, and wave 1's count would be the pooled count minus wave 2's
+    candidates = counts[(counts["1"] > 0) & (counts["1"] < counts["2"])]
+    option = candidates["1"].idxmin()
+    k = int(counts.loc[option, "1"]) + 1
+    reports = {v: Report(wave=v, output_dir=str(tmp_path / v), section=5, min_count=k) for v in ("1", "2", "all")}
+    tables = {v: r.shares("main_place").data.set_index("label") for v, r in reports.items()}
+    label = option  # the typed data holds the options' labels
+    hidden = {v: set(t.index[t["suppressed"]]) for v, t in tables.items()}
+    assert label in hidden["1"] and hidden["1"] == hidden["2"] == hidden["all"]
+    for v, t in tables.items():
+        assert pd.isna(t.loc[label, "count"]), v
+        shown = t[~t["suppressed"]]
+        expected = counts["1"] + counts["2"] if v == "all" else counts[v]
+        assert all(shown.loc[lab, "count"] == expected[lab] for lab in shown.index), v  # no number changes

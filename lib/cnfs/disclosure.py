@@ -14,11 +14,13 @@ Rules (the UK Analysis Function's threshold approach):
 * **secondary**: in a set of rows whose counts add up to their base (the options of a single choice,
   the bins of a distribution) a single withheld count could be recovered by subtraction, so the
   next smallest count of the set is withheld as well;
+* **linked**: tables that add up across each other (each wave and the waves pooled) are suppressed
+  together (:func:`suppress_linked`): a row withheld in one is withheld in all, reason "liée";
 * **fragile**: a percentage or mean on a base under ``fragile_base`` (30) is kept but flagged.
 
 Zero counts are shown (they name nobody). Published figures are public and are not suppressed.
 The output has three more columns: ``suppressed`` (bool), ``suppression`` ("", "primaire",
-"secondaire") and ``fragile`` (bool); withheld values are NaN (shown as "[c]" by cnfs.formatting).
+"secondaire", "liée") and ``fragile`` (bool); withheld values are NaN (shown as "[c]" by cnfs.formatting).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import pandas as pd
 
 DEFAULT_MIN_COUNT = 10
 DEFAULT_FRAGILE_BASE = 30
-PRIMARY, SECONDARY = "primaire", "secondaire"
+PRIMARY, SECONDARY, LINKED = "primaire", "secondaire", "liée"
 #: Columns whose values are withheld with a suppressed row (those present in a table).
 VALUE_COLUMNS = ("count", "percent", "ci_low", "ci_high", "mean", "sd", "median", "top_box", "se", "deff")
 #: Columns that identify a row and never hold results.
@@ -51,7 +53,8 @@ class Policy:
         return (
             f"Secret statistique : les effectifs de 1 à {self.min_count - 1} répondants et les résultats calculés "
             f"sur moins de {self.min_count} répondants sont masqués ([c]), ainsi qu'un second effectif lorsque "
-            f"le total permettrait de les retrouver. Les résultats sur moins de {self.fragile_base} répondants "
+            "le total permettrait de les retrouver ; une cellule masquée pour une vague l'est aussi pour l'autre "
+            f"vague et pour les vagues réunies. Les résultats sur moins de {self.fragile_base} répondants "
             "sont fragiles."
         )
 
@@ -88,12 +91,16 @@ def suppress(
     base: str = "n",
     by: Sequence[str] | None = None,
     additive: bool | None = None,
+    force: pd.Series | None = None,
+    force_base: pd.Series | None = None,
 ) -> pd.DataFrame:
     """A copy of ``table`` with small counts withheld (NaN) and the columns suppressed/suppression/fragile.
 
     ``count``/``base`` name the cell count and the base of each row; ``by`` the columns whose values
     delimit independent sets of rows (default: subgroup columns plus question/item). ``additive``
     says whether a set's counts add up to its base (default: detected) and so need secondary suppression.
+    ``force`` / ``force_base`` (boolean Series on the rows) withhold rows, or rows with their base, withheld
+    in a linked table (``suppress_linked``), before the secondary pass.
     """
     out = table.copy()
     n = pd.to_numeric(out[base], errors="coerce") if base in out else pd.Series(np.nan, index=out.index)
@@ -104,6 +111,14 @@ def suppress(
         primary |= (c > 0) & (c < min_count)
     reason = pd.Series("", index=out.index, dtype=object)
     reason[primary] = PRIMARY
+    linked = pd.Series(False, index=out.index)
+    if force is not None:
+        linked |= force.reindex(out.index, fill_value=False).astype(bool)
+    if force_base is not None:
+        extra = force_base.reindex(out.index, fill_value=False).astype(bool) & (n > 0)
+        small_base |= extra
+        linked |= extra
+    reason[linked & (reason == "")] = LINKED
     if c is not None:
         keys = _groups(out, by)
         sets = (
@@ -138,6 +153,54 @@ def suppress(
     out["suppressed"] = withheld.to_numpy()
     out["suppression"] = reason.to_numpy()
     out["fragile"] = ((n < fragile_base) & ~withheld).fillna(False).to_numpy()
+    return out
+
+
+def row_keys(table: pd.DataFrame) -> list[str]:
+    """The columns that identify a row of a tidy table across waves (subgroup, question, item, option, bin)."""
+    keys = [c for c in _groups(table, None) if c in table.columns]
+    return keys + [c for c in ("option", "label", "value") if c in table.columns and c not in keys]
+
+
+def suppress_linked(
+    tables: dict[str, pd.DataFrame], *, min_count: int = DEFAULT_MIN_COUNT, **options: Any
+) -> dict[str, pd.DataFrame]:
+    """Disclosure control of tables that add up across each other (each wave and the waves pooled).
+
+    A wave's count withheld in its own table could be given back as pooled count minus the other waves'
+    counts; so a row withheld in any of the tables (primary or secondary) is withheld in all of them
+    (reason "liée"), with its base when that was the reason, and secondary suppression runs again, until
+    nothing changes. Every table of the family gets the same result whichever report computes it.
+    """
+    keys = [k for k in row_keys(next(iter(tables.values()))) if all(k in t.columns for t in tables.values())]
+
+    def ids(t: pd.DataFrame) -> pd.Series:
+        return pd.Series(list(zip(*(t[k].astype(str) for k in keys))), index=t.index) if keys else t.index.to_series()
+
+    out = {name: suppress(t, min_count=min_count, **options) for name, t in tables.items()}
+    for _ in range(2 * len(tables) + 2):
+        hidden, hidden_base = set(), set()
+        for name, o in out.items():
+            i = ids(o)
+            hidden |= set(i[o["suppressed"]])
+            base_gone = (
+                pd.to_numeric(tables[name].get("n"), errors="coerce").gt(0)
+                & o.get("n", pd.Series(0, index=o.index)).isna()
+            )
+            hidden_base |= set(i[base_gone])
+        new = {}
+        for name, t in tables.items():
+            i = ids(t)
+            new[name] = suppress(
+                t, min_count=min_count, force=i.isin(hidden), force_base=i.isin(hidden_base), **options
+            )
+        if all(
+            new[k]["suppressed"].equals(out[k]["suppressed"])
+            and new[k].get("n", pd.Series()).equals(out[k].get("n", pd.Series()))
+            for k in out
+        ):
+            return new
+        out = new
     return out
 
 

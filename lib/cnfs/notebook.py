@@ -156,6 +156,7 @@ class Report:
         self.prefix = f"{section:02d}_" if section is not None else ""
         self.policy = disclosure.policy(self.codebook, min_count)
         self._waves: Any = None
+        self._full: pd.DataFrame | None = None
         set_theme()
 
     # ------------------------------------------------------------ files
@@ -166,6 +167,39 @@ class Report:
         return disclosure.suppress(
             tidy, min_count=self.policy.min_count, fragile_base=self.policy.fragile_base, **kwargs
         )
+
+    def protect_linked(self, tidy: pd.DataFrame, compute: Callable[[pd.DataFrame], pd.DataFrame], **kwargs: Any):
+        """Disclosure control of a table linked to the same table of the other waves and of the waves pooled
+        (pooled = wave 1 + wave 2): ``compute(data)`` makes the table from another wave's data (unweighted:
+        counts and bases are unweighted anyway), and a row withheld in any of them is withheld in all
+        (``cnfs.disclosure.suppress_linked``), so that no wave's count is pooled minus the other's."""
+        if "n" not in tidy.columns:
+            return tidy
+        family = {self.wave: tidy}
+        for name, part in self._wave_family().items():
+            family[name] = compute(part)
+        linked = disclosure.suppress_linked(
+            family, min_count=self.policy.min_count, fragile_base=self.policy.fragile_base, **kwargs
+        )
+        return linked[self.wave]
+
+    def _wave_family(self) -> dict[str, pd.DataFrame]:
+        """The data of the other waves and of the waves pooled, the tables of this report's are linked to."""
+        full = self._all_waves()
+        waves = [w for w in self.codebook.waves if (full[self.codebook.wave_column].astype(str) == w).any()]
+        if len(waves) < 2:
+            return {}
+        parts = {"all": full, **{w: full[full[self.codebook.wave_column].astype(str) == w] for w in waves}}
+        return {name: part for name, part in parts.items() if name != self.wave}
+
+    def _by_on(self, df: pd.DataFrame, by: str | None, levels: Sequence[str] | None = None) -> Any:
+        """``by`` as a subgroup of ``df`` (derived subgroups computed on it), restricted to ``levels``."""
+        s = DERIVED_SUBGROUPS[by](df) if by in DERIVED_SUBGROUPS else by
+        if levels is not None and s is not None:
+            from cnfs.contrasts import restrict_levels
+
+            s = restrict_levels(df, s, levels)
+        return s
 
     def protect_tests(self, tests: pd.DataFrame) -> pd.DataFrame:
         """Test rows with group sizes under the threshold withheld (see cnfs.disclosure.withhold_group_sizes)."""
@@ -339,7 +373,9 @@ class Report:
 
             by_s = restrict_levels(self.df, by_s, levels)
         t = shares(self.df, self.codebook, qid, by=by_s, design=self.design)
-        t = self.protect(self._ordered_shares(t, qid))
+        t = self.protect_linked(
+            self._ordered_shares(t, qid), lambda d: shares(d, self.codebook, qid, by=self._by_on(d, by, levels))
+        )
         name = qid if by is None else f"{qid}_par_{by}"
         title = self.codebook[qid].wording
         caption = table_caption(t)
@@ -361,11 +397,12 @@ class Report:
         from cnfs.scoring import shares
 
         items = self.codebook.items(group)
-        t = pd.concat(
-            [shares(self.df, self.codebook, q.id, design=self.design).assign(item=q.label) for q in items],
-            ignore_index=True,
-        )
-        t = self.protect(t, by=["item"])
+
+        def table(d: pd.DataFrame, design: Any = None) -> pd.DataFrame:
+            parts = [shares(d, self.codebook, q.id, design=design).assign(item=q.label) for q in items]
+            return pd.concat(parts, ignore_index=True)
+
+        t = self.protect_linked(table(self.df, self.design), table, by=["item"])
         title = self.codebook.groups[group].wording
         caption, notes = table_caption(t), self._notes(t) + self._weight_notes(t)
         self._write_table(t, group, title, caption, notes)
@@ -381,13 +418,21 @@ class Report:
         from cnfs.scoring import battery_summary, scale_summary
 
         if isinstance(items, str) and items in self.codebook.groups:
-            t = battery_summary(self.df, self.codebook, items, design=self.design)
+            group = items
+
+            def summary(d: pd.DataFrame, design: Any = None) -> pd.DataFrame:
+                return battery_summary(d, self.codebook, group, design=design)
+
             title, name = self.codebook.groups[items].wording, items
         else:
             ids = [items] if isinstance(items, str) else list(items)
-            t = scale_summary(self.df, self.codebook, ids, design=self.design)
+
+            def summary(d: pd.DataFrame, design: Any = None) -> pd.DataFrame:
+                return scale_summary(d, self.codebook, ids, design=design)
+
             title, name = self.codebook[ids[0]].wording, "_".join(ids[:2])
-        t = self.protect(t.sort_values("rank", kind="stable").reset_index(drop=True))
+        t = summary(self.df, self.design)
+        t = self.protect_linked(t.sort_values("rank", kind="stable").reset_index(drop=True), summary)
         caption, notes = table_caption(t), self._notes(t) + self._weight_notes(t)
         self._write_table(t, name, title, caption, notes)
         png = self._write_figure(plot_scores(t), name) if chart else None
@@ -407,7 +452,11 @@ class Report:
         from cnfs.plots import plot_distribution, table_caption
         from cnfs.scoring import distribution
 
-        t = self.protect(distribution(self.df, self.codebook, qid, bins=self._bins(qid), design=self.design))
+        bins = self._bins(qid)
+        t = self.protect_linked(
+            distribution(self.df, self.codebook, qid, bins=bins, design=self.design),
+            lambda d: distribution(d, self.codebook, qid, bins=bins),
+        )
         title = colon("Distribution", self.codebook[qid].label)
         caption, notes = table_caption(t), self._notes(t) + self._weight_notes(t)
         self._write_table(t, f"{qid}_distribution", title, caption, notes)
@@ -423,7 +472,12 @@ class Report:
         table = comp.tables[qid]
         if "percent" in table:
             table = self._ordered_shares(table, qid)
-        comp.tables[qid] = table = self.protect(table)
+        from cnfs.scoring import scale_summary, shares
+
+        describe = shares if "percent" in table else scale_summary
+        comp.tables[qid] = table = self.protect_linked(
+            table, lambda d: describe(d, self.codebook, qid, by=self._by_on(d, by, levels))
+        )
         name = f"{qid}_selon_{by}"
         title = f"{self.codebook[qid].short} selon {self._by_label(by)}"
         caption, notes = table_caption(table), self._notes(table)
@@ -567,7 +621,11 @@ class Report:
 
     def _all_waves(self) -> pd.DataFrame:
         """The data of every wave (the report's own data when its wave is already "all")."""
-        return self.df if self.wave == "all" else load_survey(self.data_path, "all").data
+        if self.wave == "all":
+            return self.df
+        if self._full is None:  # read once: the linked tables of every result need it
+            self._full = load_survey(self.data_path, "all").data
+        return self._full
 
     def _wave_comparison(self) -> Any:
         """compare_waves over every question of the full data, computed once per report."""
