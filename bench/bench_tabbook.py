@@ -16,7 +16,7 @@ def main(wave: str = "all") -> None:
     from cnfs.loader import load_survey
 
     df, codebook = load_survey(wave=wave)
-    banners = tb.load_banners(codebook)
+    banners = [b for b in tb.load_banners(codebook) if wave == "all" or b.derived != "wave"]  # as the wave folder's
     t0 = time.perf_counter()
     plain = tb.disclose(tb.tabbook(df, codebook, banners), codebook=codebook)
     t_plain = time.perf_counter() - t0
