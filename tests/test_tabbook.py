@@ -592,3 +592,51 @@ def test_mann_whitney_matches_scipy_with_ties():
         p, sign = _mann_whitney(a, b)
         assert p == pytest.approx(res.pvalue, abs=1e-12)
         assert sign == np.sign(res.statistic - len(a) * len(b) / 2)
+
+
+# -- the books of all waves and of each wave, withheld together --------------------------------------
+def test_a_wave_book_cannot_be_given_back_by_all_waves_minus_the_other_wave():
+    """By hand, threshold 5. Wave 1: Oui A=3 B=8 C=12, Non A=9 B=7 C=8 (as above: A and B withheld).
+    Wave 2: Oui A=6 B=7 C=10, Non A=6 B=8 C=10, nothing small. All waves: Oui A=9 … nothing small.
+    Alone, wave 1's A/Oui (3) = all waves' 9 − wave 2's 6: so wave 2's A/Oui goes too, then by the same
+    rules as in one book wave 2's A/Non (its column), B/Oui and B/Non (their rows). All waves stay whole."""
+    from cnfs.tabbook import disclose, disclose_books
+
+    w1 = _hand_frame({"Groupe A": 12, "Groupe B": 15, "Groupe C": 20}, {"Groupe A": 3, "Groupe B": 8, "Groupe C": 12})
+    w2 = _hand_frame({"Groupe A": 12, "Groupe B": 15, "Groupe C": 20}, {"Groupe A": 6, "Groupe B": 7, "Groupe C": 10})
+    w2["wave"] = "2"
+    both = pd.concat([w1, w2], ignore_index=True)
+    books = {
+        "all": tabbook(both, CB, BANNERS, questions=["yn"]),
+        "1": tabbook(w1, CB, BANNERS[:1], questions=["yn"]),
+        "2": tabbook(w2, CB, BANNERS[:1], questions=["yn"]),
+    }
+    alone = disclose(books["2"], min_count=5, codebook=CB)
+    assert not alone.suppressed.any()  # wave 2 on its own has nothing to withhold
+    safe = disclose_books(books, min_count=5, codebook=CB)
+    expected = {"Ensemble": False, "Groupe A": True, "Groupe B": True, "Groupe C": False}
+    for wave in ("1", "2"):
+        for option in ("oui", "non"):
+            assert _hidden(safe[wave], "yn", option) == expected, (wave, option)
+    assert not safe["all"].suppressed.any()
+    assert list(safe["1"].question.unique()) == ["yn"] and safe["1"].index.equals(books["1"].index)
+
+
+def test_twin_books_of_all_waves_and_each_wave_give_nothing_back(survey):
+    """On the twin: for every cell, among the all-waves book and the wave books, never exactly one withheld."""
+    from cnfs.tabbook import disclose_books
+
+    df, cb = survey
+    banners = load_banners(cb)
+    books = {"all": tabbook(df, cb, banners)}
+    for w in ("1", "2"):
+        books[w] = tabbook(df[df[cb.wave_column].astype(str) == w], cb, [b for b in banners if b.id != "wave"])
+    safe = disclose_books(books, min_count=10, codebook=cb)
+    keys = ["question", "stat", "option", "banner", "column"]
+    joint = pd.concat([safe[k].assign(book=k) for k in books])
+    joint = joint[joint.banner != "wave"]
+    per_cell = joint.groupby(keys)["suppressed"].sum()
+    assert per_cell.max() > 0 and not (per_cell == 1).any(), per_cell[per_cell == 1]
+    whole = joint.assign(gone=joint.base_n.isna()).drop_duplicates(["book", "question", "banner", "column"])
+    per_col = whole.groupby(["question", "banner", "column"])["gone"].sum()
+    assert not (per_col == 1).any()

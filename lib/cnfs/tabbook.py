@@ -549,7 +549,8 @@ CROSS_NOTE = (
     "Secret statistique entre colonnes : lorsqu'une seule cellule (ou une seule colonne) d'une variable de "
     "ventilation est masquée sur une ligne, une seconde l'est aussi (la plus petite), pour que la colonne "
     "« Ensemble » moins les autres colonnes ne la redonne pas ; de même entre les modalités d'une question "
-    "à choix unique, dont le total est la base."
+    "à choix unique, dont le total est la base ; de même entre les tableaux croisés de l'ensemble des vagues "
+    "et ceux de chaque vague, dont les cellules s'additionnent."
 )
 
 
@@ -573,7 +574,9 @@ def _pick_smallest(keys: np.ndarray, candidate: np.ndarray, size: np.ndarray) ->
     return chosen[first]
 
 
-def secondary_across(tab: pd.DataFrame, hidden: np.ndarray, withheld: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def secondary_across(
+    tab: pd.DataFrame, hidden: np.ndarray, withheld: np.ndarray, linked: Sequence[np.ndarray] = ()
+) -> tuple[np.ndarray, np.ndarray]:
     """Secondary suppression across the columns of each banner variable (and the options of a column).
 
     ``hidden`` marks the cells already withheld, ``withheld`` the cells of columns withheld whole (base
@@ -581,6 +584,8 @@ def secondary_across(tab: pd.DataFrame, hidden: np.ndarray, withheld: np.ndarray
     so a lone withheld cell of a row, or a lone withheld column of a banner, could be given back by
     subtraction: the next smallest is withheld too. A single choice's options add up to the column's
     base: a lone withheld option is joined by the next smallest. Repeated until nothing changes.
+    ``linked``: arrays naming, for each row, a set of columns (of other tab books concatenated in ``tab``)
+    that add up or are equal ("" for none); a lone withheld column or cell of such a set takes a second.
     Returns the new (hidden, withheld) masks.
     """
     hidden, withheld = hidden.copy(), withheld.copy()
@@ -598,7 +603,14 @@ def secondary_across(tab: pd.DataFrame, hidden: np.ndarray, withheld: np.ndarray
     extra_cols = _pick_smallest(qb[first], lone & ~withheld[first], base[first])
     if len(extra_cols):
         withheld |= np.isin(col, col[first][extra_cols])
+    for key in linked:  # the same column in linked tab books (a wave's and all waves')
+        on = (key != "") & ~pd.Series(col).duplicated().to_numpy() & (base > 0)
+        lone = _lone_sets(key[on], withheld[on])
+        extra = _pick_smallest(key[on], lone & ~withheld[on], base[on])
+        if len(extra):
+            withheld |= np.isin(col, col[on][extra])
     hidden |= withheld
+    cell_links = [(key != "", np.where(key != "", key + "|" + stat + "|" + opt, "")) for key in linked]
     single = (tab["type"].to_numpy(dtype=object) == "single") & (stat == "percent")
     where_b, where_t = np.flatnonzero(banner), np.flatnonzero(~banner)
     rk = row[banner] + "|" + b[banner]
@@ -619,12 +631,21 @@ def secondary_across(tab: pd.DataFrame, hidden: np.ndarray, withheld: np.ndarray
         lone = (n_h == 1) & _lone_sets(ck, h & pos)
         pick = _pick_smallest(ck, lone & ~h & pos, count[single])
         hidden[np.flatnonzero(single)[pick]] = True
+        for on, key in cell_links:
+            lone = _lone_sets(key[on], hidden[on])
+            pick = _pick_smallest(key[on], lone & ~hidden[on] & (base[on] > 0), size[on])
+            hidden[np.flatnonzero(on)[pick]] = True
         if hidden.sum() == before:
             break
     return hidden, withheld
 
 
-def disclose(tab: pd.DataFrame, min_count: int | None = None, codebook: Codebook | None = None) -> pd.DataFrame:
+def disclose(
+    tab: pd.DataFrame,
+    min_count: int | None = None,
+    codebook: Codebook | None = None,
+    linked: Sequence[np.ndarray] = (),
+) -> pd.DataFrame:
     """The tab book under the project's disclosure control (``cnfs.disclosure``), withheld cells blanked.
 
     Each set of rows of one question, statistic, banner and column is one table for the rule: counts of
@@ -660,7 +681,7 @@ def disclose(tab: pd.DataFrame, min_count: int | None = None, codebook: Codebook
         any_hidden = np.bincount(cell_codes, weights=hidden & ~rank, minlength=cell_codes.max() + 1) > 0
         hidden = hidden | (any_hidden[cell_codes] & rank)
         before = (hidden.sum(), small.sum())
-        hidden, small = secondary_across(tab, hidden, small)
+        hidden, small = secondary_across(tab, hidden, small, linked)
         if (hidden.sum(), small.sum()) == before:
             break
     reason = safe["suppression"].to_numpy(dtype=object).copy()
@@ -683,6 +704,43 @@ def disclose(tab: pd.DataFrame, min_count: int | None = None, codebook: Codebook
     out["suppression"] = reason
     out["fragile"] = safe["fragile"].to_numpy(dtype=bool) & ~hidden
     out.attrs["disclosure_note"] = pol.note() + " " + CROSS_NOTE
+    return out
+
+
+BOOK_SEP = "\x1f"
+
+
+def disclose_books(
+    tabs: Mapping[str, pd.DataFrame], min_count: int | None = None, codebook: Codebook | None = None
+) -> dict[str, pd.DataFrame]:
+    """The tab books of all waves (key "all") and of each wave (key: the wave) under one disclosure control.
+
+    A cell of all waves is the sum of the same cell of each wave, and a wave's Ensemble the all-waves
+    book's column of that wave: a cell withheld in one book alone would come back by subtraction from
+    the others, so these sets get a second withheld cell too (:func:`secondary_across`).
+    """
+    parts = []
+    for book, t in tabs.items():
+        q = t["question"].astype(str)
+        if book == "all":
+            wave_col = t["banner"] == "wave"
+            summed = np.where(~wave_col, "S|" + q + "|" + t["banner"] + "|" + t["column"], "")
+            same = np.where(wave_col, "I|" + q + "|" + t["column"], "")
+        else:
+            summed = ("S|" + q + "|" + t["banner"] + "|" + t["column"]).to_numpy(dtype=object)
+            same = np.where(t["banner"] == TOTAL_ID, "I|" + q + "|" + f"Vague {book}", "")
+        parts.append(t.assign(question=book + BOOK_SEP + q, _book=book, _sum=summed, _same=same))
+    joint = pd.concat(parts, ignore_index=True)
+    links = [joint.pop(k).to_numpy(dtype=object).astype(str) for k in ("_sum", "_same")]
+    book = joint.pop("_book")
+    safe = disclose(joint, min_count, codebook, links)
+    out = {}
+    for name, t in tabs.items():
+        part = safe[book.to_numpy() == name].copy()
+        part["question"] = part["question"].str.split(BOOK_SEP, n=1).str[1]
+        part.index = t.index
+        part.attrs = safe.attrs
+        out[name] = part
     return out
 
 
@@ -865,6 +923,27 @@ def html_page(tab: pd.DataFrame, *, title: str, notes: Sequence[str], synthetic:
     return "\n".join(parts)
 
 
+def linked_tabbook(
+    df: pd.DataFrame, codebook: Codebook, wave: str = "all", weighting: str = "none", min_count: int | None = None
+) -> pd.DataFrame:
+    """The disclosed tab book of ``wave`` ("all" or one wave) from all waves' data ``df``, withheld jointly with
+    the books of all waves and of every wave (:func:`disclose_books`): no wave folder's file gives back
+    another's withheld cells. A wave folder leaves out the wave banner."""
+    wc = codebook.wave_column
+    waves = [w for w in codebook.waves if (df[wc].astype(str) == w).any()]
+    banners = load_banners(codebook)
+    books: dict[str, pd.DataFrame] = {}
+    for book in ["all", *waves] if (wave == "all" or wave in waves) else [wave]:
+        data = df if book == "all" or book not in waves else df[df[wc].astype(str) == book]
+        if weighting != "none":
+            data = with_raking_weights(data, codebook, book)
+        use = banners if book == "all" else [b for b in banners if b.derived != "wave"]
+        books[book] = tabbook(data, codebook, use, weights=None if weighting == "none" else WEIGHT_COLUMN)
+    if len(books) == 1:
+        return disclose(books[wave], min_count, codebook)
+    return disclose_books(books, min_count, codebook)[wave]
+
+
 def write_wave_tabbook(
     wave_dir: str | Path, wave: str = "all", data_path: str | None = None, min_count: int | None = None
 ) -> list[Path]:
@@ -876,18 +955,15 @@ def write_wave_tabbook(
     from cnfs.loader import load_survey
 
     wave_dir = Path(wave_dir)
-    survey = load_survey(data_path, wave)
+    survey = load_survey(data_path, "all")  # every wave: the books of all waves and of each are withheld together
     df, codebook = survey
-    banners = [b for b in load_banners(codebook) if wave == "all" or b.derived != "wave"]  # one wave: no wave columns
+    if wave != "all" and not (df[codebook.wave_column].astype(str) == wave).any():  # a one-wave export
+        survey = load_survey(data_path, wave)
+        df, codebook = survey
     written: list[Path] = []
     weightings = ["none", "raking"] if population_available() else ["none"]
     for weighting in weightings:
-        data = df if weighting == "none" else with_raking_weights(df, codebook, wave)
-        tab = disclose(
-            tabbook(data, codebook, banners, weights=None if weighting == "none" else WEIGHT_COLUMN),
-            min_count,
-            codebook,
-        )
+        tab = linked_tabbook(df, codebook, wave, weighting, min_count)
         stem = TABBOOK_STEM if weighting == "none" else f"{TABBOOK_STEM}_ponderes"
         wave_text = "toutes vagues" if wave == "all" else f"vague {wave}"
         title = f"Tableaux croisés — {wave_text}" + (" — pondérés" if weighting != "none" else "")
