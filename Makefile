@@ -51,9 +51,9 @@ test: $(STAMP) git-filter lint
 test-lab: $(STAMP)
 	$(BIN)/python -m pytest -q tests/lab/lab_check.py
 
-# make report [DATA=data/raw/export.csv] [JOBS=2] [ARGS="--force -n 3 -w 1"]
+# make report [DATA=data/raw/export.csv] [POPULATION=data/raw/population.yaml] [JOBS=2] [ARGS="--force -n 3 -w 1"]
 report: $(STAMP)
-	$(BIN)/cnfs render $(if $(DATA),--data $(DATA)) $(if $(JOBS),--jobs $(JOBS)) $(ARGS)
+	$(BIN)/cnfs render $(if $(DATA),--data $(DATA)) $(if $(POPULATION),--population $(POPULATION)) $(if $(JOBS),--jobs $(JOBS)) $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_render.py

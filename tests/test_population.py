@@ -138,3 +138,17 @@ def test_cli_user_errors_are_one_line_with_status_2(argv, words, twin_path, caps
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and "Traceback" not in "\n".join(err)
     assert words in err[-1] and err[-1].startswith(f"cnfs {argv[0]} : ")
+
+
+def test_the_population_file_in_use_follows_cnfs_population(tmp_path, monkeypatch):
+    """``cnfs render --population`` sets CNFS_POPULATION: loading, weighting and the render cache key follow it."""
+    from cnfs.render import fingerprint
+
+    d = _doc()
+    d["waves"]["2"]["size"]["value"] = 4000
+    other = tmp_path / "population.yaml"
+    other.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
+    assert load_population().size("2") != 4000
+    monkeypatch.setenv("CNFS_POPULATION", str(other))
+    assert load_population().size("2") == 4000
+    assert fingerprint.shared_inputs()["population"] == other

@@ -259,6 +259,7 @@ class Report:
             ("Graine du jumeau", src.get("graine")),
             ("Version du générateur", src.get("version_generateur")),
             ("Pondération", "aucune (comme l'article)" if self.weighting == "none" else self.design.label),
+            ("Population", display_path(paths.population_file())),
             ("Secret statistique", f"effectifs < {self.policy.min_count} masqués"),
             ("Dossier de sortie", display_path(self.out)),
         ]

@@ -21,3 +21,9 @@ NOTEBOOKS: Path = ROOT / "notebooks"
 #: Rendered outputs; ``CNFS_OUTPUTS`` moves them (the test suite points kernels at a temporary folder).
 OUTPUTS: Path = Path(os.environ.get("CNFS_OUTPUTS") or ROOT / "outputs")
 LIB: Path = ROOT / "lib"
+
+
+def population_file() -> Path:
+    """The population file in use: ``CNFS_POPULATION`` (set by ``cnfs render --population``), else POPULATION."""
+    given = os.environ.get("CNFS_POPULATION")
+    return Path(given) if given else POPULATION

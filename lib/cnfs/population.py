@@ -139,10 +139,10 @@ def parse_population(doc: dict[str, Any], codebook: Codebook, path: Path | None 
 
 
 def load_population(path: str | Path | None = None, codebook: Codebook | None = None) -> Population:
-    """Read and check a population file (``data/population.yaml`` by default)."""
+    """Read and check a population file (by default ``paths.population_file()``: data/population.yaml)."""
     from cnfs.codebook import load_codebook
 
-    p = Path(path) if path is not None else POPULATION
+    p = Path(path) if path is not None else paths.population_file()
     if not p.exists():
         raise PopulationError(f"{p}: population file not found")
     try:

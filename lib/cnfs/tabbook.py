@@ -521,9 +521,9 @@ WEIGHT_COLUMN = "poids_calage"
 
 def population_available() -> bool:
     """Whether a population file is there to rake to (then tab books come weighted and unweighted)."""
-    from cnfs.population import POPULATION
+    from cnfs import paths
 
-    return Path(POPULATION).is_file()
+    return paths.population_file().is_file()
 
 
 def with_raking_weights(df: pd.DataFrame, codebook: Codebook, wave: str, column: str = WEIGHT_COLUMN) -> pd.DataFrame:
@@ -538,7 +538,11 @@ def weighting_label(weighting: str, codebook: Codebook | None = None, wave: str 
     """French description of the weighting of a tab book."""
     if weighting == "none":
         return "sans pondération (comme l'article)"
-    return "pondéré par calage (raking) sur les marges de la population des conseillers (data/population.yaml)"
+    from cnfs import paths
+    from cnfs.formatting import display_path
+
+    where = display_path(paths.population_file())
+    return f"pondéré par calage (raking) sur les marges de la population des conseillers ({where})"
 
 
 CROSS_NOTE = (

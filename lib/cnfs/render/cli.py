@@ -53,7 +53,15 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "--weighting",
         choices=["none", "raking"],
         default="none",
-        help="raking : rapports pondérés (calage sur data/population.yaml) dans outputs/<vague>-pondere/",
+        help="raking : rapports pondérés (calage sur le fichier de population) dans outputs/<vague>-pondere/",
+    )
+    parser.add_argument(
+        "--population",
+        type=Path,
+        metavar="FICHIER",
+        help="fichier de population (marges et effectifs, même schéma que data/population.yaml) "
+        "pour la pondération, la correction de population finie et la représentativité ; "
+        "défaut : data/population.yaml",
     )
     parser.add_argument(
         "--dry-run", action="store_true", help="afficher ce qui serait exécuté, et pourquoi, sans rien exécuter"
@@ -95,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
         progress=args.progress,
         min_count=args.min_count,
         weighting=args.weighting,
+        population=args.population,
     )
     return guarded(lambda: render(options).exit_code)
 

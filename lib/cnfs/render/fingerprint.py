@@ -27,7 +27,7 @@ def shared_inputs() -> dict[str, Path]:
         "published": paths.PUBLISHED,
         "assumptions": paths.ASSUMPTIONS,
         "qualitative": paths.QUALITATIVE_DIR,
-        "population": paths.POPULATION,  # raking margins and coverage (weighted reports, notebook 01, tab books)
+        "population": paths.population_file(),  # raking margins and coverage (weighted reports, notebook 01, tab books)
         "banners": paths.BANNERS,  # tab book columns
         "analysis": paths.ANALYSIS_ASSUMPTIONS,
     }

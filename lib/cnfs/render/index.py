@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cnfs import paths
+from cnfs.formatting import display_path
 from cnfs.provenance import SYNTHETIC_WARNING
 from cnfs.render import manifest
 from cnfs.render.plan import WEIGHTED_SUFFIX, wave_label, wave_sort_key
@@ -125,7 +127,8 @@ def build_index(output_root: Path, rows: Iterable[dict[str, Any]] | None = None)
 
     def heading(key: str) -> str:
         wave = str(by_wave[key][0].get("wave"))
-        weighted = " — pondéré (calage sur data/population.yaml)" if key.endswith(WEIGHTED_SUFFIX) else ""
+        shown = display_path(paths.population_file())
+        weighted = f" — pondéré (calage sur {shown})" if key.endswith(WEIGHTED_SUFFIX) else ""
         return wave_label(wave).capitalize() + weighted
 
     if len(keys) > 1:

@@ -73,6 +73,7 @@ class RenderOptions:
     package_versions: Mapping[str, str] | None = None
     min_count: int | None = None  # disclosure threshold injected into the notebooks (None: the codebook's)
     tabbook: bool = True  # tab book (cnfs.tabbook) per wave folder, on the project's data
+    population: Path | None = None  # population file (None: data/population.yaml), checked before anything runs
 
 
 def _default_waves(path: Path | None) -> list[str]:
@@ -633,6 +634,30 @@ def _step_done(w: _Worker, output_root: Path, bar: Any, stream: TextIO) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def _population(path: Path | None) -> Iterator[None]:
+    """Point every kernel and step of this render at ``path`` (CNFS_POPULATION), after checking it loads."""
+    if path is None:
+        yield
+        return
+    from cnfs.population import PopulationError, load_population
+
+    resolved = Path(path).resolve()
+    try:
+        load_population(resolved)
+    except PopulationError as exc:
+        raise ValueError(f"fichier de population refusé : {exc}") from None
+    before = os.environ.get("CNFS_POPULATION")
+    os.environ["CNFS_POPULATION"] = str(resolved)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("CNFS_POPULATION", None)
+        else:
+            os.environ["CNFS_POPULATION"] = before
+
+
 def render(
     options: RenderOptions,
     *,
@@ -646,7 +671,7 @@ def render(
     started = time.perf_counter()
     stream = stream or sys.stderr
     output_root = Path(options.output_dir or paths.OUTPUTS).resolve()
-    with _stop_on_signals():
+    with _stop_on_signals(), _population(options.population):
         output_root.mkdir(parents=True, exist_ok=True)
         with _lock(output_root):
             _remove_stale_staging(output_root)
