@@ -640,3 +640,25 @@ def test_twin_books_of_all_waves_and_each_wave_give_nothing_back(survey):
     whole = joint.assign(gone=joint.base_n.isna()).drop_duplicates(["book", "question", "banner", "column"])
     per_col = whole.groupby(["question", "banner", "column"])["gone"].sum()
     assert not (per_col == 1).any()
+
+
+def test_an_export_that_reads_only_as_one_wave_still_gets_its_tab_book(twin_path, tmp_path, monkeypatch):
+    """When the data cannot be read as all waves (InputError), the wave folder's book is that wave's alone."""
+    import cnfs.loader
+    from cnfs.errors import InputError
+    from cnfs.tabbook import write_wave_tabbook
+
+    real = cnfs.loader.load_survey
+    asked = []
+
+    def one_wave_only(path=None, wave="all", *a, **k):
+        asked.append(wave)
+        if wave == "all":
+            raise InputError("export.csv", "pas de colonne wave", "la vague en argument")
+        return real(path, wave, *a, **k)
+
+    monkeypatch.setattr(cnfs.loader, "load_survey", one_wave_only)
+    written = write_wave_tabbook(tmp_path / "wave-2", "2")
+    assert asked[:2] == ["all", "2"] and all(p.is_file() for p in written)
+    with pytest.raises(InputError):
+        write_wave_tabbook(tmp_path / "all", "all")

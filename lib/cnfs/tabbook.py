@@ -955,11 +955,18 @@ def write_wave_tabbook(
     from cnfs.loader import load_survey
 
     wave_dir = Path(wave_dir)
-    survey = load_survey(data_path, "all")  # every wave: the books of all waves and of each are withheld together
-    df, codebook = survey
-    if wave != "all" and not (df[codebook.wave_column].astype(str) == wave).any():  # a one-wave export
+    from cnfs.errors import InputError
+
+    try:  # every wave: the books of all waves and of each are withheld together
+        survey = load_survey(data_path, "all")
+        one_wave = wave != "all" and not (survey.data[survey.codebook.wave_column].astype(str) == wave).any()
+    except InputError:  # an export that only reads as one wave (its wave given by the argument)
+        if wave == "all":
+            raise
+        one_wave = True
+    if one_wave:
         survey = load_survey(data_path, wave)
-        df, codebook = survey
+    df, codebook = survey
     written: list[Path] = []
     weightings = ["none", "raking"] if population_available() else ["none"]
     for weighting in weightings:
