@@ -130,8 +130,12 @@ def test_full_render_layout_index_html_and_noop(project: Project, monkeypatch: p
     assert f"kernel: {shown}\n" in text
     # Parameters injected, with the wave folder (not the staging folder) shown.
     injected = next(c for c in executed["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
-    assert str(project.out / "wave-1") in "".join(injected["source"])
-    assert ".staging" not in "".join(injected["source"])
+    source = "".join(injected["source"])
+    # relative to the notebooks folder (no absolute machine path), and it leads to the wave folder
+    given = source.split('output_dir = "', 1)[1].split('"', 1)[0]
+    assert not os.path.isabs(given)
+    assert os.path.normpath(paths.NOTEBOOKS / given) == os.path.normpath(project.out / "wave-1")
+    assert ".staging" not in source
 
     page = (project.out / "wave-1" / "01_alpha.html").read_text()
     assert "cnfs-banner" in page and "données synthétiques" in page.lower()
