@@ -269,3 +269,13 @@ def test_per_wave_and_pooled_tables_withhold_the_same_rows(tmp_path):
         shown = t[~t["suppressed"]]
         expected = counts["1"] + counts["2"] if v == "all" else counts[v]
         assert all(shown.loc[lab, "count"] == expected[lab] for lab in shown.index), v  # no number changes
+
+
+def test_representativeness_names_the_population_file_in_use(tmp_path, monkeypatch):
+    import shutil
+
+    own = tmp_path / "ma_population.yaml"
+    shutil.copy(paths.population_file(), own)
+    monkeypatch.setenv("CNFS_POPULATION", str(own))
+    res = Report(wave="all", output_dir=str(tmp_path / "out"), section=1).representativeness()
+    assert "ma_population.yaml" in res.caption and "data/population.yaml" not in res.caption

@@ -43,7 +43,11 @@ class MethodologyResults:
                 "Statut de la marge": t["population_status"],
             }
         ).set_index(["Vague", "Modalité"])
-        source = "Population : data/population.yaml (source, date et statut de chaque valeur)."
+        from cnfs import paths
+        from cnfs.formatting import display_path
+
+        # the file in use (cnfs render --population), not always data/population.yaml
+        source = f"Population : {display_path(paths.population_file())} (source, date et statut de chaque valeur)."
         png = self._write_figure(plot_representativeness(t, self.codebook, caption=source), "representativite")
         notes = [
             f"Vague {'toutes' if r.wave == 'all' else r.wave} : n = {fmt_num(r.n)} sur N = {fmt_num(r.population_size)} "
