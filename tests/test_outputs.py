@@ -101,3 +101,13 @@ def test_wave_spreadsheet_and_index(rendered):
     assert 'href="wave-1/cnfs_wave-1.xlsx"' in index and 'href="wave-1/02_profil.html"' in index
     assert "2. Profil des CnFS" in index and 'href="wave-1/tables/02_education.csv"' in index
     assert '<html lang="fr">' in index
+
+
+def test_technical_details_in_french_with_the_code_names_in_brackets(rendered):
+    page = (rendered / "wave-1" / "02_profil.html").read_text(encoding="utf-8")
+    details = page[page.index('<details class="cnfs-details">') : page.index("</details>")]
+    assert "<th>vague (wave)</th><td>1</td>" in details
+    assert "<th>données synthétiques (synthetic)</th><td>oui</td>" in details
+    assert "version du générateur (generator_version)" in details
+    assert "provenance :" not in details and "True" not in details
+    assert "SYNTHÉTIQUES" not in details  # the warning is the banner above, not a row again

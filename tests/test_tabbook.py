@@ -4,6 +4,7 @@ frame; every question of the codebook appears; banner file errors are clear."""
 
 from __future__ import annotations
 
+import html
 from itertools import combinations
 
 import numpy as np
@@ -662,3 +663,17 @@ def test_an_export_that_reads_only_as_one_wave_still_gets_its_tab_book(twin_path
     assert asked[:2] == ["all", "2"] and all(p.is_file() for p in written)
     with pytest.raises(InputError):
         write_wave_tabbook(tmp_path / "all", "all")
+
+
+def test_page_contents_list_questions_by_their_wording(tb):
+    """The page's contents name each question as the codebook words it (readers see no internal id)."""
+    import re
+
+    from cnfs.tabbook import html_page
+
+    page = html_page(tb, title="Essai", notes=[], synthetic=False)
+    nav = page[page.index("<nav>") : page.index("</nav>")]
+    links = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', nav)
+    assert [q for q, _ in links] == list(dict.fromkeys(tb["question"]))
+    assert all(text == html.escape(CB[q].label) for q, text in links)
+    assert all(text != q for q, text in links)

@@ -132,7 +132,7 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], cover: CoverI
     ]
     intro = [f"AVERTISSEMENT — {cover.synthetic_warning}"] if cover.synthetic_warning else []
     intro.append(
-        f"Ce classeur contient {len(tables)} tableau(x), un par feuille, listés dans la feuille Sommaire ; "
+        f"Ce classeur contient {len(tables)} tableau{'x' if len(tables) > 1 else ''}, un par feuille, listés dans la feuille Sommaire ; "
         "les notes sont dans la feuille Notes."
     )
     gcover = gpt.Cover(cover_label="Couverture", title=cover.title, intro=intro, about=about)

@@ -901,16 +901,18 @@ def html_page(tab: pd.DataFrame, *, title: str, notes: Sequence[str], synthetic:
         "<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#1d1d1d}table{border-collapse:collapse;"
         "margin:.5rem 0 2rem;font-size:.85rem}th,td{padding:.2rem .5rem;border-bottom:1px solid #ddd;text-align:right}"
         "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.banner{background:#fdecea;"
-        "border:2px solid #b00020;color:#b00020;padding:.6rem;font-weight:600}nav a{margin-right:.6rem}</style>",
+        "border:2px solid #b00020;color:#b00020;padding:.6rem;font-weight:600}nav ol{columns:2;font-size:.9rem}</style>",
         "</head><body>",
         f"<h1>{h.escape(title)}</h1>",
     ]
     if synthetic:
         parts.append(f'<p class="banner">⚠ {h.escape(SYNTHETIC_WARNING)}</p>')
     parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{h.escape(n)}</li>" for n in notes if n) + "</ul>")
-    qids = list(dict.fromkeys(tab["question"]))
+    labels = tab.drop_duplicates("question").set_index("question")["question_label"]  # readers see the wording
     parts.append(
-        "<h2>Questions</h2><nav>" + "".join(f'<a href="#{h.escape(q)}">{h.escape(q)}</a>' for q in qids) + "</nav>"
+        "<h2>Questions</h2><nav><ol>"
+        + "".join(f'<li><a href="#{h.escape(q)}">{h.escape(str(label))}</a></li>' for q, label in labels.items())
+        + "</ol></nav>"
     )
     for qid, part in tab.groupby("question", sort=False):
         first = part.iloc[0]

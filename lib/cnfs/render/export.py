@@ -90,10 +90,42 @@ def notebook_facts(nb: Any) -> dict[str, Any]:
     return {}
 
 
+#: The notebooks' parameters and the data's provenance fields, in French (the code's name in brackets).
+PARAMETER_LABELS = {
+    "wave": "vague",
+    "data_path": "données",
+    "output_dir": "dossier de sortie",
+    "min_count": "secret statistique (effectif minimal)",
+    "weighting": "pondération",
+}
+PROVENANCE_LABELS = {
+    "synthetic": "données synthétiques",
+    "generator": "générateur",
+    "generator_version": "version du générateur",
+    "seed": "graine",
+    "respondents": "répondants",
+    "imported_by": "importé par",
+    "imported_at": "importé le",
+    "excluded_incomplete": "réponses incomplètes écartées",
+}
+PROVENANCE_HIDDEN = {"warning"}  # the synthetic warning is the banner above
+
+
+def _labelled(name: str, labels: Mapping[str, str]) -> str:
+    """A field's French label with the code's name in brackets (what a notebook or a file calls it)."""
+    return f"{labels[name]} ({name})" if name in labels else name
+
+
 def _shown(name: str, value: Any) -> Any:
     """A parameter value as a reader sees it: paths relative to the project."""
     from cnfs.formatting import display_path
 
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if name.endswith("_at") and isinstance(value, str):
+        from cnfs.formatting import fmt_date
+
+        return fmt_date(value)  # « 29 novembre 2026 à 4 h 13 »; an unreadable date as it is
     if isinstance(value, str) and ("/" in value or name.endswith(("_path", "_dir"))):
         return display_path(value)
     return value
@@ -129,13 +161,14 @@ def header_html(title: str, context: Mapping[str, Any], facts: Mapping[str, Any]
         + "</dl>"
     )
     rows = ["<tr><th colspan=2>Paramètres</th></tr>"]
-    rows += [_row(name, _shown(name, value)) for name, value in params.items()]
+    rows += [_row(_labelled(name, PARAMETER_LABELS), _shown(name, value)) for name, value in params.items()]
     rows.append("<tr><th colspan=2>Données</th></tr>")
     rows.append(_row("fichier", display_path(context.get("data_file"))))
     rows.append(_row("empreinte SHA-256", context.get("data_sha256")))
     rows.append(_row("nature", "données synthétiques" if synthetic else "données d'enquête"))
     for name, value in (context.get("provenance") or {}).items():
-        rows.append(_row(f"provenance : {name}", _shown(name, value)))
+        if name not in PROVENANCE_HIDDEN:
+            rows.append(_row(_labelled(name, PROVENANCE_LABELS), _shown(name, value)))
     rows.append("<tr><th colspan=2>Exécution</th></tr>")
     duration = context.get("duration")
     for label, value in (

@@ -188,7 +188,9 @@ def build_index(output_root: Path, rows: Iterable[dict[str, Any]] | None = None)
             tables = "—"
             if csvs:
                 links = "<br>".join(_link(f"{base}/{f}", Path(f).stem) for f in csvs)
-                tables = f"<details><summary>{len(csvs)} tableau(x)</summary>{links}</details>"
+                tables = (
+                    f"<details><summary>{len(csvs)} tableau{'x' if len(csvs) > 1 else ''}</summary>{links}</details>"
+                )
             out.append(
                 f"<tr><td>{cell}</td><td>{_status_cell(e, has_html)}</td><td>{when}</td><td>{dur}</td>"
                 f"<td>{tables}</td></tr>"
