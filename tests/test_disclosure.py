@@ -178,10 +178,26 @@ def test_linked_tables_withhold_the_same_rows_so_that_pooled_minus_a_wave_gives_
     alone = suppress(wave2, min_count=10)
     assert not alone["suppressed"].any()  # on its own, wave 2 shows everything: 23 − 20 = 3 would be wave 1's
     out = suppress_linked({"1": wave1, "2": wave2, "all": pooled}, min_count=10)
-    for name, t in out.items():
-        assert t["suppressed"].tolist() == [True, True, False], name  # 3 (primary), 40 (secondary) in all three
+    # wave 1: 3 (primary), 40 (secondary); wave 2 withholds the same rows, so pooled minus wave 2 gives nothing
+    assert out["1"]["suppressed"].tolist() == [True, True, False]
+    assert out["2"]["suppressed"].tolist() == [True, True, False]
     assert out["2"]["suppression"].tolist() == [LINKED, LINKED, ""]
-    assert out["all"]["count"].iloc[2] == 107 and out["2"]["count"].iloc[2] == 50  # the rest stays visible
+    # the pooled table stays whole: a = wave 1's first count solves a + b = 43, c + d = 50, a + c = 23,
+    # b + d = 70 for any a in [0, 23] (worked by hand), so 3 is not given back
+    assert not out["all"]["suppressed"].any() and out["all"]["count"].tolist() == [23, 70, 107]
+    assert out["2"]["count"].iloc[2] == 50
+
+
+def test_linked_rows_withheld_in_two_waves_leave_the_pooled_table_whole():
+    """The pooled count of two withheld wave cells is their sum: it names neither (6 + 8 = 14)."""
+    from cnfs.disclosure import suppress_linked
+
+    wave1, wave2 = single_choice([319, 127, 6]), single_choice([438, 173, 8])
+    pooled = single_choice([757, 300, 14])
+    out = suppress_linked({"1": wave1, "2": wave2, "all": pooled}, min_count=10)
+    assert out["1"]["suppressed"].tolist() == [False, True, True]  # 6 primary, 127 secondary
+    assert out["2"]["suppressed"].tolist() == [False, True, True]
+    assert not out["all"]["suppressed"].any()
 
 
 def test_linked_tables_withhold_a_small_group_and_its_base_everywhere():
@@ -191,7 +207,9 @@ def test_linked_tables_withhold_a_small_group_and_its_base_everywhere():
     wave2 = pd.concat([single_choice([20, 30], by="A"), single_choice([25, 25], by="B")], ignore_index=True)
     pooled = pd.concat([single_choice([22, 33], by="A"), single_choice([55, 55], by="B")], ignore_index=True)
     out = suppress_linked({"1": wave1, "2": wave2, "all": pooled}, min_count=10)
+    for name in ("1", "2"):  # group A's n of 5 is 55 − 50 otherwise: wave 2's group A goes with it
+        a = out[name][out[name]["groupe"] == "A"]
+        assert a["suppressed"].all() and a["n"].isna().all(), name
+    assert not out["all"]["suppressed"].any()  # 55 = 5 + 50, both withheld: neither is given back
     for name, t in out.items():
-        a = t[t["groupe"] == "A"]
-        assert a["suppressed"].all() and a["n"].isna().all(), name  # group A's n of 5 is 55 − 50 otherwise
         assert not t.loc[t["groupe"] == "B", "suppressed"].any(), name

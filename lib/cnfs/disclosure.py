@@ -15,7 +15,8 @@ Rules (the UK Analysis Function's threshold approach):
   the bins of a distribution) a single withheld count could be recovered by subtraction, so the
   next smallest count of the set is withheld as well;
 * **linked**: tables that add up across each other (each wave and the waves pooled) are suppressed
-  together (:func:`suppress_linked`): a row withheld in one is withheld in all, reason "liée";
+  together (:func:`suppress_linked`): pooled = sum of the waves, so a row withheld in only one table of
+  the family is withheld in one more (another wave's first, so the pooled table stays whole), reason "liée";
 * **fragile**: a percentage or mean on a base under ``fragile_base`` (30) is kept but flagged.
 
 Zero counts are shown (they name nobody). Published figures are public and are not suppressed.
@@ -53,8 +54,8 @@ class Policy:
         return (
             f"Secret statistique : les effectifs de 1 à {self.min_count - 1} répondants et les résultats calculés "
             f"sur moins de {self.min_count} répondants sont masqués ([c]), ainsi qu'un second effectif lorsque "
-            "le total permettrait de les retrouver ; une cellule masquée pour une vague l'est aussi pour l'autre "
-            f"vague et pour les vagues réunies. Les résultats sur moins de {self.fragile_base} répondants "
+            "le total permettrait de les retrouver ; une cellule masquée pour une seule vague l'est aussi "
+            f"pour une autre vague, pour que les vagues réunies ne la redonnent pas. Les résultats sur moins de {self.fragile_base} répondants "
             "sont fragiles."
         )
 
@@ -163,37 +164,62 @@ def row_keys(table: pd.DataFrame) -> list[str]:
 
 
 def suppress_linked(
-    tables: dict[str, pd.DataFrame], *, min_count: int = DEFAULT_MIN_COUNT, **options: Any
+    tables: dict[str, pd.DataFrame], *, min_count: int = DEFAULT_MIN_COUNT, pooled: str = "all", **options: Any
 ) -> dict[str, pd.DataFrame]:
-    """Disclosure control of tables that add up across each other (each wave and the waves pooled).
+    """Disclosure control of tables that add up across each other (each wave and the waves ``pooled``).
 
-    A wave's count withheld in its own table could be given back as pooled count minus the other waves'
-    counts; so a row withheld in any of the tables (primary or secondary) is withheld in all of them
-    (reason "liée"), with its base when that was the reason, and secondary suppression runs again, until
-    nothing changes. Every table of the family gets the same result whichever report computes it.
+    pooled = sum of the waves, so a row withheld in exactly one table of the family (primary or secondary)
+    could be given back from the others; it is then withheld in one more table (reason "liée"), another
+    wave's where there is one (the one with the smallest count), so that the pooled table stays whole, with
+    its base when that was the reason; secondary suppression runs again, until nothing changes. Two withheld
+    cells of one row leave a range, not a value. Every table gets the same result whichever report asks.
     """
     keys = [k for k in row_keys(next(iter(tables.values()))) if all(k in t.columns for t in tables.values())]
 
     def ids(t: pd.DataFrame) -> pd.Series:
         return pd.Series(list(zip(*(t[k].astype(str) for k in keys))), index=t.index) if keys else t.index.to_series()
 
+    row_ids = {name: ids(t) for name, t in tables.items()}
+    counts = {
+        name: dict(zip(row_ids[name], pd.to_numeric(t.get("count", pd.Series(0, index=t.index)), errors="coerce")))
+        for name, t in tables.items()
+    }
+    forced: dict[str, set] = {name: set() for name in tables}
+    forced_base: dict[str, set] = {name: set() for name in tables}
+
+    def partner(row: Any, withheld_in: str) -> str | None:
+        """The table that withholds ``row`` too: another wave's (smallest count first), else the pooled one."""
+        others = [n for n in tables if n != withheld_in and row in counts[n]]
+        others.sort(key=lambda n: (n == pooled, counts[n].get(row, 0), str(n)))
+        return others[0] if others else None
+
     out = {name: suppress(t, min_count=min_count, **options) for name, t in tables.items()}
-    for _ in range(2 * len(tables) + 2):
-        hidden, hidden_base = set(), set()
-        for name, o in out.items():
-            i = ids(o)
-            hidden |= set(i[o["suppressed"]])
-            base_gone = (
-                pd.to_numeric(tables[name].get("n"), errors="coerce").gt(0)
-                & o.get("n", pd.Series(0, index=o.index)).isna()
+    for _ in range(4 * len(tables) + 4):
+        for target, mark in ((forced, "suppressed"), (forced_base, "base")):
+            withheld: dict[Any, list[str]] = {}
+            for name, o in out.items():
+                if mark == "suppressed":
+                    gone = o["suppressed"]
+                else:
+                    gone = (
+                        pd.to_numeric(tables[name].get("n"), errors="coerce").gt(0)
+                        & o.get("n", pd.Series(0, index=o.index)).isna()
+                    )
+                for row in row_ids[name][gone.to_numpy()]:
+                    withheld.setdefault(row, []).append(name)
+            for row, names in withheld.items():
+                if len(names) == 1 and (other := partner(row, names[0])) is not None:
+                    target[other].add(row)
+        new = {
+            name: suppress(
+                t,
+                min_count=min_count,
+                force=row_ids[name].isin(forced[name]),
+                force_base=row_ids[name].isin(forced_base[name]),
+                **options,
             )
-            hidden_base |= set(i[base_gone])
-        new = {}
-        for name, t in tables.items():
-            i = ids(t)
-            new[name] = suppress(
-                t, min_count=min_count, force=i.isin(hidden), force_base=i.isin(hidden_base), **options
-            )
+            for name, t in tables.items()
+        }
         if all(
             new[k]["suppressed"].equals(out[k]["suppressed"])
             and new[k].get("n", pd.Series()).equals(out[k].get("n", pd.Series()))

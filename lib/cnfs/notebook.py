@@ -106,8 +106,8 @@ class Report(DescriptiveResults, ComparisonResults, MethodologyResults, Publishe
     def protect_linked(self, tidy: pd.DataFrame, compute: Callable[[pd.DataFrame], pd.DataFrame], **kwargs: Any):
         """Disclosure control of a table linked to the same table of the other waves and of the waves pooled
         (pooled = wave 1 + wave 2): ``compute(data)`` makes the table from another wave's data (unweighted:
-        counts and bases are unweighted anyway), and a row withheld in any of them is withheld in all
-        (``cnfs.disclosure.suppress_linked``), so that no wave's count is pooled minus the other's."""
+        counts and bases are unweighted anyway), and a row withheld in only one of them is withheld in another
+        wave's too (``cnfs.disclosure.suppress_linked``), so that no wave's count is pooled minus the other's."""
         if "n" not in tidy.columns:
             return tidy
         family = {self.wave: tidy}
