@@ -370,18 +370,13 @@ def test_weighted_spreadsheet_states_effective_bases(frame, tmp_path):
     assert row[header.index("Ensemble : base effective")] == pytest.approx(wts.sum() ** 2 / (wts**2).sum(), abs=0.05)
 
 
-def test_render_step_writes_the_wave_tab_book_and_the_index_links_it(twin_path, tmp_path):
-    import io
-    from types import SimpleNamespace
-
+def test_wave_tab_book_files_and_the_index_links_them(twin_path, tmp_path):
     from cnfs.render.index import build_index
-    from cnfs.tabbook import population_available
-    from cnfs.tabbook_files import TABBOOK_STEM, render_tabbooks
+    from cnfs.tabbook import population_available, write_wave_tabbook
+    from cnfs.tabbook_files import TABBOOK_STEM
 
     wave_dir = tmp_path / "wave-1"
-    job = SimpleNamespace(wave="1", wave_dir=wave_dir, parameters={"data_path": None}, ident="wave-1/02_profil")
-    log = io.StringIO()
-    assert render_tabbooks([job], {job.ident}, log)
+    write_wave_tabbook(wave_dir, "1", None)
     expected = {f"{TABBOOK_STEM}.{ext}" for ext in ("html", "xlsx", "csv")}
     if population_available():
         expected |= {f"{TABBOOK_STEM}_ponderes.{ext}" for ext in ("html", "xlsx", "csv")}
@@ -410,9 +405,6 @@ def test_render_step_writes_the_wave_tab_book_and_the_index_links_it(twin_path, 
     assert all(f'id="{q}"' in page_text for q in every_question)
     page = build_index(tmp_path, rows=[{"wave": "1", "stem": "02_profil", "wave_folder": "wave-1", "status": "ok"}])
     assert f'href="wave-1/{TABBOOK_STEM}.html"' in page and f'href="wave-1/{TABBOOK_STEM}.xlsx"' in page
-    before = (wave_dir / f"{TABBOOK_STEM}.xlsx").stat().st_mtime_ns
-    assert render_tabbooks([job], set(), log)  # nothing re-ran: the tab book is left as it is
-    assert (wave_dir / f"{TABBOOK_STEM}.xlsx").stat().st_mtime_ns == before
 
 
 def test_no_letter_points_at_a_withheld_cell(tb):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import html
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,47 +199,8 @@ def build_index(output_root: Path, rows: Iterable[dict[str, Any]] | None = None)
     return "\n".join(out)
 
 
-def write_workbooks(output_root: Path) -> list[Path]:
-    """Each wave folder's spreadsheet of its tables, rebuilt only when a table is newer than it."""
-    import datetime as dt
-
-    from cnfs.spreadsheet import workbook_name
-
-    written = []
-    by_wave: dict[str, list[dict[str, Any]]] = {}
-    for e in manifest.iter_all(output_root):
-        by_wave.setdefault(str(e.get("wave_folder", e.get("wave"))), []).append(e)
-    for folder, entries in by_wave.items():
-        wave = str(entries[0].get("wave"))
-        wave_dir = output_root / folder
-        book = wave_dir / workbook_name(wave_dir)
-        sources = list((wave_dir / "tables").rglob("*.csv")) + list((wave_dir / "tables").rglob("*.json"))
-        if not sources or (book.is_file() and book.stat().st_mtime >= max(p.stat().st_mtime for p in sources)):
-            continue
-        from cnfs.spreadsheet import wave_workbook  # pandas and gptables: only when a workbook is due
-
-        try:
-            path = wave_workbook(
-                wave_dir,
-                synthetic=any(e.get("synthetic") for e in entries),
-                produced=dt.datetime.now(dt.UTC),
-                label=wave_label(wave) + (", pondéré" if folder.endswith(WEIGHTED_SUFFIX) else ""),
-            )
-        except (ValueError, OSError) as exc:  # a table the spreadsheet cannot hold must not stop the index
-            print(
-                f"cnfs render : classeur de {folder}/ non écrit ({type(exc).__name__} : {exc})".strip(), file=sys.stderr
-            )
-            continue
-        if path is not None:
-            written.append(path)
-    return written
-
-
-def write_index(output_root: Path, workbooks: bool = True) -> Path:
-    """Rebuild each wave's spreadsheet if needed (unless the caller did), then outputs/index.html atomically,
-    from the manifests."""
-    if workbooks:
-        write_workbooks(output_root)
+def write_index(output_root: Path) -> Path:
+    """Write outputs/index.html atomically, from the manifests (spreadsheets are the render's own steps)."""
     path = output_root / "index.html"
     manifest.atomic_write_text(path, build_index(output_root))
     return path

@@ -714,7 +714,7 @@ def render(
                         if to_run or steps or not (output_root / "index.html").is_file():  # no-op: the index stands
                             from cnfs.render import index
 
-                            index.write_index(output_root, workbooks=False)  # spreadsheets: steps above
+                            index.write_index(output_root)  # spreadsheets: steps above
                     except OSError as exc:  # full disk, read-only folder: the previous index stays
                         io_error = exc
             if code == EXIT_OK and any(o.state == "failed" for o in outcomes.values()):
