@@ -12,6 +12,7 @@ Screenshots are written to outputs/test-lab/; everything started here is stopped
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -21,7 +22,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -155,39 +158,47 @@ def _no_error_output(page) -> None:
     assert not [t for t in texts if "Error" in t], texts
 
 
-def test_notebook_runs_in_jupyterlab(lab):
+@contextlib.contextmanager
+def _browser_page(work: Path, height: int, failure: str) -> Iterator[Any]:
+    """A page of headless Chromium; on any failure, a full-page screenshot (``failure``) and the server's log."""
     from playwright.sync_api import sync_playwright
 
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} absent : apt-get install chromium"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": height})
+            try:
+                yield page
+            except BaseException:
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(SCREENSHOTS / failure), full_page=True)
+                print((work.parent / "jupyterlab.log").read_text()[-5000:])
+                raise
+        finally:
+            browser.close()
+
+
+def test_notebook_runs_in_jupyterlab(lab):
     sys.path.insert(0, str(paths.ROOT / "tests"))
     from gitclean import clean
 
     base, token, work = lab
     path = work / NOTEBOOK
     opened = path.read_text(encoding="utf-8")
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} absent : apt-get install chromium"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            _run_all(page, base, token, NOTEBOOK)
-            banner = page.get_by_role("alert").filter(has_text="SYNTHÉTIQUES").first
-            banner.scroll_into_view_if_needed()
-            assert banner.is_visible()
-            _no_error_output(page)
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOTS / "02_profil.png"))
-            before = path.stat().st_mtime
-            page.keyboard.press("Control+s")
-            deadline = time.time() + 30
-            while path.stat().st_mtime == before and time.time() < deadline:
-                time.sleep(0.2)
-        except BaseException:
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOTS / "echec.png"), full_page=True)
-            print((work.parent / "jupyterlab.log").read_text()[-5000:])
-            raise
-        finally:
-            browser.close()
+    with _browser_page(work, 1000, "echec.png") as page:
+        _run_all(page, base, token, NOTEBOOK)
+        banner = page.get_by_role("alert").filter(has_text="SYNTHÉTIQUES").first
+        banner.scroll_into_view_if_needed()
+        assert banner.is_visible()
+        _no_error_output(page)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "02_profil.png"))
+        before = path.stat().st_mtime
+        page.keyboard.press("Control+s")
+        deadline = time.time() + 30
+        while path.stat().st_mtime == before and time.time() < deadline:
+            time.sleep(0.2)
     saved = nbformat.read(path, as_version=4)
     code = [c for c in saved.cells if c.cell_type == "code"]
     assert all(c.execution_count for c in code), "not every cell ran"
@@ -205,51 +216,40 @@ def test_explorer_follows_the_widgets(lab):
     """Run notebook 10, pick a question by its wording and a breakdown: the explorer's table becomes that one."""
     from cnfs.codebook import load_codebook
     from cnfs.tabbook import letters, load_banners
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     codebook = load_codebook()
     question = codebook[QUESTION]
     banner = next(b for b in load_banners(codebook) if b.id == BREAKDOWN)
     columns = [o.label for o in codebook[banner.question].options]
     base, token, work = lab
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} absent : apt-get install chromium"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1200})
-            _run_all(page, base, token, EXPLORER)
-            explorer = page.locator(".jp-OutputArea-output .widget-vbox").first
-            expect(explorer).to_be_visible(timeout=60_000)
-            title = explorer.locator(".widget-output .cnfs-result h4").first
-            table = explorer.locator(".widget-output table").first
-            expect(title).to_be_visible(timeout=60_000)
-            before_title, before_table = title.inner_text(), table.inner_text()
-            assert question.label not in before_title and banner.label not in before_title  # a real change follows
+    with _browser_page(work, 1200, "echec_exploration.png") as page:
+        _run_all(page, base, token, EXPLORER)
+        explorer = page.locator(".jp-OutputArea-output .widget-vbox").first
+        expect(explorer).to_be_visible(timeout=60_000)
+        title = explorer.locator(".widget-output .cnfs-result h4").first
+        table = explorer.locator(".widget-output table").first
+        expect(title).to_be_visible(timeout=60_000)
+        before_title, before_table = title.inner_text(), table.inner_text()
+        assert question.label not in before_title and banner.label not in before_title  # a real change follows
 
-            def pick(label: str, choice: str) -> None:
-                box = explorer.locator(".widget-dropdown").filter(has=page.locator("label", has_text=label))
-                box.locator("select").select_option(label=choice)
+        def pick(label: str, choice: str) -> None:
+            box = explorer.locator(".widget-dropdown").filter(has=page.locator("label", has_text=label))
+            box.locator("select").select_option(label=choice)
 
-            pick("Question", question.wording)
-            expect(title).to_contain_text(question.label, timeout=120_000)
-            pick("Ventilation", banner.label)
-            expect(title).to_contain_text(banner.label, timeout=120_000)
-            headers = [h.strip() for h in table.locator("thead th").all_inner_texts()]
-            for column, letter in zip(columns, letters(len(columns))):
-                assert f"{column} ({letter})" in headers, headers
-            assert "Ensemble" in headers and banner.label in headers
-            rows = [r.strip() for r in table.locator("tbody th").all_inner_texts()]
-            assert [o.label for o in question.options] == rows[: len(question.options)] and "Base (n)" in rows
-            assert table.inner_text() != before_table
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
-            _no_error_output(page)
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            explorer.evaluate("e => e.scrollIntoView({block: 'start'})")  # the widgets and the new table
-            page.screenshot(path=str(SCREENSHOTS / "10_exploration.png"))
-        except BaseException:
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOTS / "echec_exploration.png"), full_page=True)
-            print((work.parent / "jupyterlab.log").read_text()[-5000:])
-            raise
-        finally:
-            browser.close()
+        pick("Question", question.wording)
+        expect(title).to_contain_text(question.label, timeout=120_000)
+        pick("Ventilation", banner.label)
+        expect(title).to_contain_text(banner.label, timeout=120_000)
+        headers = [h.strip() for h in table.locator("thead th").all_inner_texts()]
+        for column, letter in zip(columns, letters(len(columns))):
+            assert f"{column} ({letter})" in headers, headers
+        assert "Ensemble" in headers and banner.label in headers
+        rows = [r.strip() for r in table.locator("tbody th").all_inner_texts()]
+        assert [o.label for o in question.options] == rows[: len(question.options)] and "Base (n)" in rows
+        assert table.inner_text() != before_table
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+        _no_error_output(page)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        explorer.evaluate("e => e.scrollIntoView({block: 'start'})")  # the widgets and the new table
+        page.screenshot(path=str(SCREENSHOTS / "10_exploration.png"))
