@@ -17,7 +17,7 @@ import yaml
 from cnfs import paths
 from cnfs.codebook import Codebook
 
-POPULATION: Path = paths.DATA / "population.yaml"
+POPULATION: Path = paths.POPULATION  # the project's file; paths.population_file() is the one in use
 STATUSES = ("published", "assumption")
 STATUS_LABELS = {"published": "publié", "assumption": "hypothèse"}
 ALL_WAVES = "all"
