@@ -194,6 +194,9 @@ def suppress_linked(
         return others[0] if others else None
 
     out = {name: suppress(t, min_count=min_count, **options) for name, t in tables.items()}
+    # the forcing each table of ``out`` was computed with: a table whose forcing is unchanged is not recomputed
+    # (suppress is a function of the table and of the rows forced, none at first)
+    done: dict[str, tuple[frozenset, frozenset]] = {name: (frozenset(), frozenset()) for name in tables}
     for _ in range(4 * len(tables) + 4):
         for target, mark in ((forced, "suppressed"), (forced_base, "base")):
             withheld: dict[Any, list[str]] = {}
@@ -210,8 +213,13 @@ def suppress_linked(
             for row, names in withheld.items():
                 if len(names) == 1 and (other := partner(row, names[0])) is not None:
                     target[other].add(row)
+        wanted = {name: (frozenset(forced[name]), frozenset(forced_base[name])) for name in tables}
+        if wanted == done:  # nothing newly forced: the same tables again
+            return out
         new = {
-            name: suppress(
+            name: out[name]
+            if wanted[name] == done[name]
+            else suppress(
                 t,
                 min_count=min_count,
                 force=row_ids[name].isin(forced[name]),
@@ -220,6 +228,7 @@ def suppress_linked(
             )
             for name, t in tables.items()
         }
+        done = wanted
         if all(
             new[k]["suppressed"].equals(out[k]["suppressed"])
             and new[k].get("n", pd.Series()).equals(out[k].get("n", pd.Series()))
