@@ -514,6 +514,7 @@ def _execute(
     from cnfs.memo import MEMO_ENV
     from cnfs.render import execute, kernel
 
+    kernel.skip_iri_grammar()
     fork_kernels = kernel.fork_supported()
     # fork: workers start in milliseconds with everything imported (Linux; elsewhere the platform default).
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
