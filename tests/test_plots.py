@@ -177,7 +177,7 @@ def test_png_of_a_many_coloured_chart_keeps_nearly_its_colours():
     (mode, small), (_, full) = _pixels(plots.png_bytes(fig)), _pixels(_true_colour(fig))
     assert mode == "P" and small.shape == full.shape
     assert np.abs(small - full).mean() < 2.0  # out of 255
-    assert np.quantile(np.abs(small - full).max(axis=2), 0.99) < 8  # 99 % of pixels within 8/255
+    assert np.quantile(np.abs(small - full).max(axis=2), 0.99) < 16  # 99 % of pixels within 16/255
     plt.close(fig)
 
 
