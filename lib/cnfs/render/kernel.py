@@ -85,6 +85,12 @@ def skip_iri_grammar() -> None:
     sys.modules.setdefault(IRI_GRAMMAR, None)  # type: ignore[arg-type]
 
 
+def restore_iri_grammar() -> None:
+    """Undo ``skip_iri_grammar`` (in a forked kernel): a notebook that imports the package gets it."""
+    if IRI_GRAMMAR in sys.modules and sys.modules[IRI_GRAMMAR] is None:
+        del sys.modules[IRI_GRAMMAR]
+
+
 def warm_up() -> None:
     """Import the libraries every notebook needs, once, in the process kernels are forked from.
 
@@ -225,8 +231,7 @@ def _kernel_child(control_fd: int, parent: int) -> None:  # pragma: no cover - f
             code = 0
             return
         spec = json.loads(b"".join(chunks))
-        if IRI_GRAMMAR in sys.modules and sys.modules[IRI_GRAMMAR] is None:
-            del sys.modules[IRI_GRAMMAR]  # a notebook that imports it gets it, as in a fresh kernel
+        restore_iri_grammar()
         os.environ.clear()
         os.environ.update(spec["env"])
         if spec["cwd"]:
