@@ -152,3 +152,30 @@ def test_the_population_file_in_use_follows_cnfs_population(tmp_path, monkeypatc
     monkeypatch.setenv("CNFS_POPULATION", str(other))
     assert load_population().size("2") == 4000
     assert fingerprint.shared_inputs()["population"] == other
+
+
+def test_a_population_file_is_parsed_once_per_content_and_reread_when_it_changes(tmp_path, monkeypatch):
+    """The parsed YAML is kept per file content: the same content is not parsed again, an edited file is,
+    and what a caller gets is its own copy (changing it changes neither the cache nor the next load)."""
+    from cnfs import population
+
+    path = tmp_path / "population.yaml"
+    path.write_text(yaml.safe_dump(_doc(), allow_unicode=True), encoding="utf-8")
+    codebook = load_codebook()
+    edited = _doc()
+    edited["waves"]["2"]["size"]["value"] = 4321
+    parses = []
+    real = yaml.safe_load
+    monkeypatch.setattr(population.yaml, "safe_load", lambda text: parses.append(1) or real(text))
+    population._parsed.cache_clear()
+    first = load_population(path, codebook)
+    again = load_population(path, codebook)
+    assert len(parses) == 1 and again == first
+    first.sources.clear()
+    first.waves["2"].margins.clear()
+    third = load_population(path, codebook)
+    assert third.sources and third.waves["2"].margins and third == again  # the cache was not changed
+    path.write_text(yaml.safe_dump(edited, allow_unicode=True), encoding="utf-8")
+    assert load_population(path, codebook).size("2") == 4321 and len(parses) == 2
+    uncached = parse_population(real(POPULATION.read_text(encoding="utf-8")), codebook, POPULATION)
+    assert load_population(POPULATION, codebook) == uncached

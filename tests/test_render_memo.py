@@ -149,3 +149,46 @@ def test_compare_waves_through_the_memo_equals_the_direct_call(tmp_path: Path, m
     served = memo.cached("compare_waves", [df, codebook, qids], lambda: None)
     _same(served, compare_waves(df, codebook, qids))
     _same(stored, served)
+
+
+def test_notebook_01_equivalence_and_effects_chart_are_identical_with_and_without_the_memo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The equivalence table and the effects chart do not depend on the wave: with the memo, a second wave's
+    report computes neither, and gets the same table, the same PNG, and writes those very bytes under figures/."""
+    from cnfs import equivalence, plots
+    from cnfs.notebook import Report
+
+    def results(report: Report) -> tuple[pd.DataFrame, pd.DataFrame, bytes, bytes]:
+        homogeneity, equal = report.wave_homogeneity(), report.wave_equivalence()
+        written = (report.out / "figures" / f"{report.prefix}homogeneite_vagues.png").read_bytes()
+        return homogeneity.data, equal.data, homogeneity.png, written
+
+    monkeypatch.delenv(memo.MEMO_ENV, raising=False)
+    direct = {w: results(Report(w, output_dir=str(tmp_path / f"direct-{w}"), section=1)) for w in ("1", "all")}
+    assert direct["1"][2] == direct["1"][3]  # the embedded image is the written file
+
+    monkeypatch.setenv(memo.MEMO_ENV, str(tmp_path / "memo"))
+    first = results(Report("1", output_dir=str(tmp_path / "m1"), section=1))  # computes and stores
+    assert len(list((tmp_path / "memo").glob("figure_homogeneite_vagues-*.pickle"))) == 1
+    assert len(list((tmp_path / "memo").glob("wave_equivalence-*.pickle"))) == 1
+
+    def never(*args, **kwargs):
+        raise AssertionError("computed again although memoised")
+
+    monkeypatch.setattr(equivalence, "wave_equivalence", never)
+    monkeypatch.setattr(plots, "plot_effects", never)
+    second = results(Report("all", output_dir=str(tmp_path / "m2"), section=1))  # read from the memo
+    for got, want in ((first, direct["1"]), (second, direct["all"])):
+        pd.testing.assert_frame_equal(got[0], want[0])
+        pd.testing.assert_frame_equal(got[1], want[1])
+        assert got[2] == got[3] == want[2]
+
+
+def test_the_chart_memo_key_follows_the_matplotlib_style(monkeypatch: pytest.MonkeyPatch) -> None:
+    import matplotlib
+
+    base = memo.style_fingerprint()
+    assert memo.style_fingerprint() == base
+    monkeypatch.setitem(matplotlib.rcParams, "font.size", matplotlib.rcParams["font.size"] + 1)
+    assert memo.style_fingerprint() != base

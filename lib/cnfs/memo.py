@@ -60,6 +60,19 @@ def code_fingerprint() -> str:
     ).hexdigest()
 
 
+def style_fingerprint() -> str:
+    """Hash of what draws a chart besides its data: the matplotlib and seaborn versions and every rcParam in force."""
+    import matplotlib
+
+    seaborn = sys.modules.get("seaborn")
+    parts = [
+        matplotlib.__version__,
+        getattr(seaborn, "__version__", "-"),
+        repr(sorted(dict(matplotlib.rcParams).items())),
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
 def fingerprint(value: Any) -> str:
     """Content hash of one input: a DataFrame by its values, index, columns and dtypes; a file by its bytes;
     anything else by its repr (dataclasses such as the codebook have a complete, ordered repr)."""
@@ -146,4 +159,13 @@ def cached(name: str, inputs: Sequence[Any], compute: Callable[[], T]) -> T:
     return value
 
 
-__all__ = ["MEMO_ENV", "cached", "code_fingerprint", "fingerprint", "key", "memo_dir", "tree_fingerprint"]
+__all__ = [
+    "MEMO_ENV",
+    "cached",
+    "code_fingerprint",
+    "fingerprint",
+    "key",
+    "memo_dir",
+    "style_fingerprint",
+    "tree_fingerprint",
+]

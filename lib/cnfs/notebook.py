@@ -175,6 +175,23 @@ class Report(DescriptiveResults, ComparisonResults, MethodologyResults, Publishe
         plt.close(fig)
         return path.read_bytes()
 
+    def _write_memo_figure(self, name: str, inputs: Sequence[Any], draw: Callable[[], Any]) -> bytes:
+        """A chart that depends only on ``inputs`` (not on the wave): drawn once per render (``cnfs.memo``, keyed
+        on the inputs and the matplotlib style too), its PNG written under figures/ and those bytes returned."""
+        from cnfs.atomic import write_bytes
+        from cnfs.memo import cached, style_fingerprint
+
+        fresh: list[bytes] = []
+
+        def drawn() -> bytes:
+            fresh.append(self._write_figure(draw(), name))
+            return fresh[0]
+
+        png = cached(f"figure_{name}", [*inputs, style_fingerprint()], drawn)
+        if not fresh:  # read from the memo: written here as the drawing run wrote it
+            write_bytes(self.out / "figures" / f"{self.prefix}{name}.png", png)
+        return png
+
     @property
     def design(self) -> Any:
         """The survey design of weighted tables (None when ``weighting == "none"``): raked to the wave's margins, with FPC."""

@@ -7,6 +7,8 @@ has one and they sum to 100, so that the raking totals of one variable sum to th
 
 from __future__ import annotations
 
+import copy
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,12 +148,18 @@ def load_population(path: str | Path | None = None, codebook: Codebook | None = 
     if not p.exists():
         raise PopulationError(f"{p}: population file not found")
     try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+        doc = _parsed(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         raise PopulationError(f"{p}: not valid YAML ({e})") from None
     if not isinstance(doc, dict):
         raise PopulationError(f"{p}: expected a mapping at the top level")
-    return parse_population(doc, codebook or load_codebook(), p)
+    return parse_population(copy.deepcopy(doc), codebook or load_codebook(), p)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(text: str) -> Any:
+    """The YAML of a population file, parsed once per content in a process (read-only: callers deep-copy it)."""
+    return yaml.safe_load(text)
 
 
 def margin_totals(

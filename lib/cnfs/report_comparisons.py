@@ -84,14 +84,11 @@ class ComparisonResults:
         sections = {q.id: q.section for q in self.codebook.questions.values()}
         notes_size = self._size_notes(tests)
         self._write_table(tests, "homogeneite_vagues", title, notes=notes_size)
-        png = self._write_figure(
-            plot_effects(
-                tests,
-                sections=sections,
-                section_titles=self.codebook.sections,
-                title="Écarts entre les vagues : tailles d'effet par question",
-            ),
+        chart = "Écarts entre les vagues : tailles d'effet par question"
+        png = self._write_memo_figure(  # the same for every wave's report: drawn once per render (issue 12)
             "homogeneite_vagues",
+            [tests, self.codebook, chart],
+            lambda: plot_effects(tests, sections=sections, section_titles=self.codebook.sections, title=chart),
         )
         counts = tests["verdict"].value_counts()
         counts = counts.reindex(
@@ -136,12 +133,19 @@ class ComparisonResults:
     def wave_equivalence(self) -> Result:
         """Homogeneity judged by equivalence (TOST, margins in data/analysis_assumptions.yaml), per question."""
         from cnfs.equivalence import equivalence_margins, equivalence_summary, wave_equivalence
+        from cnfs.memo import cached
 
         full = self._all_waves()
         qids = [q.id for q in self.codebook.questions.values() if q.type != "text"]
-        t = self.protect_tests(wave_equivalence(full, self.codebook, qids))
-        self._write_table(t, "equivalence_vagues", notes=self._size_notes(t))
         m = equivalence_margins()
+        # the same for every wave's report: computed once per render (issue 12)
+        t = cached(
+            "wave_equivalence",
+            [full, self.codebook, qids, m],
+            lambda: wave_equivalence(full, self.codebook, qids, margins=m),
+        )
+        t = self.protect_tests(t)
+        self._write_table(t, "equivalence_vagues", notes=self._size_notes(t))
         counts = equivalence_summary(t)
         summary = pd.DataFrame(
             {"Questions": counts["Questions"].map(fmt_num), "Part": counts["Part (%)"].map(lambda x: fmt_pct(x, 1))}
