@@ -124,3 +124,53 @@ def test_wave_workbook_from_a_folder(tmp_path):
     (tmp_path / "entete" / "tables").mkdir(parents=True)
     (tmp_path / "entete" / "tables" / "x.csv").write_text("half\n")  # a header and no row: nothing to publish
     assert wave_workbook(tmp_path / "entete", synthetic=False) is None
+
+
+def _reference_cell_values(table: pd.DataFrame) -> pd.DataFrame:
+    """The cell values computed one cell at a time (the former implementation), to check the vectorised one."""
+    import re
+
+    from cnfs.spreadsheet import WITHHELD_COLUMNS
+
+    out = table.copy()
+    withheld = out["suppressed"].fillna(False).astype(bool) if "suppressed" in out else pd.Series(False, out.index)
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_bool_dtype(s):
+            continue
+        if col == "suppression":
+            out[col] = s.astype(object).where(s.notna() & (s.astype(str) != ""), "aucune")
+            continue
+        if pd.api.types.is_numeric_dtype(s):
+            values = s.astype(object).where(s.notna(), None)
+            marks = ["[c]" if (w and col in WITHHELD_COLUMNS) else "[x]" for w in withheld]
+            out[col] = [
+                m if v is None else (int(v) if float(v).is_integer() and pd.api.types.is_integer_dtype(s) else v)
+                for v, m in zip(values, marks)
+            ]
+        else:
+            text = s.astype(object).where(s.notna(), "[x]")
+            out[col] = ["[x]" if isinstance(v, str) and not re.search(r"[A-Za-z0-9]", v) else v for v in text]
+    return out.reset_index(drop=True)
+
+
+def test_cell_values_equal_the_cell_by_cell_reference():
+    """Withheld numbers "[c]", other missing values and symbol-only text "[x]", integers as int, floats kept,
+    types as before: the vectorised marking equals the cell-by-cell one on a hand-made table of every kind."""
+    from cnfs.spreadsheet import _cell_values
+
+    table = shares_table()
+    table = pd.concat([table, table.assign(option=["d", "e", "f"], count=[None, 12, 80])], ignore_index=True)
+    table = table.assign(
+        n=pd.array([100, 100, None, 100, 7, 100], dtype="Int64"),
+        mean=[1.5, 2.0, float("nan"), 3.25, float("nan"), 4.0],
+        note=["–", "", None, "ok", "a–b", "[x]"],
+        flag=[True, False, True, False, True, False],
+        mixed=pd.Series([1, "a", None, 2.5, "-", 3], dtype=object),
+    ).set_index(pd.Index([10, 11, 12, 13, 14, 15]))
+    table.loc[14, "suppressed"] = True
+    table.loc[14, "suppression"] = None
+    got, expected = _cell_values(table), _reference_cell_values(table)
+    pd.testing.assert_frame_equal(got, expected)
+    assert [type(v) for v in got["n"]] == [type(v) for v in expected["n"]]
+    assert got.loc[4, "mean"] == "[c]" and got.loc[2, "mean"] == "[x]" and got.loc[2, "n"] == "[x]"

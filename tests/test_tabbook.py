@@ -669,3 +669,115 @@ def test_page_contents_list_questions_by_their_wording(tb):
     assert [q for q, _ in links] == list(dict.fromkeys(tb["question"]))
     assert all(text == html.escape(CB[q].label) for q, text in links)
     assert all(text != q for q, text in links)
+
+
+# -- fast presentation paths against the straightforward pandas ones -------------------------------
+def _reference_sheet_table(tab: pd.DataFrame, banner: str) -> pd.DataFrame:
+    """The spreadsheet table built one column at a time with pandas filters (the former implementation)."""
+    from cnfs.tabbook import SUPPRESSED_MARK, TOTAL_ID, column_headers
+
+    part = tab[tab["banner"].isin([TOTAL_ID, banner])]
+    weighted = (part["weighting"] != "none").any()
+    keys = ["question", "question_label", "option", "label", "stat"]
+    out = part[keys].drop_duplicates().reset_index(drop=True)
+    out["stat"] = out["stat"].map({"percent": "Pourcentage", "mean": "Moyenne"})
+    for (b, c), head in column_headers(part).items():
+        sub = part[(part["banner"] == b) & (part["column"] == c)].reset_index(drop=True)
+        hidden = sub["suppressed"] if "suppressed" in sub else pd.Series(False, index=sub.index)
+        out[f"{head} : valeur"] = sub["value"].astype(float).round(4).astype(object).where(~hidden, SUPPRESSED_MARK)
+        out[f"{head} : base (n)"] = (
+            sub["base_n"].astype(object).where(sub["base_n"].notna() | (sub["base_weighted"] == 0), SUPPRESSED_MARK)
+        )
+        if weighted:
+            out[f"{head} : base effective"] = sub["base_effective"].astype(float).round(1)
+        if b != TOTAL_ID:
+            out[f"{head} : lettres"] = sub["sig"]
+    names = {"question": "Question (code)", "question_label": "Question", "option": "Réponse (code)"}
+    return out.rename(columns={**names, "label": "Réponse", "stat": "Statistique"})
+
+
+def _books_to_show(frame: pd.DataFrame, tb: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Tab books with every presentation case: plain, disclosed (withheld and fragile cells), weighted."""
+    from cnfs.tabbook import disclose
+
+    weighted = tabbook(frame.assign(w=np.linspace(0.5, 2.0, len(frame))), CB, BANNERS, weights="w")
+    return {
+        "plain": tb,
+        "disclosed": disclose(tb, min_count=10, codebook=CB),
+        "weighted": disclose(weighted, min_count=5, codebook=CB),
+    }
+
+
+def test_sheet_table_equals_the_column_by_column_reference(frame, tb):
+    """The spreadsheet tables (built from grouped positions) are the former column-by-column pandas tables."""
+    from cnfs.tabbook import sheet_table
+
+    for name, book in _books_to_show(frame, tb).items():
+        assert book.get("suppressed", pd.Series(False)).any() == (name != "plain")
+        for banner in ("total", "grp", "wave"):
+            pd.testing.assert_frame_equal(sheet_table(book, banner), _reference_sheet_table(book, banner))
+
+
+def test_page_tables_are_pandas_to_html_of_the_display_table(frame, tb):
+    """Each table of the tab book page is, byte for byte, pandas' ``to_html`` of the question's French table."""
+    from cnfs.tabbook import _as_lists, _question_rows, _shown, display_table, html_page, table_html
+
+    for book in _books_to_show(frame, tb).values():
+        cols, page = _as_lists(book), html_page(book, title="Essai", notes=["n"], synthetic=True)
+        for rows in _question_rows(book):
+            part = book.iloc[rows]
+            expected = display_table(part).rename_axis(None).to_html(border=0, escape=True)
+            assert table_html(_shown(rows, cols)) == expected
+            assert expected in page
+    firsts = [int(np.flatnonzero(tb.question.to_numpy() == q)[0]) for q in dict.fromkeys(tb.question)]
+    assert [rows[0] for rows in _question_rows(tb)] == firsts  # questions in the book's order
+
+
+def test_page_table_escapes_and_spans_as_pandas_does():
+    """Markup characters, doubled spaces, tabs and adjacent equal banner labels come out as in pandas' ``to_html``."""
+    from cnfs.tabbook import ShownTable, table_html
+
+    shown = ShownTable(
+        columns=[("Ensemble", "Ensemble"), ("A & <b>", "x  (A)"), ("A & <b>", "y\t(B)"), ("C", "z"), ("A & <b>", "w")],
+        rows=["Oui > non", " espace ", "Base (n)"],
+        body=[["1 %", "<i>", "a  b", "", "–"], ["2", "3", "4", "5", "6"], ["7", "8", "9", "10", "11"]],
+    )
+    assert table_html(shown) == shown.frame().rename_axis(None).to_html(border=0, escape=True)
+
+
+def test_display_table_is_the_per_question_table(tb):
+    """The explorer's French table: options then bases as rows, (banner, header with its letter) as columns."""
+    from cnfs.tabbook import display_table
+
+    shown = display_table(tb[tb.question == "yn"])
+    assert list(shown.index) == ["Oui", "Non", "Base (n)"] and shown.index.name == "Réponse"
+    assert list(shown.columns[:3]) == [("Ensemble", "Ensemble"), ("Groupe", "Groupe A (A)"), ("Groupe", "Groupe B (B)")]
+    assert shown.loc["Base (n)", ("Groupe", "Groupe A (A)")] == "40"
+
+
+def test_linked_books_are_computed_once_per_memo_and_equal_the_computed_ones(frame, tmp_path, monkeypatch):
+    """In a render (memo on), the folders' tab book steps share one computation of the linked books, keyed on the
+    data, arguments and the banner file's content; the memo's books equal the books computed without it."""
+    import cnfs.tabbook as tbm
+    from cnfs.memo import MEMO_ENV
+
+    banners = tmp_path / "banners.yaml"
+    banners.write_text(
+        "banners:\n  - {id: grp, label: Groupe, question: grp}\n  - {id: wave, label: Vague, derived: wave}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(tbm, "BANNERS_FILE", banners)
+    monkeypatch.delenv(MEMO_ENV, raising=False)
+    direct = {w: tbm.linked_tabbook(frame, CB, w, "none", 5) for w in ("all", "1", "2")}
+    calls = []
+    real = tbm._books
+    monkeypatch.setattr(tbm, "_books", lambda *a: calls.append(a[2:]) or real(*a))
+    monkeypatch.setenv(MEMO_ENV, str(tmp_path / "memo"))
+    for w in ("all", "1", "2"):
+        pd.testing.assert_frame_equal(tbm.linked_tabbook(frame, CB, w, "none", 5), direct[w])
+        assert tbm.linked_tabbook(frame, CB, w, "none", 5).attrs == direct[w].attrs
+    assert len(calls) == 1
+    tbm.linked_tabbook(frame, CB, "1", "none", 10)  # another threshold: another entry
+    banners.write_text("banners:\n  - {id: grp, label: Groupe, question: grp}\n", encoding="utf-8")
+    changed = tbm.linked_tabbook(frame, CB, "all", "none", 5)  # another banner file: recomputed
+    assert len(calls) == 3 and "wave" not in set(changed["banner"])

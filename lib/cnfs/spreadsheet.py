@@ -63,31 +63,45 @@ class CoverInfo:
     extra: list[str] = field(default_factory=list)
 
 
+_MEANINGFUL = re.compile(r"[A-Za-z0-9]")
+
+
 def _cell_values(table: pd.DataFrame) -> pd.DataFrame:
     """Numbers stay numbers; withheld values read "[c]", other missing values "[x]"."""
+    import numpy as np
     import pandas as pd
 
-    out = table.copy()
     withheld = (
-        out["suppressed"].fillna(False).astype(bool) if "suppressed" in out else pd.Series(False, index=out.index)
+        table["suppressed"].fillna(False).astype(bool).to_numpy()
+        if "suppressed" in table
+        else np.zeros(len(table), dtype=bool)
     )
-    for col in out.columns:
-        s = out[col]
+    columns: dict[int, Any] = {}  # by position: lists are typed as pandas types a list (as before)
+    for i, col in enumerate(table.columns):
+        s = table.iloc[:, i]
         if pd.api.types.is_bool_dtype(s):
+            columns[i] = s
             continue
         if col == "suppression":
-            out[col] = s.astype(object).where(s.notna() & (s.astype(str) != ""), "aucune")
+            columns[i] = s.astype(object).where(s.notna() & (s.astype(str) != ""), "aucune")
             continue
+        missing = s.isna().to_numpy()
         if pd.api.types.is_numeric_dtype(s):
-            values = s.astype(object).where(s.notna(), None)
-            marks = [SUPPRESSED if (w and col in WITHHELD_COLUMNS) else NOT_AVAILABLE for w in withheld]
-            out[col] = [
-                m if v is None else (int(v) if float(v).is_integer() and pd.api.types.is_integer_dtype(s) else v)
-                for v, m in zip(values, marks)
-            ]
+            values = (
+                s.fillna(0).astype("int64").astype(object).to_numpy(copy=True)
+                if pd.api.types.is_integer_dtype(s)
+                else s.astype(object).to_numpy(copy=True)
+            )
+            values[missing] = NOT_AVAILABLE
+            if col in WITHHELD_COLUMNS:
+                values[missing & withheld] = SUPPRESSED
         else:  # a text cell of symbols only ("–", "") says nothing: marked as no value
-            text = s.astype(object).where(s.notna(), NOT_AVAILABLE)
-            out[col] = [NOT_AVAILABLE if isinstance(v, str) and not re.search(r"[A-Za-z0-9]", v) else v for v in text]
+            values = s.astype(object).to_numpy(copy=True)
+            values[missing] = NOT_AVAILABLE
+            values = [NOT_AVAILABLE if isinstance(v, str) and not _MEANINGFUL.search(v) else v for v in values]
+        columns[i] = list(values)
+    out = pd.DataFrame(columns, index=table.index)
+    out.columns = table.columns
     return out.reset_index(drop=True)
 
 

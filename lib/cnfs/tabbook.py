@@ -764,40 +764,113 @@ def _cell_text(value: Any, stat: str, sig: str, suppressed: bool, fragile: bool 
 
 def column_headers(tab: pd.DataFrame) -> dict[tuple[str, str], str]:
     """(banner, column) -> header text: "Ensemble", then each column with its letter, "Structure publique (A)"."""
-    heads = tab[["banner", "column", "letter"]].drop_duplicates()
-    return {(b, c): (f"{c} ({let})" if let else c) for b, c, let in heads.itertuples(index=False)}
+    triples = dict.fromkeys(zip(tab["banner"], tab["column"], tab["letter"]))
+    return {(b, c): (f"{c} ({let})" if let else c) for b, c, let in triples}
+
+
+@dataclass(frozen=True)
+class ShownTable:
+    """A French table as plain lists: its columns (banner label, header), row labels and cell texts."""
+
+    columns: list[tuple[str, str]]
+    rows: list[str]
+    body: list[list[str]]
+
+    def frame(self) -> pd.DataFrame:
+        """The table as a DataFrame: rows are options (and the bases), columns (banner label, header)."""
+        wide = pd.DataFrame(self.body, index=self.rows, columns=pd.MultiIndex.from_tuples(self.columns))
+        wide.index.name = "Réponse"
+        return wide
+
+
+_LISTED = ("banner", "banner_label", "column", "letter", "label", "base_n", "base_effective", "weighting")
+
+
+def _as_lists(tab: pd.DataFrame) -> dict[str, list]:
+    """The columns French tables are built from, as Python lists, and each cell's text (once per tab book)."""
+    cols = {k: tab[k].tolist() for k in _LISTED}
+    hidden = tab["suppressed"].tolist() if "suppressed" in tab else [False] * len(tab)
+    fragile = tab["fragile"].tolist() if "fragile" in tab else [False] * len(tab)
+    cols["text"] = [
+        _cell_text(v, s, g, bool(x), bool(f))
+        for v, s, g, x, f in zip(tab["value"].tolist(), tab["stat"].tolist(), tab["sig"].tolist(), hidden, fragile)
+    ]
+    return cols
+
+
+def _shown(rows: Sequence[int], cols: Mapping[str, list]) -> ShownTable:
+    """The French table of the tab book's rows ``rows`` (``cols`` from :func:`_as_lists`), bases last."""
+    from cnfs.formatting import fmt_num
+
+    b, c, let = cols["banner"], cols["column"], cols["letter"]
+    heads = {(x, y): (f"{y} ({z})" if z else y) for x, y, z in dict.fromkeys((b[i], c[i], let[i]) for i in rows)}
+    header = {i: (cols["banner_label"][i], heads[(b[i], c[i])]) for i in rows}
+    first: dict[tuple[str, str], int] = {}
+    for i in rows:
+        first.setdefault(header[i], i)
+    order = list(first)
+    labels = list(dict.fromkeys(cols["label"][i] for i in rows))
+    cells = {(cols["label"][i], header[i]): cols["text"][i] for i in rows}
+    body = [[cells.get((r, h), "") for h in order] for r in labels]
+    n = [cols["base_n"][first[h]] for h in order]
+    body.append([fmt_num(x) if pd.notna(x) else SUPPRESSED_MARK for x in n])
+    labels.append("Base (n)")
+    if any(cols["weighting"][i] != "none" for i in rows):
+        neff = [cols["base_effective"][first[h]] for h in order]
+        body.append([fmt_num(x, 1) if pd.notna(x) else SUPPRESSED_MARK for x in neff])
+        labels.append("Base effective (Kish)")
+    return ShownTable(order, labels, body)
 
 
 def display_table(tab: pd.DataFrame) -> pd.DataFrame:
     """French table of one question: rows are options (and the bases), columns (banner, column with its letter)."""
-    from cnfs.formatting import fmt_num
+    return _shown(range(len(tab)), _as_lists(tab)).frame()
 
-    heads = column_headers(tab)
-    hidden = tab["suppressed"] if "suppressed" in tab else pd.Series(False, index=tab.index)
-    t = tab.assign(
-        header=[(bl, heads[(b, c)]) for b, bl, c in zip(tab["banner"], tab["banner_label"], tab["column"])],
-        text=[
-            _cell_text(v, s, g, bool(x), bool(f))
-            for v, s, g, x, f in zip(
-                tab["value"], tab["stat"], tab["sig"], hidden, tab["fragile"] if "fragile" in tab else hidden & False
-            )
-        ],
-    )
-    order = list(dict.fromkeys(t["header"]))
-    rows = list(dict.fromkeys(t["label"]))
-    cells = {(r, h): x for r, h, x in zip(t["label"], t["header"], t["text"])}
-    body = [[cells.get((r, h), "") for h in order] for r in rows]
-    first = t.drop_duplicates("header")
-    n = dict(zip(first["header"], first["base_n"]))
-    neff = dict(zip(first["header"], first["base_effective"]))
-    body.append([fmt_num(n[h]) if pd.notna(n[h]) else SUPPRESSED_MARK for h in order])
-    rows.append("Base (n)")
-    if (tab["weighting"] != "none").any():
-        body.append([fmt_num(neff[h], 1) if pd.notna(neff[h]) else SUPPRESSED_MARK for h in order])
-        rows.append("Base effective (Kish)")
-    wide = pd.DataFrame(body, index=rows, columns=pd.MultiIndex.from_tuples(order))
-    wide.index.name = "Réponse"
-    return wide
+
+def _html_text(value: str) -> str:
+    """A cell's text as pandas' ``to_html`` writes it: control characters shown escaped, & < > escaped, trimmed."""
+    text = value.replace("\t", "\\t").replace("\r", "\\r").replace("\n", "\\n")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").strip()
+    return text.replace("  ", "&nbsp;&nbsp;")
+
+
+def table_html(shown: ShownTable) -> str:
+    """The table as ``shown.frame().rename_axis(None).to_html(border=0)`` writes it, byte for byte (tests compare
+    them), without building a DataFrame per question: the tab book page has one table per question."""
+    spans: list[list[Any]] = []  # consecutive equal banner labels share one header cell, as pandas sparsifies them
+    for label, _ in shown.columns:
+        if spans and spans[-1][0] == label:
+            spans[-1][1] += 1
+        else:
+            spans.append([label, 1])
+    lines = ['<table class="dataframe">', "  <thead>", "    <tr>", "      <th></th>"]
+    lines += [
+        f'      <th colspan="{k}" halign="left">{_html_text(x)}</th>' if k > 1 else f"      <th>{_html_text(x)}</th>"
+        for x, k in spans
+    ]
+    lines += [
+        "    </tr>",
+        "    <tr>",
+        "      <th></th>",
+        *(f"      <th>{_html_text(h)}</th>" for _, h in shown.columns),
+    ]
+    lines += ["    </tr>", "  </thead>", "  <tbody>"]
+    for label, cells in zip(shown.rows, shown.body):
+        lines += [
+            "    <tr>",
+            f"      <th>{_html_text(label)}</th>",
+            *(f"      <td>{_html_text(x)}</td>" for x in cells),
+        ]
+        lines.append("    </tr>")
+    lines += ["  </tbody>", "</table>"]
+    return "\n".join(lines)
+
+
+def _question_rows(tab: pd.DataFrame) -> list[list[int]]:
+    """Positions of each question's rows, questions in order of first appearance (as ``groupby(sort=False)``)."""
+    codes = pd.factorize(tab["question"])[0]
+    order = np.argsort(codes, kind="stable")
+    return [part.tolist() for part in np.split(order, np.cumsum(np.bincount(codes))[:-1])]
 
 
 def sheet_table(tab: pd.DataFrame, banner: str) -> pd.DataFrame:
@@ -812,17 +885,24 @@ def sheet_table(tab: pd.DataFrame, banner: str) -> pd.DataFrame:
     keys = ["question", "question_label", "option", "label", "stat"]
     out = part[keys].drop_duplicates().reset_index(drop=True)
     out["stat"] = out["stat"].map({"percent": "Pourcentage", "mean": "Moyenne"})
+    hidden = part["suppressed"].to_numpy(dtype=bool) if "suppressed" in part else np.zeros(len(part), dtype=bool)
+    value = np.round(part["value"].to_numpy(dtype=float), 4).astype(object)
+    value[hidden] = SUPPRESSED_MARK
+    base_n = part["base_n"].astype(object).to_numpy(copy=True)
+    base_n[~(part["base_n"].notna() | (part["base_weighted"] == 0)).to_numpy()] = SUPPRESSED_MARK
+    effective = np.round(part["base_effective"].to_numpy(dtype=float), 1)
+    sig = part["sig"]
+    at = part.groupby(["banner", "column"], sort=False).indices  # each column's rows, in the order of ``out``
+    columns: dict[str, pd.Series] = {}
     for (b, c), head in heads.items():
-        sub = part[(part["banner"] == b) & (part["column"] == c)].reset_index(drop=True)
-        hidden = sub["suppressed"] if "suppressed" in sub else pd.Series(False, index=sub.index)
-        out[f"{head} : valeur"] = sub["value"].astype(float).round(4).astype(object).where(~hidden, SUPPRESSED_MARK)
-        out[f"{head} : base (n)"] = (
-            sub["base_n"].astype(object).where(sub["base_n"].notna() | (sub["base_weighted"] == 0), SUPPRESSED_MARK)
-        )
+        rows = at[(b, c)]
+        columns[f"{head} : valeur"] = pd.Series(value[rows], dtype=object)
+        columns[f"{head} : base (n)"] = pd.Series(base_n[rows], dtype=object)
         if weighted:
-            out[f"{head} : base effective"] = sub["base_effective"].astype(float).round(1)
+            columns[f"{head} : base effective"] = pd.Series(effective[rows])
         if b != TOTAL_ID:
-            out[f"{head} : lettres"] = sub["sig"]
+            columns[f"{head} : lettres"] = pd.Series(sig.to_numpy()[rows], dtype=sig.dtype)
+    out = pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1)
     return out.rename(
         columns={
             "question": "Question (code)",
@@ -914,15 +994,48 @@ def html_page(tab: pd.DataFrame, *, title: str, notes: Sequence[str], synthetic:
         + "".join(f'<li><a href="#{h.escape(q)}">{h.escape(str(label))}</a></li>' for q, label in labels.items())
         + "</ol></nav>"
     )
-    for qid, part in tab.groupby("question", sort=False):
-        first = part.iloc[0]
-        parts.append(f'<h3 id="{h.escape(qid)}">{h.escape(str(first["question_label"]))}</h3>')
-        parts.append(
-            f"<p>{h.escape(str(first['wording']))}<br><small>Base : {h.escape(str(first['base']))}</small></p>"
-        )
-        parts.append(display_table(part).rename_axis(None).to_html(border=0, escape=True))
+    cols = _as_lists(tab)
+    qid, qlabel, wording, base = (tab[k].tolist() for k in ("question", "question_label", "wording", "base"))
+    for rows in _question_rows(tab):
+        i = rows[0]
+        parts.append(f'<h3 id="{h.escape(qid[i])}">{h.escape(str(qlabel[i]))}</h3>')
+        parts.append(f"<p>{h.escape(str(wording[i]))}<br><small>Base : {h.escape(str(base[i]))}</small></p>")
+        parts.append(table_html(_shown(rows, cols)))
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _books(
+    df: pd.DataFrame, codebook: Codebook, books: Sequence[str], weighting: str, min_count: int | None
+) -> dict[str, pd.DataFrame]:
+    """The disclosed tab books ``books`` ("all" or a wave) of ``df``, withheld together when there are several."""
+    wc = codebook.wave_column
+    waves = [w for w in codebook.waves if (df[wc].astype(str) == w).any()]
+    banners = load_banners(codebook)
+    out: dict[str, pd.DataFrame] = {}
+    for book in books:
+        data = df if book == "all" or book not in waves else df[df[wc].astype(str) == book]
+        if weighting != "none":
+            data = with_raking_weights(data, codebook, book)
+        use = banners if book == "all" else [b for b in banners if b.derived != "wave"]
+        out[book] = tabbook(data, codebook, use, weights=None if weighting == "none" else WEIGHT_COLUMN)
+    if len(out) == 1:
+        return {book: disclose(t, min_count, codebook) for book, t in out.items()}
+    return disclose_books(out, min_count, codebook)
+
+
+def linked_books(
+    df: pd.DataFrame, codebook: Codebook, books: Sequence[str], weighting: str = "none", min_count: int | None = None
+) -> dict[str, pd.DataFrame]:
+    """:func:`_books`, computed once per render: every wave folder's tab book step needs the same books, so they
+    go through the render's memo (``cnfs.memo``: keyed on the data, codebook, banners, population file, arguments
+    and the code; off outside a render). Only disclosed aggregates are stored."""
+    from cnfs import memo
+
+    inputs: list[Any] = [df, codebook, BANNERS_FILE, list(books), weighting, min_count]
+    if weighting != "none":
+        inputs += [str(paths.population_file()), paths.population_file()]
+    return memo.cached("tabbook_books", inputs, lambda: _books(df, codebook, books, weighting, min_count))
 
 
 def linked_tabbook(
@@ -933,17 +1046,8 @@ def linked_tabbook(
     another's withheld cells. A wave folder leaves out the wave banner."""
     wc = codebook.wave_column
     waves = [w for w in codebook.waves if (df[wc].astype(str) == w).any()]
-    banners = load_banners(codebook)
-    books: dict[str, pd.DataFrame] = {}
-    for book in ["all", *waves] if (wave == "all" or wave in waves) else [wave]:
-        data = df if book == "all" or book not in waves else df[df[wc].astype(str) == book]
-        if weighting != "none":
-            data = with_raking_weights(data, codebook, book)
-        use = banners if book == "all" else [b for b in banners if b.derived != "wave"]
-        books[book] = tabbook(data, codebook, use, weights=None if weighting == "none" else WEIGHT_COLUMN)
-    if len(books) == 1:
-        return disclose(books[wave], min_count, codebook)
-    return disclose_books(books, min_count, codebook)[wave]
+    books = ["all", *waves] if (wave == "all" or wave in waves) else [wave]
+    return linked_books(df, codebook, books, weighting, min_count)[wave]
 
 
 def write_wave_tabbook(
