@@ -280,3 +280,18 @@ def test_representativeness_names_the_population_file_in_use(tmp_path, monkeypat
     monkeypatch.setenv("CNFS_POPULATION", str(own))
     res = Report(wave="all", output_dir=str(tmp_path / "out"), section=1).representativeness()
     assert "ma_population.yaml" in res.caption and "data/population.yaml" not in res.caption
+
+
+def test_the_waves_linked_tables_compare_with_are_split_once_per_report(tmp_path):
+    """The other waves' data and the pooled data, split by hand; asked again, the same frames (not split anew)."""
+    from cnfs.loader import load_survey
+
+    report = Report("1", output_dir=str(tmp_path))
+    family = report._wave_family()
+    full = load_survey(None, "all").data
+    assert sorted(family) == ["2", "all"]
+    pd.testing.assert_frame_equal(family["all"], full)
+    pd.testing.assert_frame_equal(family["2"], full[full[report.codebook.wave_column].astype(str) == "2"])
+    family.clear()  # the caller's copy of the mapping
+    again = report._wave_family()
+    assert sorted(again) == ["2", "all"] and again["2"] is report._wave_family()["2"]

@@ -92,6 +92,7 @@ class Report(DescriptiveResults, ComparisonResults, MethodologyResults, Publishe
         self.policy = disclosure.policy(self.codebook, min_count)
         self._waves: Any = None
         self._full: pd.DataFrame | None = None
+        self._family: dict[str, pd.DataFrame] | None = None
         self._computed: dict[str, Any] = {}  # published figures computed on this report's data (cnfs.compare)
         set_theme()
 
@@ -120,13 +121,15 @@ class Report(DescriptiveResults, ComparisonResults, MethodologyResults, Publishe
         return linked[self.wave]
 
     def _wave_family(self) -> dict[str, pd.DataFrame]:
-        """The data of the other waves and of the waves pooled, the tables of this report's are linked to."""
-        full = self._all_waves()
-        waves = [w for w in self.codebook.waves if (full[self.codebook.wave_column].astype(str) == w).any()]
-        if len(waves) < 2:
-            return {}
-        parts = {"all": full, **{w: full[full[self.codebook.wave_column].astype(str) == w] for w in waves}}
-        return {name: part for name, part in parts.items() if name != self.wave}
+        """The data of the other waves and of the waves pooled, the tables of this report's are linked to (split
+        once per report: the linked tables of every result need them; read-only)."""
+        if self._family is None:
+            full = self._all_waves()
+            wave = full[self.codebook.wave_column].astype(str)
+            waves = [w for w in self.codebook.waves if (wave == w).any()]
+            parts = {"all": full, **{w: full[wave == w] for w in waves}} if len(waves) >= 2 else {}
+            self._family = {name: part for name, part in parts.items() if name != self.wave}
+        return dict(self._family)
 
     def _by_on(self, df: pd.DataFrame, by: str | None, levels: Sequence[str] | None = None) -> Any:
         """``by`` as a subgroup of ``df`` (derived subgroups computed on it), restricted to ``levels``."""
