@@ -174,3 +174,42 @@ def test_cell_values_equal_the_cell_by_cell_reference():
     pd.testing.assert_frame_equal(got, expected)
     assert [type(v) for v in got["n"]] == [type(v) for v in expected["n"]]
     assert got.loc[4, "mean"] == "[c]" and got.loc[2, "mean"] == "[x]" and got.loc[2, "n"] == "[x]"
+
+
+def _parts(path) -> dict[str, bytes]:
+    """The parts of an xlsx file, but its creation time (docProps/core.xml)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return {name: z.read(name) for name in z.namelist() if name != "docProps/core.xml"}
+
+
+def test_workbook_bytes_are_those_gptables_writes(tmp_path, monkeypatch):
+    """``cnfs.gptables_writer`` (one format per column) writes, part for part, the bytes of gptables' own
+    ``write_workbook`` for the same tables: withheld and missing marks, integers, floats, flags, a text column of
+    marks only, a heading with brackets (gptables then types the column with its heading), a markdown link."""
+    import gptables
+    from cnfs import gptables_writer
+
+    marks = pd.DataFrame(
+        {
+            "option": ["a", "b", "c"],
+            "commentaire": ["[x]", "[x]", "[x]"],
+            "rang [n]": [1, 2, 3],
+            "flag": [True, False, True],
+            "lien": ["[le site](https://example.org)", "texte", "autre"],
+            "part": [0.5, 12.25, 1e-07],
+        }
+    )
+    tables = [
+        SheetTable(name="q", title="Question Q", data=shares_table(), base="Base : tous", n=100, notes=["Note A."]),
+        SheetTable(name="m", title="Moyennes", data=pd.DataFrame({"groupe": ["x", "y"], "mean": [8.54, 8.23]})),
+        SheetTable(name="marks", title="Marques", data=marks, notes=["Note A.", "Note B."]),
+    ]
+    cover = CoverInfo(title="Essai", source="Source", synthetic_warning="Synthétique", produced=dt.datetime(2026, 1, 2))
+    ours = write_workbook(tmp_path / "ours.xlsx", tables, cover)
+    monkeypatch.setattr(gptables_writer, "write_workbook", gptables.write_workbook)
+    theirs = write_workbook(tmp_path / "gptables.xlsx", tables, cover)
+    assert _parts(ours) == _parts(theirs)
+    sheet = openpyxl.load_workbook(ours)["Tableau_3"]
+    assert [c.value for row in sheet.iter_rows() for c in row if c.hyperlink] == ["le site"]  # as gptables links it
