@@ -213,3 +213,56 @@ def test_workbook_bytes_are_those_gptables_writes(tmp_path, monkeypatch):
     assert _parts(ours) == _parts(theirs)
     sheet = openpyxl.load_workbook(ours)["Tableau_3"]
     assert [c.value for row in sheet.iter_rows() for c in row if c.hyperlink] == ["le site"]  # as gptables links it
+
+
+def _gptables_alignment(table: pd.DataFrame) -> list[bool]:
+    """gptables' own column typing (its ``_apply_column_alignments`` on the table with its heading row on top)."""
+    import warnings
+
+    from cnfs.gptables_writer import TableWorksheet
+
+    data = pd.DataFrame(table, copy=True)
+    data.loc[-1] = data.columns
+    data.index = data.index + 1
+    data.sort_index(inplace=True)
+    formats = pd.DataFrame([[{} for _ in data.columns]], columns=data.columns)
+    with warnings.catch_warnings():  # pandas' deprecation notes on gptables' code
+        warnings.simplefilter("ignore")
+        TableWorksheet._apply_column_alignments(object.__new__(TableWorksheet), data, formats, [])
+    return [d["align"] == "right" for d in formats.iloc[0]]
+
+
+def test_column_alignment_is_gptables_own():
+    """Numbers right, text left, the first column left, marks ("[x]", "[c]") not counted, a heading read as a
+    mark keeping the heading row in the typing: the kinds-based alignment equals gptables' pandas typing for
+    every pair of these columns, with and without a bracketed heading."""
+    from itertools import product
+
+    from cnfs.gptables_writer import right_aligned
+
+    nan = float("nan")
+    columns = {
+        "text": pd.Series(["a", "b", "c"]),
+        "marks": pd.Series(["[x]", "[x]", "[c]"]),
+        "text and marks": pd.Series(["[x]", "a", "[c]"]),
+        "marks as objects": pd.Series(["[x]", "[c]", "[x]"], dtype=object),
+        "ints and marks": pd.Series([1, "[c]", 3], dtype=object),
+        "floats and marks": pd.Series([1.5, "[x]", 2.25], dtype=object),
+        "flags and marks": pd.Series([True, "[x]", False], dtype=object),
+        "flags and ints": pd.Series([True, 1, 0], dtype=object),
+        "text and ints": pd.Series(["a", 1, 2], dtype=object),
+        "ints": pd.Series([1, 2, 3]),
+        "floats": pd.Series([1.5, nan, 2.0]),
+        "no values as objects": pd.Series([nan, nan, nan], dtype=object),
+        "flags": pd.Series([True, False, True]),
+    }
+    checked = 0
+    for (a, sa), (b, sb), bracket in product(columns.items(), columns.items(), (False, True)):
+        table = pd.DataFrame({"option": ["o1", "o2", "o3"], a: sa, f"{b} [n]" if bracket else f"{b} ": sb})
+        kinds = right_aligned(table)
+        assert kinds is not None, (a, b)
+        assert kinds == _gptables_alignment(table), (a, b, bracket, table.dtypes.tolist())
+        checked += 1
+    assert checked == 2 * len(columns) ** 2
+    assert right_aligned(pd.DataFrame({"a": ["x"], "b": [None]})) is None  # outside the covered cases…
+    assert right_aligned(pd.DataFrame({"a": ["x"], "b": [nan]})) is None  # …left to gptables' own typing

@@ -4,7 +4,9 @@ gptables (2.0) builds, for each table, a DataFrame holding one format dict per c
 writes and measures every cell with its own dict. In a table without index columns or extra formatting every
 data cell of a column has the same format, so :class:`TableWorksheet` works out one heading format and one data
 format per column and makes the same xlsxwriter calls (cells, formats, widths, table definition: tests compare
-the files with gptables' own writer). Any other table goes through gptables' own method.
+the files with gptables' own writer). A column's alignment (numbers right) follows gptables' pandas typing, worked
+out from the kinds of its cells (:func:`right_aligned`, tested against gptables' own). Any other table goes
+through gptables' own method.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Mapping
 from math import ceil
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from gptables import Cover, GPTable
 from gptables.core.wrappers import GPWorkbook, GPWorksheet
@@ -47,6 +50,55 @@ def _check(table: pd.DataFrame, name: str) -> None:
         raise ValueError(f"Cell found in {name} containing only special characters.")
 
 
+_SHORTHAND = re.compile(r"\[[\w\s]+\]")  # gptables' pattern of a mark ("[x]", "[c]", "[note 1]"): not a value
+_NUMPY_KINDS = "biufO"  # numpy bool, integer, float and object columns
+
+
+def _kind(value: Any) -> str | None:
+    """How gptables' column typing sees a cell: "num", "bool", "str", "" (a mark or NaN: no value), None (other)."""
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return "num" if value == value else ""
+    if isinstance(value, str):
+        return "" if _SHORTHAND.search(value) else "str"
+    return None
+
+
+def right_aligned(table: pd.DataFrame) -> list[bool] | None:
+    """gptables' alignment of each column (numbers right, anything else and the first column left) from the kinds
+    of its cells, or None for a table outside the cases this covers (gptables' own code then decides).
+
+    gptables types each column with the heading row on top and marks read as missing (a column of text and marks
+    is then text), drops the heading row unless one heading is itself read as a mark, and types the rest again:
+    numeric when its cells are numbers, or all flags.
+    """
+    heads = list(table.columns)
+    if not all(isinstance(h, str) for h in heads) or len(set(heads)) != len(heads):
+        return None
+    kept = any(_SHORTHAND.search(h) for h in heads)
+    out = []
+    for i, (head, dtype) in enumerate(zip(heads, table.dtypes)):
+        if isinstance(dtype, pd.StringDtype):
+            out.append(False)  # text columns stay text
+            continue
+        if not isinstance(dtype, np.dtype) or dtype.kind not in _NUMPY_KINDS:
+            return None
+        kinds = {_kind(v) for v in table.iloc[:, i].tolist()}
+        if None in kinds:
+            return None
+        kinds.discard("")
+        if not kinds and dtype.kind != "O":
+            return None  # a number column without numbers takes the heading's type: gptables' own code decides
+        heading = {_kind(head)} - {""}  # "str", or nothing for a heading read as a mark
+        if kinds | heading == {"str"}:
+            out.append(False)  # text and marks only: typed as text, heading row included
+            continue
+        kinds |= heading if kept else set()
+        out.append(kinds <= {"num"} or kinds == {"bool"})
+    return [False, *out[1:]] if out else out
+
+
 class TableWorksheet(GPWorksheet):
     """A gptables worksheet that writes a plain table with one heading and one data format per column."""
 
@@ -58,15 +110,21 @@ class TableWorksheet(GPWorksheet):
         if any(_blank(v) for v in table.to_numpy(dtype=object).ravel()):
             table.replace({r"^\s*$": None}, inplace=True, regex=True)
         _check(table, gptable.table_name)
-        data = pd.DataFrame(table, copy=True)  # the heading row on top, typed as gptables types it
-        data.loc[-1] = data.columns
-        data.index = data.index + 1
-        data.sort_index(inplace=True)
-        rows = data.values.tolist()
-        align = pd.DataFrame([[{} for _ in data.columns]], columns=data.columns)
-        self._apply_column_alignments(data, align, [])
-        heading = [{**self.theme.column_heading_format, **a} for a in align.iloc[0]]
-        body = [{**self.theme.data_format, **a} for a in align.iloc[0]]
+        right = right_aligned(table)
+        if right is None:  # gptables' own typing, on the table with its heading row on top
+            data = pd.DataFrame(table, copy=True)
+            data.loc[-1] = data.columns
+            data.index = data.index + 1
+            data.sort_index(inplace=True)
+            rows = data.values.tolist()
+            frame = pd.DataFrame([[{} for _ in data.columns]], columns=data.columns)
+            self._apply_column_alignments(data, frame, [])
+            align = list(frame.iloc[0])
+        else:
+            rows = [list(table.columns), *table.to_numpy(dtype=object).tolist()]
+            align = [{"align": "right" if r else "left"} for r in right]
+        heading = [{**self.theme.column_heading_format, **a} for a in align]
+        body = [{**self.theme.data_format, **a} for a in align]
         self._write_table_rows(gptable.data_range[0], rows, heading, body)
         if auto_width:
             self._set_column_widths(self._table_widths(rows, heading, body))
