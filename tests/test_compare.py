@@ -359,3 +359,34 @@ def test_criteria_and_summary_read_in_french():
     assert not any("_" in c for c in shown.columns)
     assert shown.loc[("article intermédiaire", "Total"), "Reproduits"] == "1"
     assert shown.loc[("article intermédiaire", "Total"), "Recalculés"] == "2"
+
+
+def test_a_report_computes_a_figure_shown_twice_once_and_the_same(monkeypatch):
+    """With a cache, a figure already computed is not computed again and the table is the same; an edited
+    published row or another population size is computed afresh."""
+    from cnfs import compare
+
+    rows = [
+        {**row("share", "sector", "pri"), "id": "SH"},
+        {
+            **row("coverage", "meta:respondent_id", value="40", comparison="between", lower="35", upper="40"),
+            "id": "COV",
+        },
+    ]
+    pub = pd.DataFrame(rows)
+    cache: dict = {}
+    direct = reproduction_table(DF, CB, published=pub, context={POPULATION_SIZE: 16})
+    first = reproduction_table(DF, CB, published=pub, context={POPULATION_SIZE: 16}, computed_cache=cache)
+    assert len(cache) == 2
+    calls = []
+    real = compare.compute_figure
+    monkeypatch.setattr(compare, "compute_figure", lambda *a: calls.append(a[0]["id"]) or real(*a))
+    again = reproduction_table(DF, CB, published=pub, context={POPULATION_SIZE: 16}, computed_cache=cache)
+    assert calls == []
+    pd.testing.assert_frame_equal(first, direct)
+    pd.testing.assert_frame_equal(again, direct)
+    other = reproduction_table(DF, CB, published=pub, context={POPULATION_SIZE: 12}, computed_cache=cache)
+    assert calls == ["SH", "COV"] and other["status"].tolist()[1] == NOT_REPRODUCED  # 50 %: outside 35-40
+    edited = pub.assign(option_or_subgroup=["pub", ""])
+    shares = reproduction_table(DF, CB, published=edited, context={POPULATION_SIZE: 12}, computed_cache=cache)
+    assert calls[2:] == ["SH"] and shares["computed"].iloc[0] == pytest.approx(100 * 4 / 6)

@@ -213,3 +213,43 @@ def test_linked_tables_withhold_a_small_group_and_its_base_everywhere():
     assert not out["all"]["suppressed"].any()  # 55 = 5 + 50, both withheld: neither is given back
     for name, t in out.items():
         assert not t.loc[t["groupe"] == "B", "suppressed"].any(), name
+
+
+def test_secondary_takes_the_first_of_equal_smallest_counts_and_keeps_the_types():
+    """Worked by hand: 4 is withheld; 30 and 30 tie as the next smallest, the first (o1) goes with it; counts
+    and bases come back as nullable integers, values as floats, the input's index kept."""
+    table = single_choice([4, 30, 30, 36]).set_axis([10, 11, 12, 13])
+    out = suppress(table, min_count=10)
+    assert out["suppression"].tolist() == [PRIMARY, SECONDARY, "", ""]
+    assert out.index.tolist() == [10, 11, 12, 13]
+    assert str(out["count"].dtype) == "Int64" and str(out["n"].dtype) == "Int64"
+    assert out["count"].isna().tolist() == [True, True, False, False] and out["percent"].dtype == float
+    assert out["n"].tolist() == [100] * 4 and out["fragile"].tolist() == [False] * 4
+
+
+def test_missing_bases_and_counts_are_neither_withheld_nor_fragile():
+    table = single_choice([3, 40, 57]).astype({"n": "Int64", "count": "Float64"})
+    table.loc[2, ["n", "count"]] = pd.NA
+    out = suppress(table, min_count=10, fragile_base=30)
+    assert out["suppression"].tolist() == [PRIMARY, "", ""]  # the set no longer adds up: no secondary
+    assert out["n"].isna().tolist() == [False, False, True] and not out["fragile"].any()
+
+
+def test_a_linked_family_needing_no_link_is_suppressed_once_per_table(monkeypatch: pytest.MonkeyPatch):
+    """Nothing withheld in one table only: each table is suppressed once, as on its own; a family that needs a
+    link recomputes only the tables whose forced rows changed (wave 2 and then nothing more: 3 + 1 calls)."""
+    from cnfs import disclosure
+
+    calls = []
+    real = disclosure.suppress
+    monkeypatch.setattr(disclosure, "suppress", lambda t, **k: calls.append(1) or real(t, **k))
+    family = {"1": single_choice([3, 40, 57]), "2": single_choice([4, 41, 55]), "all": single_choice([7, 81, 112])}
+    out = disclosure.suppress_linked(family, min_count=10)
+    assert len(calls) == 3
+    for name, t in family.items():
+        pd.testing.assert_frame_equal(out[name], real(t, min_count=10))
+    calls.clear()
+    family["2"] = single_choice([20, 30, 50])
+    family["all"] = single_choice([23, 70, 107])
+    out = disclosure.suppress_linked(family, min_count=10)
+    assert len(calls) == 4 and out["2"]["suppressed"].tolist() == [True, True, False]

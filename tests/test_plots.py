@@ -140,6 +140,47 @@ def test_save_figure_writes_png_atomically(df, cb, tmp_path):
     assert [p.name for p in target.parent.iterdir()] == ["sector.png"]  # no temporary file left
 
 
+def _true_colour(fig) -> bytes:
+    """matplotlib's own PNG of the figure at the project's resolution, the reference to compare with."""
+    import io
+
+    full = io.BytesIO()
+    fig.savefig(full, format="png", dpi=plots.FIGURE_DPI, bbox_inches="tight")
+    return full.getvalue()
+
+
+def _pixels(data: bytes):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return image.mode, np.asarray(image.convert("RGB"), dtype=float)
+
+
+def test_png_is_exact_for_a_chart_of_few_colours_and_much_smaller(df, cb):
+    fig = plots.plot_shares(scoring.shares(df, cb, "sector"))
+    reference, data = _true_colour(fig), plots.png_bytes(fig)
+    (mode, small), (_, full) = _pixels(data), _pixels(reference)
+    assert mode == "P" and small.shape == full.shape
+    assert (small == full).all()  # at most 256 colours: the palette loses nothing
+    assert len(data) < 0.5 * len(reference)
+    plt.close(fig)
+
+
+def test_png_of_a_many_coloured_chart_keeps_nearly_its_colours():
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.imshow(np.linspace(0, 1, 400).reshape(20, 20), cmap="cividis")  # a gradient: far more than 256 colours
+    (mode, small), (_, full) = _pixels(plots.png_bytes(fig)), _pixels(_true_colour(fig))
+    assert mode == "P" and small.shape == full.shape
+    assert np.abs(small - full).mean() < 2.0  # out of 255
+    assert np.quantile(np.abs(small - full).max(axis=2), 0.99) < 16  # 99 % of pixels within 16/255
+    plt.close(fig)
+
+
 def _effect_rows(effect: str, sizes: list[float], dfs: list[float]) -> pd.DataFrame:
     """Hand-made test rows of one kind of effect, each verdict from contrasts.size_verdict."""
     n = len(sizes)

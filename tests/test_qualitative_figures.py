@@ -119,7 +119,7 @@ def test_the_notebook_report_writes_the_tidy_tables_it_shows(tmp_path, data):
     pd.testing.assert_frame_equal(res.data, coordinators(data))
     written = pd.read_csv(tmp_path / "tables" / "qual_coordinateurs.csv")
     assert list(written["territory"]) == list(res.data["territory"])
-    assert (tmp_path / "figures" / "qual_coordinateurs.png").is_file() and res.png
+    assert res.png == (tmp_path / "figures" / "qual_coordinateurs.png").read_bytes()  # drawn once, shown as written
     check = report.check()
     assert (check.data["status"] == "transcrit").sum() == 8
     assert any("vérification de transcription" in n for n in check.notes)

@@ -369,6 +369,28 @@ def test_cli_module_entry_point_help() -> None:
         assert flag in res.stdout
 
 
+def test_command_exit_keeps_status_output_and_exit_handlers() -> None:
+    """The command ends without the interpreter's teardown, but with its status, all its output (even
+    unflushed) and the exit handlers a normal exit runs."""
+    code = """
+import atexit, sys
+from cnfs.cli import run_as_command
+atexit.register(lambda: print("exit handler ran"))
+def entry():
+    sys.stdout.write("no newline, not flushed")
+    return 3
+run_as_command(entry)
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 3
+    assert res.stdout == "no newline, not flushedexit handler ran\n"
+    usage = subprocess.run([sys.executable, "-m", "cnfs.render", "-j", "0"], capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 2 and "--jobs" in usage.stderr
+    message = "import sys; from cnfs.cli import run_as_command; run_as_command(lambda: sys.exit('arrêt'))"
+    res = subprocess.run([sys.executable, "-c", message], capture_output=True, text=True, timeout=60)
+    assert (res.returncode, res.stderr.strip()) == (1, "arrêt")
+
+
 def test_notebook_hash_ignores_outputs_and_file_hasher_memo(tmp_path: Path) -> None:
     src = FIXTURES / "01_alpha.ipynb"
     nb = json.loads(src.read_text())

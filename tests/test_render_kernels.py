@@ -107,3 +107,31 @@ def test_forked_kernel_is_the_project_interpreter(project: MiniProject) -> None:
     )
     assert f"exe: {shown}\n" in text
     assert f"cwd: {os.path.realpath(project.notebooks)}\n" in text
+
+
+def test_the_render_process_skips_the_iri_grammar_and_kernels_get_it_back() -> None:
+    """jsonschema's optional IRI grammar (about 1 s of CPU) is not built in the render process; nbformat
+    still rejects an invalid notebook there; a forked kernel that imports the package gets it."""
+    import subprocess
+
+    code = """
+import sys, time
+from cnfs.render import kernel
+kernel.skip_iri_grammar()
+import papermill, nbformat
+assert sys.modules.get("rfc3987_syntax") is None, "the grammar was built"
+nb = nbformat.v4.new_notebook()
+nb.cells.append(nbformat.v4.new_code_cell("1"))
+del nb.cells[0]["source"]
+try:
+    nbformat.validate(nb)
+except nbformat.ValidationError:
+    print("invalid notebook rejected")
+kernel.restore_iri_grammar()
+import rfc3987_syntax
+print("kernel import:", rfc3987_syntax.is_valid_syntax_iri("https://example.org/é"))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "invalid notebook rejected" in done.stdout
+    assert "kernel import: True" in done.stdout

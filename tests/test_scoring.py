@@ -303,3 +303,25 @@ def test_scoring_does_not_import_matplotlib():
     code = "import sys, cnfs.scoring, cnfs.contrasts; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_option_codes_the_same_from_categories_from_text_and_from_codes(df, cb):
+    """Codes by hand; a categorical column (looked up per category) gives exactly what its text gives."""
+    q = cb["cat"]
+    by_hand = ["A", "B", "C", None, None, "B", "C", "C", None, None]
+    for column in (df["cat"], df["cat"].astype("string"), df["cat"].cat.rename_categories(["A", "B", "C"])):
+        codes = scoring.option_codes(df.assign(cat=column), q)
+        assert [c if isinstance(c, str) else None for c in codes] == by_hand and codes.name == "cat"
+        pd.testing.assert_series_equal(codes, scoring.option_codes(df.assign(cat=column.astype(object)), q))
+    unused = df.assign(cat=df["cat"].cat.add_categories(["Autre"]))  # a category nobody answered is no error
+    pd.testing.assert_series_equal(scoring.option_codes(unused, q), scoring.option_codes(df, q))
+    with pytest.raises(ValueError, match="Autre"):
+        scoring.option_codes(unused.assign(cat=unused["cat"].where(df.index != 0, "Autre")), q)
+
+
+def test_asked_is_every_column_of_the_question_answered(df, cb):
+    assert scoring.asked(df, cb, "kinds").tolist() == [i in (3, 4, 8, 9) for i in range(10)]
+    partly = df.assign(kinds__z=df["kinds__z"].where(df.index != 8))
+    assert scoring.asked(partly, cb, "kinds").tolist() == [i in (3, 4, 9) for i in range(10)]
+    asked = scoring.asked(df.set_index("respondent_id"), cb, "cat")
+    assert asked.index.tolist() == df["respondent_id"].tolist() and asked.dtype == bool and asked.name is None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -340,10 +340,13 @@ def reproduction_table(
     ids: list[str] | None = None,
     section: str | int | None = None,
     context: Mapping[str, Any] | None = None,
+    computed_cache: MutableMapping[str, Computed] | None = None,
 ) -> pd.DataFrame:
     """Published, computed, interval, n and status for the selected survey figures.
 
     Qualitative rows are listed as "hors enquête quantitative" (see ``full_reproduction_table``).
+    ``computed_cache`` keeps each figure computed on these same ``df`` and ``codebook`` (a report's), so that
+    a figure shown twice is computed once.
     """
     pub = published if published is not None else load_published()
     if ids is not None:
@@ -360,7 +363,7 @@ def reproduction_table(
         elif is_context(r):
             computed, status = Computed(None), CONTEXT
         else:
-            computed = compute_figure(r, df, codebook, context)
+            computed = _computed(r, df, codebook, context, computed_cache)
             status = NOT_COMPUTABLE if computed.missing else judge(r, computed.value)
         rows.append(
             {
@@ -385,6 +388,22 @@ def reproduction_table(
             }
         )
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def _computed(
+    row: pd.Series,
+    df: pd.DataFrame,
+    codebook: Codebook,
+    context: Mapping[str, Any] | None,
+    cache: MutableMapping[str, Computed] | None,
+) -> Computed:
+    """``compute_figure``, kept in ``cache`` under the row's and the context's content (Computed is immutable)."""
+    if cache is None:
+        return compute_figure(row, df, codebook, context)
+    key = repr((tuple(row.items()), sorted((context or {}).items())))
+    if key not in cache:
+        cache[key] = compute_figure(row, df, codebook, context)
+    return cache[key]
 
 
 TABLE_COLUMNS = [

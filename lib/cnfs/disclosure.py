@@ -83,6 +83,45 @@ def _groups(table: pd.DataFrame, by: Sequence[str] | None) -> list[str]:
     ] + [c for c in ("question", "item") if c in table.columns]
 
 
+def _floats(values: pd.Series) -> np.ndarray:
+    """A column as floats, NaN where missing or not a number."""
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _masked(values: pd.Series, hide: np.ndarray) -> pd.arrays.FloatingArray:
+    """A column as nullable floats, missing where ``hide``."""
+    kept = values.astype("Float64").array
+    return pd.arrays.FloatingArray(kept.to_numpy(float, na_value=0.0), np.asarray(kept.isna()) | hide)
+
+
+def _sets(table: pd.DataFrame, by: Sequence[str] | None) -> list[np.ndarray]:
+    """Positions of each independent set of rows (see ``_groups``), in table order."""
+    keys = _groups(table, by)
+    if not keys:
+        return [np.arange(len(table))]
+    grouped = table.groupby(keys if len(keys) > 1 else keys[0], sort=False, dropna=False, observed=True)
+    return [np.sort(rows) for rows in grouped.indices.values()]
+
+
+def _secondary(
+    reason: np.ndarray, counts: np.ndarray, bases: np.ndarray, rows: np.ndarray, additive: bool | None
+) -> None:
+    """Withhold the next smallest count of a set of rows adding up to its base when it has one withheld count."""
+    known = bases[~np.isnan(bases)]
+    adds_up = (
+        additive
+        if additive is not None
+        else bool(not np.isnan(counts).any() and len(np.unique(known)) == 1 and counts.sum() == bases[0])
+    )
+    if not adds_up:
+        return
+    hidden = reason[rows] != ""
+    if hidden.sum() == 1 and counts[hidden][0] > 0:
+        candidates = np.flatnonzero(~hidden & (counts > 0))
+        if len(candidates):
+            reason[rows[candidates[np.argmin(counts[candidates])]]] = SECONDARY
+
+
 def suppress(
     table: pd.DataFrame,
     *,
@@ -104,56 +143,38 @@ def suppress(
     in a linked table (``suppress_linked``), before the secondary pass.
     """
     out = table.copy()
-    n = pd.to_numeric(out[base], errors="coerce") if base in out else pd.Series(np.nan, index=out.index)
-    c = pd.to_numeric(out[count], errors="coerce") if count in out else None
+    n = _floats(out[base]) if base in out else np.full(len(out), np.nan)
+    c = _floats(out[count]) if count in out else None
     small_base = (n > 0) & (n < min_count)
     primary = small_base.copy()
     if c is not None:
         primary |= (c > 0) & (c < min_count)
-    reason = pd.Series("", index=out.index, dtype=object)
-    reason[primary] = PRIMARY
-    linked = pd.Series(False, index=out.index)
+    reason = np.where(primary, PRIMARY, "").astype(object)
+    linked = np.zeros(len(out), dtype=bool)
     if force is not None:
-        linked |= force.reindex(out.index, fill_value=False).astype(bool)
+        linked |= force.reindex(out.index, fill_value=False).astype(bool).to_numpy()
     if force_base is not None:
-        extra = force_base.reindex(out.index, fill_value=False).astype(bool) & (n > 0)
+        extra = force_base.reindex(out.index, fill_value=False).astype(bool).to_numpy() & (n > 0)
         small_base |= extra
         linked |= extra
     reason[linked & (reason == "")] = LINKED
     if c is not None:
-        keys = _groups(out, by)
-        sets = (
-            out.groupby(keys if len(keys) > 1 else keys[0], sort=False, dropna=False, observed=True).groups.values()
-            if keys
-            else [out.index]
-        )
-        for idx in sets:
-            counts = c.loc[idx]
-            adds_up = (
-                additive
-                if additive is not None
-                else bool(counts.notna().all() and n.loc[idx].nunique() == 1 and counts.sum() == n.loc[idx].iloc[0])
-            )
-            if not adds_up:
-                continue
-            hidden = reason.loc[idx] != ""
-            if hidden.sum() == 1 and counts[hidden].iloc[0] > 0:
-                candidates = counts[(~hidden) & (counts > 0)]
-                if len(candidates):
-                    reason.loc[candidates.idxmin()] = SECONDARY
+        for rows in _sets(out, by):
+            _secondary(reason, c[rows], n[rows], rows, additive)
     withheld = reason != ""
     for col in VALUE_COLUMNS:
-        if col in out.columns:
-            out[col] = (
-                out[col].astype(float).where(~withheld) if col != count else out[col].astype("Float64").where(~withheld)
-            )
+        if col in out.columns and col != count:
+            values = (out[col] if out[col].dtype == np.float64 else out[col].astype(float)).to_numpy(copy=True)
+            values[withheld] = np.nan
+            out[col] = values
     if base in out.columns:
-        out[base] = out[base].astype("Float64").where(~small_base).astype("Int64")
+        out[base] = _masked(out[base], small_base).astype("Int64")
     if count in out.columns:
-        out[count] = out[count].round().astype("Int64")
-    out["suppressed"] = withheld.to_numpy()
-    out["suppression"] = reason.to_numpy()
-    out["fragile"] = ((n < fragile_base) & ~withheld).fillna(False).to_numpy()
+        kept = _masked(out[count], withheld & (count in VALUE_COLUMNS))
+        out[count] = pd.arrays.FloatingArray(np.round(kept.to_numpy(float, na_value=0.0)), kept.isna()).astype("Int64")
+    out["suppressed"] = withheld
+    out["suppression"] = reason
+    out["fragile"] = (n < fragile_base) & ~withheld
     return out
 
 
@@ -194,6 +215,9 @@ def suppress_linked(
         return others[0] if others else None
 
     out = {name: suppress(t, min_count=min_count, **options) for name, t in tables.items()}
+    # the forcing each table of ``out`` was computed with: a table whose forcing is unchanged is not recomputed
+    # (suppress is a function of the table and of the rows forced, none at first)
+    done: dict[str, tuple[frozenset, frozenset]] = {name: (frozenset(), frozenset()) for name in tables}
     for _ in range(4 * len(tables) + 4):
         for target, mark in ((forced, "suppressed"), (forced_base, "base")):
             withheld: dict[Any, list[str]] = {}
@@ -210,8 +234,13 @@ def suppress_linked(
             for row, names in withheld.items():
                 if len(names) == 1 and (other := partner(row, names[0])) is not None:
                     target[other].add(row)
+        wanted = {name: (frozenset(forced[name]), frozenset(forced_base[name])) for name in tables}
+        if wanted == done:  # nothing newly forced: the same tables again
+            return out
         new = {
-            name: suppress(
+            name: out[name]
+            if wanted[name] == done[name]
+            else suppress(
                 t,
                 min_count=min_count,
                 force=row_ids[name].isin(forced[name]),
@@ -220,6 +249,7 @@ def suppress_linked(
             )
             for name, t in tables.items()
         }
+        done = wanted
         if all(
             new[k]["suppressed"].equals(out[k]["suppressed"])
             and new[k].get("n", pd.Series()).equals(out[k].get("n", pd.Series()))

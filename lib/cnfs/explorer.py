@@ -9,7 +9,6 @@ table as CSV and spreadsheet. The notebook holds no logic: everything is here.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,7 +173,7 @@ class Explorer:
         import matplotlib.pyplot as plt
 
         from cnfs.intervals import proportion_ci
-        from cnfs.plots import plot_scores, plot_shares
+        from cnfs.plots import plot_scores, plot_shares, png_bytes
 
         q = self.codebook[self.current["question"]]
         by = self.current["banner"]
@@ -211,10 +210,9 @@ class Explorer:
             if by == tb.TOTAL_ID:
                 frame = frame.drop(columns="groupe")
             fig = plot_scores(frame, title=q.label, legend_title=self._banner_label(by))
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+        png = png_bytes(fig)
         plt.close(fig)
-        return Result("Graphique", frame, None, "", buf.getvalue())
+        return Result("Graphique", frame, None, "", png)
 
     def _means(self, df: pd.DataFrame, qid: str, by: str, wcol: str | None, part: pd.DataFrame) -> pd.DataFrame:
         """Mean and 95 % interval per column (weighted mean, variance and effective base when weighted)."""

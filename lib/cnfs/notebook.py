@@ -92,6 +92,7 @@ class Report(DescriptiveResults, ComparisonResults, MethodologyResults, Publishe
         self.policy = disclosure.policy(self.codebook, min_count)
         self._waves: Any = None
         self._full: pd.DataFrame | None = None
+        self._computed: dict[str, Any] = {}  # published figures computed on this report's data (cnfs.compare)
         set_theme()
 
     # ------------------------------------------------------------ files

@@ -24,7 +24,9 @@ class PublishedFigures:
         """The published figures beside their computed values (interval, n, base, status)."""
         from cnfs.compare import display_table, reproduction_table
 
-        table = reproduction_table(self.df, self.codebook, ids=list(ids), context=self._context())
+        table = reproduction_table(
+            self.df, self.codebook, ids=list(ids), context=self._context(), computed_cache=self._computed
+        )
         shown = display_table(table)
         styler = shown.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Statut"])
         return Result("Chiffres publiés et recalculés", table, shown, styler=styler)
@@ -38,7 +40,9 @@ class PublishedFigures:
         """Every figure of this notebook's section, with the count reproduced; written as CSV."""
         from cnfs.compare import display_table, headline, reproduction_table
 
-        table = reproduction_table(self.df, self.codebook, section=self.section, context=self._context())
+        table = reproduction_table(
+            self.df, self.codebook, section=self.section, context=self._context(), computed_cache=self._computed
+        )
         title = f"Section {self.section} — {headline(table)}"
         self._write_table(table.drop(columns=["quote"]), "chiffres_publies", title)
         shown = display_table(table)

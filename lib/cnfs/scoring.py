@@ -19,7 +19,7 @@ Conventions (see the data contract of ``cnfs.loader``):
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -47,7 +47,12 @@ def asked(df: pd.DataFrame, codebook: Codebook, qid: str) -> pd.Series:
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise KeyError(f"question {qid!r}: columns {missing} are not in the data")
-    return df[cols].notna().all(axis=1)
+    if not df.columns.is_unique:
+        return df[cols].notna().all(axis=1)
+    answered = np.ones(len(df), dtype=bool)
+    for c in cols:  # column by column: a frame of them costs more than the test itself
+        answered &= df[c].notna().to_numpy()
+    return pd.Series(answered, index=df.index)
 
 
 def by_series(df: pd.DataFrame, by: By) -> pd.Series | None:
@@ -148,12 +153,29 @@ WEIGHTED_COLUMNS = ["se", "deff", "weights"]
 def option_codes(df: pd.DataFrame, q: Question) -> pd.Series:
     """Option codes of a single-choice question (the data hold labels; codes are accepted too)."""
     to_code = {o.code: o.code for o in q.options} | {o.label: o.code for o in q.options}
-    raw = df[q.id].astype("string")
+    column = df[q.id]
+    if isinstance(column.dtype, pd.CategoricalDtype) and column.notna().any():
+        return _category_codes(column, q.id, to_code)
+    raw = column.astype("string")
     codes = raw.map(to_code)
-    unknown = sorted(set(raw[raw.notna() & codes.isna()].tolist()))
-    if unknown:
-        raise ValueError(f"question {q.id!r}: values {unknown} are neither labels nor codes of its options")
+    _unknown(q.id, raw[raw.notna() & codes.isna()].tolist())
     return codes
+
+
+def _category_codes(column: pd.Series, qid: str, to_code: dict[str, str]) -> pd.Series:
+    """``option_codes`` of a categorical column: each category looked up once, not each answer."""
+    categories = pd.Series(column.cat.categories).astype("string").tolist()
+    positions = column.cat.codes.to_numpy()
+    _unknown(qid, [categories[i] for i in np.unique(positions[positions >= 0]) if categories[i] not in to_code])
+    values = np.array([to_code.get(c, np.nan) for c in categories] + [np.nan], dtype=object)[positions]
+    return pd.Series(values, index=column.index, name=column.name)  # position -1 (missing) takes the last: NaN
+
+
+def _unknown(qid: str, values: Iterable[str]) -> None:
+    """Reject answers that are neither labels nor codes of the question's options (naming them)."""
+    unknown = sorted(set(values))
+    if unknown:
+        raise ValueError(f"question {qid!r}: values {unknown} are neither labels nor codes of its options")
 
 
 def _share_row(

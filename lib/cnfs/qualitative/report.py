@@ -8,7 +8,6 @@ Each method writes its tidy table (CSV) and chart (PNG) under ``output_dir`` and
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -139,11 +138,8 @@ class QualitativeReport:
         if fig is not None:
             import matplotlib.pyplot as plt
 
-            write_figure(fig, self.out, name)
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+            png = write_figure(fig, self.out, name).read_bytes()  # drawn once: the page shows the written file
             plt.close(fig)
-            png = buf.getvalue()
         return Result(title, table, reader_view(table), png=png)
 
     # ------------------------------------------------------------ results, in the article's order

@@ -1,8 +1,7 @@
 """`python -m cnfs.render`: same as `cnfs render`."""
 
-import sys
-
+from cnfs.cli import run_as_command
 from cnfs.render.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_as_command(main)

@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from typing import Any
 
@@ -39,6 +40,11 @@ WARM_MODULES = (
     "ipykernel.ipkernel",
 )
 _NOT_WARMED = ("cnfs.render", "cnfs.cli", "cnfs.synth", "cnfs.calibrate")
+#: jsonschema (imported by nbformat, hence papermill) builds this package's IRI grammar when imported, about
+#: 1 s of CPU, only to check "iri" formats; nbformat never checks formats, so the render does without it.
+IRI_GRAMMAR = "rfc3987_syntax"
+#: How long the client waits, once the kernel has answered, for IOPub messages still on their way.
+IOPUB_SETTLE = 0.01
 _PR_SET_PDEATHSIG = 1
 
 # Kernel managers alive in this process, so a terminated worker can kill its kernels.
@@ -71,6 +77,18 @@ def die_with_parent(expected_parent: int) -> None:
             return
     if os.getppid() != expected_parent:
         os._exit(1)
+
+
+def skip_iri_grammar() -> None:
+    """Make ``import rfc3987_syntax`` fail fast in this process (jsonschema treats it as optional), unless
+    it is already imported; a forked kernel gets the real module back on first import (_kernel_child)."""
+    sys.modules.setdefault(IRI_GRAMMAR, None)  # type: ignore[arg-type]
+
+
+def restore_iri_grammar() -> None:
+    """Undo ``skip_iri_grammar`` (in a forked kernel): a notebook that imports the package gets it."""
+    if IRI_GRAMMAR in sys.modules and sys.modules[IRI_GRAMMAR] is None:
+        del sys.modules[IRI_GRAMMAR]
 
 
 def warm_up() -> None:
@@ -108,6 +126,10 @@ def warm_up() -> None:
     for info in pkgutil.walk_packages(cnfs.__path__, "cnfs."):
         if not info.name.startswith(_NOT_WARMED):
             importlib.import_module(info.name)
+    # Every notebook reads the codebook first: parsed once here (cached by path and date, as in a kernel).
+    from cnfs.codebook import load_codebook
+
+    load_codebook()
 
 
 class ForkedKernel:
@@ -209,6 +231,7 @@ def _kernel_child(control_fd: int, parent: int) -> None:  # pragma: no cover - f
             code = 0
             return
         spec = json.loads(b"".join(chunks))
+        restore_iri_grammar()
         os.environ.clear()
         os.environ.update(spec["env"])
         if spec["cwd"]:
@@ -268,10 +291,45 @@ def preforked_pid() -> int | None:
 
 def _make_manager_class() -> type:
     """Build the kernel manager class lazily (jupyter_client is slow to import)."""
+    from queue import Empty
+
+    from jupyter_client.asynchronous.client import AsyncKernelClient
     from jupyter_client.kernelspec import KernelSpec
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_client.provisioning import LocalProvisioner
-    from traitlets import CaselessStrEnum
+    from traitlets import CaselessStrEnum, default
+
+    class ProjectKernelClient(AsyncKernelClient):  # type: ignore[misc]
+        """Waits for the kernel as jupyter_client does (kernel_info reply, IOPub connected), but not 0.2 s more
+        for IOPub to fall silent: nbclient files every output under the request it answers, so a late status
+        message of the kernel_info request is ignored anyway."""
+
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
+            deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+            while True:
+                self.kernel_info()
+                try:
+                    msg = await self.shell_channel.get_msg(timeout=1)
+                except Empty:
+                    pass
+                else:
+                    if msg["msg_type"] == "kernel_info_reply":
+                        try:  # IOPub connected: the status messages of that request arrive
+                            await self.iopub_channel.get_msg(timeout=0.2)
+                        except Empty:
+                            pass
+                        else:
+                            self._handle_kernel_info_reply(msg)
+                            break
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+            while True:  # what IOPub already holds, without waiting long for more
+                try:
+                    await self.iopub_channel.get_msg(timeout=IOPUB_SETTLE)
+                except Empty:
+                    break
 
     class ForkedProvisioner(LocalProvisioner):  # type: ignore[misc]
         """Starts the kernel in the process this worker forked in advance instead of spawning one."""
@@ -295,6 +353,10 @@ def _make_manager_class() -> type:
         # Unix sockets named after the (unique) connection file: no TCP port race between the
         # kernels that parallel workers start at the same moment.
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        @default("client_factory")
+        def _project_client(self) -> type:
+            return ProjectKernelClient
 
         @property
         def kernel_spec(self) -> KernelSpec:  # type: ignore[override]

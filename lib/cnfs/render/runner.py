@@ -482,6 +482,12 @@ def _warm_exporter(output_root: Path) -> None:
         )
 
 
+def default_jobs() -> int:
+    """Worker processes by default: one per core, plus one, which keeps the cores busy while a kernel starts
+    or a worker waits, and shares the last executions out evenly instead of leaving a core idle at the end."""
+    return (os.cpu_count() or 1) + 1
+
+
 def _order(jobs: list[Job]) -> list[Job]:
     """Executions wave folder by wave folder (a folder's spreadsheet can start as soon as its reports are in,
     and the waves of one notebook, which may share a memoised result, do not start side by side)."""
@@ -514,20 +520,14 @@ def _execute(
     from cnfs.memo import MEMO_ENV
     from cnfs.render import execute, kernel
 
+    kernel.skip_iri_grammar()
     fork_kernels = kernel.fork_supported()
     # fork: workers start in milliseconds with everything imported (Linux; elsewhere the platform default).
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
-    if fork_kernels:
-        kernel.warm_up()
-    # Import papermill/nbconvert and build the HTML exporter once, here, rather than once per worker.
-    import papermill  # noqa: F401
-
-    if jobs:
-        _warm_exporter(output_root)
     tqdm_module.tqdm.monitor_interval = 0  # no monitor thread in a process that forks
     staging = Path(output_root) / f"{STAGING_PREFIX}{os.getpid()}"
     staging.mkdir(parents=True, exist_ok=True)
-    slots = max(1, min(options.jobs or os.cpu_count() or 1, len(jobs) + len(steps) + len(folders)))
+    slots = max(1, min(options.jobs or default_jobs(), len(jobs) + len(steps) + len(folders)))
     outcomes: list[Outcome] = []
     bar = tqdm_module.tqdm(
         total=len(jobs),
@@ -555,30 +555,45 @@ def _execute(
     memo_before = os.environ.get(MEMO_ENV)
     if memo_before is None:
         os.environ[MEMO_ENV] = str(manifest.cache_dir(output_root) / "memo")
+
+    def launch(item: Any) -> None:
+        """Start the worker process of one job or folder step."""
+        receive, send = context.Pipe(duplex=False)
+        if isinstance(item, tasks.FolderTask):
+            proc = context.Process(
+                target=tasks.worker_main,
+                name=f"cnfs-render {item.label}",
+                args=(send, item.to_payload(), os.getpid()),
+            )
+        else:
+            prov = provenance[item.data_file]
+            payload = item.to_payload() | {"provenance": prov}
+            payload["synthetic"] = item.synthetic or bool(prov and prov.get("synthetic"))
+            proc = context.Process(
+                target=execute.worker_main,
+                name=f"cnfs-render {item.label}",
+                args=(send, payload, str(staging), options.timeout, os.getpid(), fork_kernels),
+            )
+        with _no_interrupt():  # a stop signal must not fall between the fork and the bookkeeping
+            proc.start()
+            running.append(_Worker(item, proc, receive, time.perf_counter()))
+        send.close()
+
     try:
+        # A folder step needs no kernel: the first one starts before the warm-up, on a core the warm-up would
+        # leave idle (it imports what it needs itself).
+        if slots > 1 and queue and isinstance(queue[0], tasks.FolderTask):
+            launch(queue.popleft())
+        if fork_kernels:
+            kernel.warm_up()
+        # Import papermill/nbconvert and build the HTML exporter once, here, rather than once per worker.
+        import papermill  # noqa: F401
+
+        if jobs:
+            _warm_exporter(output_root)
         while queue or running:
             while queue and len(running) < slots:
-                item = queue.popleft()
-                receive, send = context.Pipe(duplex=False)
-                if isinstance(item, tasks.FolderTask):
-                    proc = context.Process(
-                        target=tasks.worker_main,
-                        name=f"cnfs-render {item.label}",
-                        args=(send, item.to_payload(), os.getpid()),
-                    )
-                else:
-                    prov = provenance[item.data_file]
-                    payload = item.to_payload() | {"provenance": prov}
-                    payload["synthetic"] = item.synthetic or bool(prov and prov.get("synthetic"))
-                    proc = context.Process(
-                        target=execute.worker_main,
-                        name=f"cnfs-render {item.label}",
-                        args=(send, payload, str(staging), options.timeout, os.getpid(), fork_kernels),
-                    )
-                with _no_interrupt():  # a stop signal must not fall between the fork and the bookkeeping
-                    proc.start()
-                    running.append(_Worker(item, proc, receive, time.perf_counter()))
-                send.close()
+                launch(queue.popleft())
             wait([w.conn for w in running if not w.eof] + [w.process.sentinel for w in running])
             for w in list(running):
                 w.drain()
