@@ -337,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         exit_now(0)  # as the `cnfs` command ends (no interpreter teardown), so the wall time is the user's
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", "--notebooks", nargs="+", help="sous-ensemble de notebooks (défaut : tous)")
-    parser.add_argument("-j", "--jobs", type=int, default=None, help="processus parallèles (défaut : nb de cœurs)")
+    parser.add_argument("-j", "--jobs", type=int, default=None, help="processus parallèles (défaut : celui du rendu)")
     parser.add_argument("--edit", default="02", help="notebook modifié pour la mesure « un notebook » (défaut : 02)")
     parser.add_argument(
         "--scales", nargs="*", type=int, default=[10, 100], help="facteurs de réplication (défaut : 10 100)"
@@ -348,9 +348,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from cnfs import paths
     from cnfs.loader import resolve_data_path
-    from cnfs.render.runner import RenderOptions, plan
+    from cnfs.render.runner import RenderOptions, default_jobs, plan
 
-    cores = args.jobs or os.cpu_count() or 1
+    cores = min(args.jobs, os.cpu_count() or 1) if args.jobs else os.cpu_count() or 1
+    procs = args.jobs or default_jobs()
     load_start = os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="cnfs-bench-"))
     notebooks_dir = tmp / "notebooks"
@@ -360,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         jobs = plan(RenderOptions(notebooks=args.notebooks, notebooks_dir=notebooks_dir, output_dir=tmp / "plan"))
         print(
-            f"{len(jobs)} exécutions ({len({j.notebook for j in jobs})} notebooks × vagues), {cores} processus, "
+            f"{len(jobs)} exécutions ({len({j.notebook for j in jobs})} notebooks × vagues), {procs} processus, "
             f"{os.cpu_count()} cœurs ; charge moyenne au départ (1, 5, 15 min) : "
             + " ; ".join(f"{x:.2f}" for x in load_start)
             + " — machine partagée : les durées réelles en dépendent, les temps CPU beaucoup moins",

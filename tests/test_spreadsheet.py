@@ -174,3 +174,95 @@ def test_cell_values_equal_the_cell_by_cell_reference():
     pd.testing.assert_frame_equal(got, expected)
     assert [type(v) for v in got["n"]] == [type(v) for v in expected["n"]]
     assert got.loc[4, "mean"] == "[c]" and got.loc[2, "mean"] == "[x]" and got.loc[2, "n"] == "[x]"
+
+
+def _parts(path) -> dict[str, bytes]:
+    """The parts of an xlsx file, but its creation time (docProps/core.xml)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return {name: z.read(name) for name in z.namelist() if name != "docProps/core.xml"}
+
+
+def test_workbook_bytes_are_those_gptables_writes(tmp_path, monkeypatch):
+    """``cnfs.gptables_writer`` (one format per column) writes, part for part, the bytes of gptables' own
+    ``write_workbook`` for the same tables: withheld and missing marks, integers, floats, flags, a text column of
+    marks only, a heading with brackets (gptables then types the column with its heading), a markdown link."""
+    import gptables
+    from cnfs import gptables_writer
+
+    marks = pd.DataFrame(
+        {
+            "option": ["a", "b", "c"],
+            "commentaire": ["[x]", "[x]", "[x]"],
+            "rang [n]": [1, 2, 3],
+            "flag": [True, False, True],
+            "lien": ["[le site](https://example.org)", "texte", "autre"],
+            "part": [0.5, 12.25, 1e-07],
+        }
+    )
+    tables = [
+        SheetTable(name="q", title="Question Q", data=shares_table(), base="Base : tous", n=100, notes=["Note A."]),
+        SheetTable(name="m", title="Moyennes", data=pd.DataFrame({"groupe": ["x", "y"], "mean": [8.54, 8.23]})),
+        SheetTable(name="marks", title="Marques", data=marks, notes=["Note A.", "Note B."]),
+    ]
+    cover = CoverInfo(title="Essai", source="Source", synthetic_warning="Synthétique", produced=dt.datetime(2026, 1, 2))
+    ours = write_workbook(tmp_path / "ours.xlsx", tables, cover)
+    monkeypatch.setattr(gptables_writer, "write_workbook", gptables.write_workbook)
+    theirs = write_workbook(tmp_path / "gptables.xlsx", tables, cover)
+    assert _parts(ours) == _parts(theirs)
+    sheet = openpyxl.load_workbook(ours)["Tableau_3"]
+    assert [c.value for row in sheet.iter_rows() for c in row if c.hyperlink] == ["le site"]  # as gptables links it
+
+
+def _gptables_alignment(table: pd.DataFrame) -> list[bool]:
+    """gptables' own column typing (its ``_apply_column_alignments`` on the table with its heading row on top)."""
+    import warnings
+
+    from cnfs.gptables_writer import TableWorksheet
+
+    data = pd.DataFrame(table, copy=True)
+    data.loc[-1] = data.columns
+    data.index = data.index + 1
+    data.sort_index(inplace=True)
+    formats = pd.DataFrame([[{} for _ in data.columns]], columns=data.columns)
+    with warnings.catch_warnings():  # pandas' deprecation notes on gptables' code
+        warnings.simplefilter("ignore")
+        TableWorksheet._apply_column_alignments(object.__new__(TableWorksheet), data, formats, [])
+    return [d["align"] == "right" for d in formats.iloc[0]]
+
+
+def test_column_alignment_is_gptables_own():
+    """Numbers right, text left, the first column left, marks ("[x]", "[c]") not counted, a heading read as a
+    mark keeping the heading row in the typing: the kinds-based alignment equals gptables' pandas typing for
+    every pair of these columns, with and without a bracketed heading."""
+    from itertools import product
+
+    from cnfs.gptables_writer import right_aligned
+
+    nan = float("nan")
+    columns = {
+        "text": pd.Series(["a", "b", "c"]),
+        "marks": pd.Series(["[x]", "[x]", "[c]"]),
+        "text and marks": pd.Series(["[x]", "a", "[c]"]),
+        "marks as objects": pd.Series(["[x]", "[c]", "[x]"], dtype=object),
+        "ints and marks": pd.Series([1, "[c]", 3], dtype=object),
+        "floats and marks": pd.Series([1.5, "[x]", 2.25], dtype=object),
+        "flags and marks": pd.Series([True, "[x]", False], dtype=object),
+        "flags and ints": pd.Series([True, 1, 0], dtype=object),
+        "text and ints": pd.Series(["a", 1, 2], dtype=object),
+        "ints": pd.Series([1, 2, 3]),
+        "floats": pd.Series([1.5, nan, 2.0]),
+        "no values as objects": pd.Series([nan, nan, nan], dtype=object),
+        "flags": pd.Series([True, False, True]),
+    }
+    checked = 0
+    for (a, sa), (b, sb), bracket in product(columns.items(), columns.items(), (False, True)):
+        table = pd.DataFrame({"option": ["o1", "o2", "o3"], a: sa, f"{b} [n]" if bracket else f"{b} ": sb})
+        kinds = right_aligned(table)
+        assert kinds is not None, (a, b)
+        assert kinds == _gptables_alignment(table), (a, b, bracket, table.dtypes.tolist())
+        checked += 1
+    assert checked == 2 * len(columns) ** 2
+    assert right_aligned(pd.DataFrame({"a": ["x"], "b": [None]})) is None  # outside the covered cases…
+    assert right_aligned(pd.DataFrame({"a": ["x"], "b": [nan]})) is None  # …left to gptables' own typing

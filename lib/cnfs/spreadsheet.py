@@ -76,30 +76,28 @@ def _cell_values(table: pd.DataFrame) -> pd.DataFrame:
         if "suppressed" in table
         else np.zeros(len(table), dtype=bool)
     )
-    columns: dict[int, Any] = {}  # by position: lists are typed as pandas types a list (as before)
-    for i, col in enumerate(table.columns):
-        s = table.iloc[:, i]
-        if pd.api.types.is_bool_dtype(s):
-            columns[i] = s
+    missing = table.isna().to_numpy()
+    cells = table.to_numpy(dtype=object, copy=True)
+    columns: dict[int, Any] = {}  # by position; each list is typed by pandas as the former per-cell lists were
+    for i, (col, dtype) in enumerate(zip(table.columns, table.dtypes)):
+        if pd.api.types.is_bool_dtype(dtype):
+            columns[i] = table.iloc[:, i]
             continue
         if col == "suppression":
+            s = table.iloc[:, i]
             columns[i] = s.astype(object).where(s.notna() & (s.astype(str) != ""), "aucune")
             continue
-        missing = s.isna().to_numpy()
-        if pd.api.types.is_numeric_dtype(s):
-            values = (
-                s.fillna(0).astype("int64").astype(object).to_numpy(copy=True)
-                if pd.api.types.is_integer_dtype(s)
-                else s.astype(object).to_numpy(copy=True)
-            )
-            values[missing] = NOT_AVAILABLE
+        values, na = cells[:, i], missing[:, i]
+        if pd.api.types.is_numeric_dtype(dtype):
+            if pd.api.types.is_integer_dtype(dtype):
+                values[~na] = [int(v) for v in values[~na]]
+            values[na] = NOT_AVAILABLE
             if col in WITHHELD_COLUMNS:
-                values[missing & withheld] = SUPPRESSED
+                values[na & withheld] = SUPPRESSED
+            columns[i] = list(values)
         else:  # a text cell of symbols only ("–", "") says nothing: marked as no value
-            values = s.astype(object).to_numpy(copy=True)
-            values[missing] = NOT_AVAILABLE
-            values = [NOT_AVAILABLE if isinstance(v, str) and not _MEANINGFUL.search(v) else v for v in values]
-        columns[i] = list(values)
+            values[na] = NOT_AVAILABLE
+            columns[i] = [NOT_AVAILABLE if isinstance(v, str) and not _MEANINGFUL.search(v) else v for v in values]
     out = pd.DataFrame(columns, index=table.index)
     out.columns = table.columns
     return out.reset_index(drop=True)
@@ -113,6 +111,8 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], cover: CoverI
     """Write the workbook (cover, contents, notes, one sheet per table) atomically; returns its path."""
     import gptables as gpt
     import pandas as pd
+
+    from cnfs import gptables_writer
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -157,7 +157,7 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], cover: CoverI
         tmp = Path(tmpdir) / target.name
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            gpt.write_workbook(
+            gptables_writer.write_workbook(
                 filename=str(tmp),
                 sheets=sheets,
                 cover=gcover,

@@ -482,6 +482,12 @@ def _warm_exporter(output_root: Path) -> None:
         )
 
 
+def default_jobs() -> int:
+    """Worker processes by default: one per core, plus one, which keeps the cores busy while a kernel starts
+    or a worker waits, and shares the last executions out evenly instead of leaving a core idle at the end."""
+    return (os.cpu_count() or 1) + 1
+
+
 def _order(jobs: list[Job]) -> list[Job]:
     """Executions wave folder by wave folder (a folder's spreadsheet can start as soon as its reports are in,
     and the waves of one notebook, which may share a memoised result, do not start side by side)."""
@@ -521,7 +527,7 @@ def _execute(
     tqdm_module.tqdm.monitor_interval = 0  # no monitor thread in a process that forks
     staging = Path(output_root) / f"{STAGING_PREFIX}{os.getpid()}"
     staging.mkdir(parents=True, exist_ok=True)
-    slots = max(1, min(options.jobs or os.cpu_count() or 1, len(jobs) + len(steps) + len(folders)))
+    slots = max(1, min(options.jobs or default_jobs(), len(jobs) + len(steps) + len(folders)))
     outcomes: list[Outcome] = []
     bar = tqdm_module.tqdm(
         total=len(jobs),
