@@ -781,3 +781,15 @@ def test_linked_books_are_computed_once_per_memo_and_equal_the_computed_ones(fra
     banners.write_text("banners:\n  - {id: grp, label: Groupe, question: grp}\n", encoding="utf-8")
     changed = tbm.linked_tabbook(frame, CB, "all", "none", 5)  # another banner file: recomputed
     assert len(calls) == 3 and "wave" not in set(changed["banner"])
+
+
+def test_tails_are_scipys_to_the_bit():
+    """The p-values' normal and t tails give scipy.stats' own values exactly (same special functions), NaN and
+    infinities included, so no letter can move."""
+    from cnfs.tabbook import normal_sf, t_sf
+
+    x = np.array([-np.inf, -40.0, -1.96, -0.0, 0.0, 1e-300, 0.5, 1.959963984540054, 8.3, 38.5, np.inf, np.nan])
+    np.testing.assert_array_equal(normal_sf(x), stats.norm.sf(x))
+    assert all(normal_sf(v) == stats.norm.sf(v) or np.isnan(v) for v in x.tolist())
+    for df in (0.5, 1.0, 3.7, 29.0, 1e6, np.inf, 0.0, -1.0, np.nan):
+        np.testing.assert_array_equal(t_sf(x, df), stats.t.sf(x, df))

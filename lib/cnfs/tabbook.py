@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-from scipy import stats
+from scipy import special
 
 from cnfs import paths
 from cnfs.codebook import Codebook, Question
@@ -205,6 +205,18 @@ def letters(n: int) -> list[str]:
 
 
 # -- pairwise tests --------------------------------------------------------------------------------
+def normal_sf(x: Any) -> Any:
+    """Upper tail of the standard normal, as ``scipy.stats.norm.sf`` computes it (``ndtr(-x)``) without its
+    per-call argument handling (thousands of calls per tab book; tests check the values are identical)."""
+    return special.ndtr(-np.asarray(x, dtype=float))
+
+
+def t_sf(x: Any, df: Any) -> Any:
+    """Upper tail of Student's t, as ``scipy.stats.t.sf`` computes it (``stdtr(df, -x)``), without its overhead."""
+    df = np.asarray(df, dtype=float)
+    return np.where(df > 0, special.stdtr(df, -np.asarray(x, dtype=float)), np.nan)
+
+
 def _z_props(p: np.ndarray, neff: np.ndarray, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
     """Two-sided p-values and signs (a − b) of the pooled z test between columns a and b, for every row of p."""
     pa, pb, na, nb = p[:, a], p[:, b], neff[a], neff[b]
@@ -212,7 +224,7 @@ def _z_props(p: np.ndarray, neff: np.ndarray, a: int, b: int) -> tuple[np.ndarra
         pool = (na * pa + nb * pb) / (na + nb)
         se = np.sqrt(pool * (1 - pool) * (1 / na + 1 / nb))
         z = (pa - pb) / se
-    pv = np.where(se > 0, 2 * stats.norm.sf(np.abs(z)), np.nan)
+    pv = np.where(se > 0, 2 * normal_sf(np.abs(z)), np.nan)
     return pv, np.sign(pa - pb)
 
 
@@ -235,7 +247,7 @@ def _welch(xa: np.ndarray, wa: np.ndarray, xb: np.ndarray, wb: np.ndarray) -> tu
         return float("nan"), float(np.sign(ma - mb))
     dof = se2**2 / (sa**2 / (na - 1) + sb**2 / (nb - 1))
     t = (ma - mb) / np.sqrt(se2)
-    return float(2 * stats.t.sf(abs(t), dof)), float(np.sign(ma - mb))
+    return float(2 * t_sf(abs(t), dof)), float(np.sign(ma - mb))
 
 
 def _ridits(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -259,7 +271,7 @@ def _mann_whitney(xa: np.ndarray, xb: np.ndarray) -> tuple[float, float]:
     if not var > 0:  # every value tied: no difference (scipy's p = 1)
         return 1.0, 0.0
     z = (max(u1, n1 * n2 - u1) - mu - 0.5) / np.sqrt(var)
-    return float(min(1.0, 2 * stats.norm.sf(z))), float(np.sign(u1 - mu))
+    return float(min(1.0, 2 * normal_sf(z))), float(np.sign(u1 - mu))
 
 
 def _rank_test(xa: np.ndarray, wa: np.ndarray, xb: np.ndarray, wb: np.ndarray, weighted: bool) -> tuple[float, float]:
@@ -275,7 +287,7 @@ def _rank_test(xa: np.ndarray, wa: np.ndarray, xb: np.ndarray, wb: np.ndarray, w
     se = np.sqrt(va / na + vb / nb)
     if not se > 0:
         return float("nan"), float(np.sign(ma - mb))
-    return float(2 * stats.norm.sf(abs((ma - mb) / se))), float(np.sign(ma - mb))
+    return float(2 * normal_sf(abs((ma - mb) / se))), float(np.sign(ma - mb))
 
 
 def holm(p: np.ndarray) -> np.ndarray:
