@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import faulthandler
+import gc
 import importlib
 import json
 import os
@@ -126,10 +127,27 @@ def warm_up() -> None:
     for info in pkgutil.walk_packages(cnfs.__path__, "cnfs."):
         if not info.name.startswith(_NOT_WARMED):
             importlib.import_module(info.name)
-    # Every notebook reads the codebook first: parsed once here (cached by path and date, as in a kernel).
+    _read_shared_inputs()
+    # The warm process's objects (modules, classes, the inputs above) live as long as any kernel: the garbage
+    # collector leaves them out, so a kernel's collections do not walk (and copy, page by page) that heap.
+    gc.collect()  # the garbage of the imports is freed, not frozen
+    gc.freeze()
+
+
+def _read_shared_inputs() -> None:
+    """What every notebook reads or builds first, done once here (each cache is keyed on content or on path
+    and date, as in a kernel): the codebook, the population file, pandas' table styler and its templates."""
+    import pandas as pd
+
     from cnfs.codebook import load_codebook
+    from cnfs.population import load_population
 
     load_codebook()
+    try:
+        load_population()
+    except (OSError, ValueError):  # no population file, or a bad one: the notebooks say so
+        pass
+    pd.DataFrame({"a": [1]}).style.to_html()  # imports pandas.io.formats.style, compiles its templates
 
 
 class ForkedKernel:
