@@ -45,8 +45,10 @@ def child_floor(config: dict[str, Any]) -> dict[str, Any]:
 
     t0, c0 = time.perf_counter(), time.process_time()
     os.environ.setdefault("MPLBACKEND", "Agg")
-    os.environ["CNFS_MEMO_DIR"] = str(Path(config["out"]) / "memo")  # as `cnfs render` gives its kernels
-    from cnfs.render import kernel
+    from cnfs.memo import MEMO_ENV
+    from cnfs.render import kernel, manifest
+
+    os.environ[MEMO_ENV] = str(manifest.memo_dir(Path(config["out"])))  # as `cnfs render` gives its kernels
 
     kernel.warm_up()  # the same imports a forked kernel starts with
     imports, imports_cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -419,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
         out_nb = tmp / "render-notebooks"
         shutil.copytree(out, out_nb)
         shutil.rmtree(manifest.cache_dir(out_nb) / manifest.MANIFEST_DIRNAME)
-        shutil.rmtree(manifest.cache_dir(out_nb) / "memo", ignore_errors=True)
+        shutil.rmtree(manifest.memo_dir(out_nb), ignore_errors=True)
         nb_only, t_nb, _ = run_child("render", {"options": base | {"output_dir": str(out_nb)}}, tmp)
         cpu_nb = CPU["last"]
         nb_floor, nb_cpu_floor = floor_of(floor, list(floor["per_job"]), cores)

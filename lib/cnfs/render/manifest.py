@@ -11,11 +11,17 @@ from cnfs.atomic import write_text as atomic_write_text  # the project's one ato
 
 CACHE_DIRNAME = ".cache"
 MANIFEST_DIRNAME = "manifests"
+MEMO_DIRNAME = "memo"
 
 
 def cache_dir(output_root: Path) -> Path:
     """Folder of the render cache inside an outputs folder."""
     return output_root / CACHE_DIRNAME
+
+
+def memo_dir(output_root: Path) -> Path:
+    """Folder of the results the kernels of a render share (``cnfs.memo``) inside an outputs folder."""
+    return cache_dir(output_root) / MEMO_DIRNAME
 
 
 def manifest_path(output_root: Path, ident: str) -> Path:

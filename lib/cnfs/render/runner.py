@@ -554,7 +554,7 @@ def _execute(
     # Kernels of one render share a memo of results that do not depend on the wave (cnfs.memo).
     memo_before = os.environ.get(MEMO_ENV)
     if memo_before is None:
-        os.environ[MEMO_ENV] = str(manifest.cache_dir(output_root) / "memo")
+        os.environ[MEMO_ENV] = str(manifest.memo_dir(output_root))
 
     def launch(item: Any) -> None:
         """Start the worker process of one job or folder step."""
