@@ -8,6 +8,11 @@ and in temporary folders (outputs/, notebooks/ and lib/ are never touched):
   memoised as the render memoises it), then each wave folder's tab book and spreadsheet; no kernel,
   no papermill, no HTML export. Wall floor on N cores: imports + compute / N (perfectly balanced);
   CPU floor: imports + compute;
+- the measured floor: the notebooks alone in children forked from that warm process, as many side by side
+  as the render runs and in its order (no kernel, no papermill, no export): what running in parallel
+  costs on this machine, where two processes side by side each run slower than one alone;
+- the floor, the measured floor, the cold render and the edited notebook's re-render are measured
+  ``--repeat`` times (3), interleaved, and compared median to median (the machine's speed drifts);
 - a cold render, a no-op re-render (command line, median of three, with what it ran), a re-render after
   editing one notebook (its waves) and after editing a ``lib/`` module (every execution and step);
 - the papermill + nbconvert command-line loop (sequential, what a user would write);
@@ -25,6 +30,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,9 +46,11 @@ HERE = Path(__file__).resolve()
 def child_floor(config: dict[str, Any]) -> dict[str, Any]:
     """The render's work in this one warm process: every planned notebook × wave (each code cell run, each
     result's ``_repr_html_`` called, the wave comparison memoised as the render does), then each wave
-    folder's tab book and spreadsheet; wall and CPU time of the imports and of each piece."""
-    import ast
+    folder's tab book and spreadsheet; wall and CPU time of the imports and of each piece.
 
+    With ``config["parallel"] = N``, the notebooks alone run in children forked from this warm process, at
+    most N at a time, in the render's order: the notebooks' floor measured on the cores, where processes
+    running side by side slow each other down."""
     t0, c0 = time.perf_counter(), time.process_time()
     os.environ.setdefault("MPLBACKEND", "Agg")
     from cnfs.memo import MEMO_ENV
@@ -54,8 +62,6 @@ def child_floor(config: dict[str, Any]) -> dict[str, Any]:
     imports, imports_cpu = time.perf_counter() - t0, time.process_time() - c0
     import datetime as dt
 
-    import matplotlib.pyplot as plt
-    import nbformat
     from cnfs.render.plan import WEIGHTED_SUFFIX, wave_label
     from cnfs.render.runner import RenderOptions, plan
     from cnfs.spreadsheet import wave_workbook
@@ -70,73 +76,118 @@ def child_floor(config: dict[str, Any]) -> dict[str, Any]:
             output_dir=out / "plan",
         )
     )
-    per_job: dict[str, float] = {}
-    cpu_job: dict[str, float] = {}
-    failed: list[str] = []
-    for job in jobs:
-        nb = nbformat.read(str(job.notebook.path), as_version=4)
-        params = dict(job.parameters, output_dir=str(out / job.wave_dir.name))
-        ns: dict[str, Any] = {"__name__": "__main__"}
-        cwd = os.getcwd()
-        os.chdir(job.notebook.path.parent)
-        t, c = time.perf_counter(), time.process_time()
-        try:
-            for cell in nb.cells:
-                if cell.cell_type != "code":
-                    continue
-                tree = ast.parse(cell.source)
-                last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-                exec(compile(tree, "<cell>", "exec"), ns)
-                if "parameters" in cell.metadata.get("tags", []):
-                    ns.update(params)
-                if last is not None:
-                    value = eval(compile(ast.Expression(last.value), "<cell>", "eval"), ns)
-                    if hasattr(value, "_repr_html_"):
-                        value._repr_html_()
-                plt.close("all")
-        except Exception as exc:  # reported, so a broken floor is never mistaken for a fast one
-            failed.append(f"{job.label}: {type(exc).__name__}: {exc}")
-        finally:
-            os.chdir(cwd)
-        per_job[job.ident] = time.perf_counter() - t
-        cpu_job[job.ident] = time.process_time() - c
-    # The render's folder steps, on the tables the notebooks above wrote (cnfs.render.tasks).
+    notebooks = [(job.ident, lambda job=job: _run_cells(job, out / job.wave_dir.name)) for job in jobs]
     folders: dict[str, Any] = {}
     for job in jobs:
         folders.setdefault(job.wave_dir.name, job)
-    per_step: dict[str, float] = {}
-    cpu_step: dict[str, float] = {}
-    for name, job in folders.items():
-        steps = {
-            "tabbook": lambda job=job, name=name: write_wave_tabbook(
+    tabbooks = [
+        (
+            f"{name}/:tabbook",
+            lambda job=job, name=name: write_wave_tabbook(
                 out / name, job.wave, job.parameters.get("data_path"), job.parameters.get("min_count")
             ),
-            "workbook": lambda job=job, name=name: wave_workbook(
+        )
+        for name, job in folders.items()
+        if config.get("tabbook", True)
+    ]
+    workbooks = [
+        (
+            f"{name}/:workbook",
+            lambda job=job, name=name: wave_workbook(
                 out / name,
                 synthetic=job.synthetic,
                 produced=dt.datetime.now(dt.UTC),
                 label=wave_label(job.wave) + (", pondéré" if name.endswith(WEIGHTED_SUFFIX) else ""),
             ),
-        }
-        for kind, step in steps.items():
-            if kind == "tabbook" and not config.get("tabbook", True):
-                continue
-            t, c = time.perf_counter(), time.process_time()
-            try:
-                step()
-            except Exception as exc:
-                failed.append(f"{kind} {name}: {type(exc).__name__}: {exc}")
-            per_step[f"{name}/:{kind}"] = time.perf_counter() - t
-            cpu_step[f"{name}/:{kind}"] = time.process_time() - c
-    return {
-        "imports": imports,
-        "imports_cpu": imports_cpu,
+        )
+        for name, job in folders.items()
+    ]
+    result: dict[str, Any] = {"imports": imports, "imports_cpu": imports_cpu}
+    if config.get("parallel"):
+        from cnfs.render.runner import _order
+
+        rank = {job.ident: i for i, job in enumerate(_order(jobs))}
+        return result | _forked(sorted(notebooks, key=lambda piece: rank[piece[0]]), config["parallel"])
+    per_job, cpu_job, failed = _in_process(notebooks)
+    per_step, cpu_step, failed_steps = _in_process([*tabbooks, *workbooks])
+    return result | {
         "per_job": per_job,
         "cpu_job": cpu_job,
         "per_step": per_step,
         "cpu_step": cpu_step,
-        "failed": failed,
+        "failed": failed + failed_steps,
     }
+
+
+def _run_cells(job: Any, output_dir: Path) -> None:
+    """A notebook's code cells in this process, as the kernel runs them (each result's ``_repr_html_`` called)."""
+    import ast
+
+    import matplotlib.pyplot as plt
+    import nbformat
+
+    nb = nbformat.read(str(job.notebook.path), as_version=4)
+    params = dict(job.parameters, output_dir=str(output_dir))
+    ns: dict[str, Any] = {"__name__": "__main__"}
+    cwd = os.getcwd()
+    os.chdir(job.notebook.path.parent)
+    try:
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            tree = ast.parse(cell.source)
+            last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+            exec(compile(tree, "<cell>", "exec"), ns)
+            if "parameters" in cell.metadata.get("tags", []):
+                ns.update(params)
+            if last is not None:
+                value = eval(compile(ast.Expression(last.value), "<cell>", "eval"), ns)
+                if hasattr(value, "_repr_html_"):
+                    value._repr_html_()
+            plt.close("all")
+    finally:
+        os.chdir(cwd)
+
+
+def _in_process(pieces: list[tuple[str, Any]]) -> tuple[dict[str, float], dict[str, float], list[str]]:
+    """Run each piece here, one after the other: wall and CPU time of each, and the failures (reported, so a
+    broken floor is never mistaken for a fast one)."""
+    wall: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    failed: list[str] = []
+    for label, piece in pieces:
+        t, c = time.perf_counter(), time.process_time()
+        try:
+            piece()
+        except Exception as exc:
+            failed.append(f"{label}: {type(exc).__name__}: {exc}")
+        wall[label] = time.perf_counter() - t
+        cpu[label] = time.process_time() - c
+    return wall, cpu, failed
+
+
+def _forked(pieces: list[tuple[str, Any]], procs: int) -> dict[str, Any]:
+    """Run each piece in a child forked from this warm process, at most ``procs`` at a time: wall time of
+    the whole, CPU time of the children, and the pieces that failed."""
+    t, c = time.perf_counter(), cpu_children()
+    pending, running, failed = list(pieces), {}, []
+    while pending or running:
+        while pending and len(running) < procs:
+            label, piece = pending.pop(0)
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child
+                code = 0
+                try:
+                    piece()
+                except BaseException:
+                    code = 1
+                os._exit(code)
+            running[pid] = label
+        pid, status = os.wait()
+        if os.waitstatus_to_exitcode(status):
+            failed.append(running[pid])
+        del running[pid]
+    return {"wall": time.perf_counter() - t, "cpu": cpu_children() - c, "failed": failed}
 
 
 def child_render(config: dict[str, Any]) -> dict[str, Any]:
@@ -289,6 +340,14 @@ def folder_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def _edit(notebook: Path) -> None:
+    """Change a notebook's first markdown cell (a new line at its end): its executions are out of date."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    first_md = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
+    first_md["source"] = "".join(first_md["source"]) + "\n"
+    notebook.write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
 def floor_of(floor: dict[str, Any], idents: list[str], cores: int, steps: bool = False) -> tuple[float, float]:
     """(wall, CPU) floor of these executions (and, with steps, of every folder step): imports once plus their
     compute spread evenly over the cores (wall), or imports plus compute in one process (CPU)."""
@@ -344,6 +403,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scales", nargs="*", type=int, default=[10, 100], help="facteurs de réplication (défaut : 10 100)"
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="mesures du plancher, du rendu à froid et du notebook modifié, comparées en médiane (défaut : 3)",
+    )
     parser.add_argument("--skip-loop", action="store_true", help="ne pas mesurer la boucle papermill + nbconvert")
     parser.add_argument("--keep", action="store_true", help="garder les dossiers temporaires")
     args = parser.parse_args(argv)
@@ -370,25 +435,97 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
 
-        floor, floor_wall, _ = run_child(
-            "floor", {"out": str(tmp / "floor"), "notebooks": args.notebooks, "notebooks_dir": str(notebooks_dir)}, tmp
-        )
-        compute = sum(floor["per_job"].values())
-        steps = sum(floor["per_step"].values())
-        t_floor, cpu_floor = floor_of(floor, list(floor["per_job"]), cores, steps=True)
-        print(
-            f"plancher : imports {floor['imports']:.1f} s + notebooks {compute:.1f} s + tableaux croisés et classeurs "
-            f"{steps:.1f} s (un processus chaud, {floor_wall:.1f} s mesurés) → {t_floor:.1f} s sur {cores} cœurs, "
-            f"{cpu_floor:.1f} s CPU",
-            flush=True,
-        )
-        if floor["failed"]:
-            print(f"  attention : {len(floor['failed'])} échec(s) dans le plancher : {floor['failed'][:3]}")
-        rows.append(("plancher (même travail, un processus chaud)", t_floor, 1.0, cpu_floor, 1.0, ""))
+        # The floor, the measured parallel floor, the cold render and the edited notebook's re-render, each
+        # measured --repeat times, interleaved (the machine's speed drifts), and compared median to median.
+        edited = next(p for p in sorted(notebooks_dir.glob("*.ipynb")) if p.name.startswith(args.edit.zfill(2)))
+        reps: list[dict[str, Any]] = []
+        for r in range(args.repeat):
+            floor, floor_wall, _ = run_child(
+                "floor",
+                {"out": str(tmp / f"floor-{r}"), "notebooks": args.notebooks, "notebooks_dir": str(notebooks_dir)},
+                tmp,
+            )
+            if floor["failed"]:
+                print(f"  attention : {len(floor['failed'])} échec(s) dans le plancher : {floor['failed'][:3]}")
+            par, _, _ = run_child(
+                "floor",
+                {
+                    "out": str(tmp / f"floor-par-{r}"),
+                    "notebooks": args.notebooks,
+                    "notebooks_dir": str(notebooks_dir),
+                    "parallel": procs,
+                },
+                tmp,
+            )
+            out = tmp / f"render-{r}"
+            cold, t_cold, mem_cold = run_child("render", {"options": base | {"output_dir": str(out)}}, tmp)
+            cpu_cold = CPU["last"]
+            _edit(edited)
+            one, t_one, _ = run_child("render", {"options": base | {"output_dir": str(out)}}, tmp)
+            cpu_one = CPU["last"]
+            rerun = [i for i, s in one["states"].items() if s in ("ok", "failed")]
+            own_par, _, _ = run_child(
+                "floor",
+                {
+                    "out": str(tmp / f"floor-par-one-{r}"),
+                    "notebooks": [args.edit],
+                    "notebooks_dir": str(notebooks_dir),
+                    "parallel": procs,
+                },
+                tmp,
+            )
+            t_floor, cpu_floor = floor_of(floor, list(floor["per_job"]), cores, steps=True)
+            own_floor, own_cpu = floor_of(floor, rerun, cores)
+            nb_floor, nb_cpu_floor = floor_of(floor, list(floor["per_job"]), cores)
+            failed_par = par["failed"] + own_par["failed"]
+            if failed_par:
+                print(f"  attention : échec(s) dans le plancher parallèle : {failed_par[:3]}")
+            reps.append(
+                {
+                    "floor": t_floor,
+                    "floor_cpu": cpu_floor,
+                    "par": par["imports"] + par["wall"],
+                    "par_cpu": par["imports_cpu"] + par["cpu"],
+                    "cold": t_cold,
+                    "cold_cpu": cpu_cold,
+                    "mem": mem_cold,
+                    "one": t_one,
+                    "one_cpu": cpu_one,
+                    "own_floor": own_floor,
+                    "own_cpu": own_cpu,
+                    "own_par": own_par["imports"] + own_par["wall"],
+                    "own_par_cpu": own_par["imports_cpu"] + own_par["cpu"],
+                    "nb_floor": nb_floor,
+                    "nb_cpu_floor": nb_cpu_floor,
+                    "n_one": len(rerun),
+                    "failed": cold["failed"] + one["failed"],
+                    "exit": {k: v["exit_code"] for k, v in (("froid", cold), ("modifié", one)) if v["exit_code"]},
+                }
+            )
+            compute = sum(floor["per_job"].values())
+            steps = sum(floor["per_step"].values())
+            print(
+                f"[{r + 1}/{args.repeat}] plancher : imports {floor['imports']:.1f} s + notebooks {compute:.1f} s + "
+                f"tableaux croisés et classeurs {steps:.1f} s (un processus chaud, {floor_wall:.1f} s mesurés) → "
+                f"{t_floor:.1f} s sur {cores} cœurs, {cpu_floor:.1f} s CPU ; mesuré sur {cores} processus : "
+                f"{reps[-1]['par']:.1f} s, {reps[-1]['par_cpu']:.1f} s CPU ; rendu à froid {t_cold:.1f} s, "
+                f"{cpu_cold:.1f} s CPU ; {edited.stem} modifié {t_one:.1f} s",
+                flush=True,
+            )
 
-        out = tmp / "render"
-        cold, t_cold, mem_cold = run_child("render", {"options": base | {"output_dir": str(out)}}, tmp)
-        cpu_cold = CPU["last"]
+        def med(key: str) -> float:
+            return statistics.median(rep[key] for rep in reps)
+
+        def spread(key: str, unit: str = "s") -> str:
+            values = [rep[key] for rep in reps]
+            return f"{min(values):.1f}–{max(values):.1f} {unit}" if len(values) > 1 else ""
+
+        t_floor, cpu_floor, t_par, cpu_par = med("floor"), med("floor_cpu"), med("par"), med("par_cpu")
+        t_cold, cpu_cold, mem_cold = med("cold"), med("cold_cpu"), med("mem")
+        t_one, cpu_one, own_floor, own_cpu = med("one"), med("one_cpu"), med("own_floor"), med("own_cpu")
+        own_par, own_par_cpu = med("own_par"), med("own_par_cpu")
+        of_n = f"médiane de {len(reps)}" if len(reps) > 1 else "une mesure"
+        rows.append(("plancher (même travail, un processus chaud)", t_floor, 1.0, cpu_floor, 1.0, f"{of_n}"))
         rows.append(
             (
                 "rendu à froid (cnfs render)",
@@ -396,10 +533,10 @@ def main(argv: list[str] | None = None) -> int:
                 t_cold / t_floor,
                 cpu_cold,
                 cpu_cold / cpu_floor,
-                f"mémoire max {mem_cold / 2**20:.0f} Mo",
+                f"{of_n} ({spread('cold')}) ; mémoire max {mem_cold / 2**20:.0f} Mo",
             )
         )
-        print(f"rendu à froid : {t_cold:.1f} s", flush=True)
+        print(f"rendu à froid : {t_cold:.1f} s ({of_n})", flush=True)
 
         noops = [noop(out, notebooks_dir, args.notebooks) for _ in range(3)]
         t_noop, cpu_noop, noop_line = sorted(noops)[1]  # the median of three
@@ -424,7 +561,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(manifest.memo_dir(out_nb), ignore_errors=True)
         nb_only, t_nb, _ = run_child("render", {"options": base | {"output_dir": str(out_nb)}}, tmp)
         cpu_nb = CPU["last"]
-        nb_floor, nb_cpu_floor = floor_of(floor, list(floor["per_job"]), cores)
+        nb_floor, nb_cpu_floor = med("nb_floor"), med("nb_cpu_floor")
         n_nb = sum(s in ("ok", "failed") for s in nb_only["states"].values())
         rows.append(
             (
@@ -433,28 +570,31 @@ def main(argv: list[str] | None = None) -> int:
                 t_nb / nb_floor,
                 cpu_nb,
                 cpu_nb / nb_cpu_floor,
-                f"ratios à son plancher : {nb_floor:.1f} s, {nb_cpu_floor:.1f} s CPU",
+                f"ratios à son plancher : {nb_floor:.1f} s, {nb_cpu_floor:.1f} s CPU ; {t_nb / t_par:.2f}× son "
+                f"plancher mesuré",
+            )
+        )
+        rows.append(
+            (
+                f"  plancher mesuré des notebooks seuls : {procs} processus forkés du processus chaud",
+                t_par,
+                t_par / nb_floor,
+                cpu_par,
+                cpu_par / nb_cpu_floor,
+                f"{of_n} ({spread('par')}) ; rapporté au plancher des notebooks seuls : ce que le parallèle coûte ici",
             )
         )
         print(f"rendu à froid des notebooks seuls : {t_nb:.1f} s", flush=True)
 
-        edited = next(p for p in sorted(notebooks_dir.glob("*.ipynb")) if p.name.startswith(args.edit.zfill(2)))
-        nb = json.loads(edited.read_text(encoding="utf-8"))
-        first_md = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
-        first_md["source"] = "".join(first_md["source"]) + "\n"
-        edited.write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
-        one, t_one, _ = run_child("render", {"options": base | {"output_dir": str(out)}}, tmp)
-        cpu_one = CPU["last"]
-        rerun = [i for i, s in one["states"].items() if s in ("ok", "failed")]
-        own_floor, own_cpu = floor_of(floor, rerun, cores)
         rows.append(
             (
-                f"re-rendu après modification de {edited.stem} ({len(rerun)} exéc.)",
+                f"re-rendu après modification de {edited.stem} ({reps[-1]['n_one']} exéc.)",
                 t_one,
                 t_one / own_floor,
                 cpu_one,
                 cpu_one / own_cpu,
-                f"ratios à son plancher : {own_floor:.1f} s, {own_cpu:.1f} s CPU",
+                f"{of_n} ({spread('one')}) ; ratios à son plancher : {own_floor:.1f} s, {own_cpu:.1f} s CPU ; "
+                f"{t_one / own_par:.2f}× son plancher mesuré ({own_par:.1f} s)",
             )
         )
 
@@ -513,7 +653,10 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "\nplancher : le travail du rendu (chaque notebook × vague, le tableau croisé et le classeur de chaque "
             "dossier de vague, la comparaison des vagues mémorisée une fois) dans un seul processus chaud ; "
-            f"en temps réel, imports + calcul réparti sans perte sur {cores} cœurs ; en CPU, imports + calcul."
+            f"en temps réel, imports + calcul réparti sans perte sur {cores} cœurs ; en CPU, imports + calcul. "
+            f"Plancher mesuré : les mêmes notebooks dans {procs} processus forkés du processus chaud, côte à côte, "
+            "dans l'ordre du rendu et avec autant de processus que lui (ni noyau, ni papermill, ni export) ; son surcoût sur le plancher est ce que le "
+            "parallèle coûte sur cette machine (des processus côte à côte se ralentissent l'un l'autre)."
         )
         print("\nobjectifs :")
         print(
@@ -535,6 +678,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{verdict(cpu_one / own_cpu <= 1.3)} (CPU)"
         )
         print(f"  re-rendu sans changement < 1 s : {t_noop:.2f} s → {verdict(t_noop < 1)}")
+        print(
+            f"  (rapportés au plancher mesuré sur {procs} processus : notebooks seuls {t_nb / t_par:.2f}× en temps "
+            f"réel, {cpu_nb / cpu_par:.2f}× en CPU ; notebook modifié {t_one / own_par:.2f}× en temps réel, "
+            f"{cpu_one / own_par_cpu:.2f}× en CPU)"
+        )
         if scale_rows:
             print("\néchelle (jumeau répliqué) :")
             print(f"  ×1    {t_cold:8.1f} s   mémoire max (tous processus) {mem_cold / 2**20:7.0f} Mo")
@@ -550,11 +698,13 @@ def main(argv: list[str] | None = None) -> int:
         print("\ntaille des dossiers de vague (rendu à froid) :")
         for folder in sorted(p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")):
             print(f"  {folder.name:<10} {folder_size(folder) / 2**20:6.1f} Mo")
-        failed = cold["failed"] + nb_only["failed"] + one["failed"] + lib_run["failed"]
+        failed = [f for rep in reps for f in rep["failed"]] + nb_only["failed"] + lib_run["failed"]
         if failed:
             print(f"attention : exécution(s) en échec : {', '.join(sorted(set(failed)))}")
-        runs = (("froid", cold), ("notebooks seuls", nb_only), ("modifié", one), ("lib", lib_run))
-        bad = {k: r["exit_code"] for k, r in runs if r["exit_code"]}
+        runs = (("notebooks seuls", nb_only), ("lib", lib_run))
+        bad = {k: r["exit_code"] for k, r in runs if r["exit_code"]} | {
+            k: v for rep in reps for k, v in rep["exit"].items()
+        }
         if bad:
             print(f"attention : code de sortie non nul : {bad}")
         load_end = os.getloadavg()

@@ -135,3 +135,25 @@ print("kernel import:", rfc3987_syntax.is_valid_syntax_iri("https://example.org/
     assert done.returncode == 0, done.stderr
     assert "invalid notebook rejected" in done.stdout
     assert "kernel import: True" in done.stdout
+
+
+def test_a_killed_kernel_is_checked_for_often(monkeypatch: pytest.MonkeyPatch) -> None:
+    """jupyter_client checks every 0.1 s that a killed kernel has ended (each worker used to wait about
+    0.1 s for a kernel already gone); the project's manager checks every KILL_POLL seconds."""
+    import asyncio
+
+    manager = kernel.manager_class()()
+    alive = iter([True, True, False])
+    delays: list[float] = []
+
+    async def is_alive() -> bool:
+        return next(alive)
+
+    async def sleep(delay: float, *args: object) -> None:
+        delays.append(delay)
+
+    monkeypatch.setattr(manager, "_async_is_alive", is_alive)
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    asyncio.run(manager._async_wait())
+    assert delays == [kernel.KILL_POLL, kernel.KILL_POLL]
+    assert kernel.KILL_POLL < 0.1
