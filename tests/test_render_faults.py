@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -121,6 +122,7 @@ def start(project: MiniProject, tag: str, name: str = "render", **options) -> su
 
 def test_every_signal_leaves_nothing_behind(project: MiniProject) -> None:
     before = snapshot(project.out)
+    sockets = set(Path(tempfile.gettempdir()).glob("cnfs-kernel-*"))  # kernels' socket files (none on Linux)
     project.notebook("01_alpha", SLOW.format(name="alpha", seconds=60))
     project.notebook("02_beta", SLOW.format(name="beta", seconds=60))
     expected = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129, signal.SIGKILL: -signal.SIGKILL}
@@ -147,6 +149,7 @@ def test_every_signal_leaves_nothing_behind(project: MiniProject) -> None:
             assert not list(project.out.glob(".staging*")), name
         assert snapshot(project.out) == before, name
         assert not list(project.out.rglob("*.tmp")), name
+        assert set(Path(tempfile.gettempdir()).glob("cnfs-kernel-*")) <= sockets, f"socket files left ({name})"
     # The next render starts, removes the killed one's staging folder and completes.
     write(project, 2)
     report = project.render(waves=["1"])

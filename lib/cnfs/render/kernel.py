@@ -63,6 +63,18 @@ def kernel_argv() -> list[str]:
     return [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--HistoryManager.enabled=False"]
 
 
+def ipc_prefix() -> str:
+    """Unique name prefix of a kernel's five sockets (the default, 'kernel-ipc' in the cwd, is shared by every
+    kernel started from the same notebooks folder). On Linux, in the abstract namespace ('@' for zmq): no
+    file is created, so a render killed outright (kill -9) leaves no socket behind. Any local user can reach
+    such a socket, as with the TCP ports Jupyter uses by default; every message is signed with the key of the
+    connection file, which only its owner can read. Elsewhere, files in the temporary folder."""
+    name = f"cnfs-kernel-{uuid.uuid4().hex[:16]}"
+    if sys.platform.startswith("linux"):
+        return f"@{name}"
+    return os.path.join(tempfile.gettempdir(), name)
+
+
 def fork_supported() -> bool:
     """Whether kernels are forked from the warm process: Linux with fork, unless CNFS_RENDER_KERNEL=subprocess."""
     return (
@@ -394,9 +406,7 @@ def _make_manager_class() -> type:
         async def _async_pre_start_kernel(self, **kw: Any) -> Any:
             _LIVE.add(self)
             if self.transport == "ipc":
-                # Absolute, unique socket prefix: the default ('kernel-ipc' in the cwd) is shared by
-                # every kernel started from the same notebooks folder.
-                self.ip = os.path.join(tempfile.gettempdir(), f"cnfs-kernel-{uuid.uuid4().hex[:16]}")
+                self.ip = ipc_prefix()
             if self.provisioner is None and _PREFORKED is not None:
                 self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
                 self.provisioner = ForkedProvisioner(
