@@ -62,6 +62,8 @@ def child_floor(config: dict[str, Any]) -> dict[str, Any]:
     imports, imports_cpu = time.perf_counter() - t0, time.process_time() - c0
     import datetime as dt
 
+    import matplotlib.pyplot  # noqa: F401 - imported here, untimed (as the render's kernels have them)
+    import nbformat  # noqa: F401 - the notebooks' reader, imported once (not inside a timed piece)
     from cnfs.render.plan import WEIGHTED_SUFFIX, wave_label
     from cnfs.render.runner import RenderOptions, plan
     from cnfs.spreadsheet import wave_workbook
@@ -507,7 +509,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"[{r + 1}/{args.repeat}] plancher : imports {floor['imports']:.1f} s + notebooks {compute:.1f} s + "
                 f"tableaux croisés et classeurs {steps:.1f} s (un processus chaud, {floor_wall:.1f} s mesurés) → "
-                f"{t_floor:.1f} s sur {cores} cœurs, {cpu_floor:.1f} s CPU ; mesuré sur {cores} processus : "
+                f"{t_floor:.1f} s sur {cores} cœurs, {cpu_floor:.1f} s CPU ; notebooks mesurés sur {procs} processus : "
                 f"{reps[-1]['par']:.1f} s, {reps[-1]['par_cpu']:.1f} s CPU ; rendu à froid {t_cold:.1f} s, "
                 f"{cpu_cold:.1f} s CPU ; {edited.stem} modifié {t_one:.1f} s",
                 flush=True,
@@ -516,16 +518,19 @@ def main(argv: list[str] | None = None) -> int:
         def med(key: str) -> float:
             return statistics.median(rep[key] for rep in reps)
 
-        def spread(key: str, unit: str = "s") -> str:
+        def spread(key: str) -> str:
+            """How many measures and, for several, their range."""
             values = [rep[key] for rep in reps]
-            return f"{min(values):.1f}–{max(values):.1f} {unit}" if len(values) > 1 else ""
+            if len(values) == 1:
+                return "une mesure"
+            return f"médiane de {len(values)} ({min(values):.1f}–{max(values):.1f} s)"
 
         t_floor, cpu_floor, t_par, cpu_par = med("floor"), med("floor_cpu"), med("par"), med("par_cpu")
         t_cold, cpu_cold, mem_cold = med("cold"), med("cold_cpu"), med("mem")
         t_one, cpu_one, own_floor, own_cpu = med("one"), med("one_cpu"), med("own_floor"), med("own_cpu")
         own_par, own_par_cpu = med("own_par"), med("own_par_cpu")
         of_n = f"médiane de {len(reps)}" if len(reps) > 1 else "une mesure"
-        rows.append(("plancher (même travail, un processus chaud)", t_floor, 1.0, cpu_floor, 1.0, f"{of_n}"))
+        rows.append(("plancher (même travail, un processus chaud)", t_floor, 1.0, cpu_floor, 1.0, spread("floor")))
         rows.append(
             (
                 "rendu à froid (cnfs render)",
@@ -533,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
                 t_cold / t_floor,
                 cpu_cold,
                 cpu_cold / cpu_floor,
-                f"{of_n} ({spread('cold')}) ; mémoire max {mem_cold / 2**20:.0f} Mo",
+                f"{spread('cold')} ; mémoire max {mem_cold / 2**20:.0f} Mo",
             )
         )
         print(f"rendu à froid : {t_cold:.1f} s ({of_n})", flush=True)
@@ -581,7 +586,7 @@ def main(argv: list[str] | None = None) -> int:
                 t_par / nb_floor,
                 cpu_par,
                 cpu_par / nb_cpu_floor,
-                f"{of_n} ({spread('par')}) ; rapporté au plancher des notebooks seuls : ce que le parallèle coûte ici",
+                f"{spread('par')} ; rapporté au plancher des notebooks seuls : ce que le parallèle coûte ici",
             )
         )
         print(f"rendu à froid des notebooks seuls : {t_nb:.1f} s", flush=True)
@@ -593,7 +598,7 @@ def main(argv: list[str] | None = None) -> int:
                 t_one / own_floor,
                 cpu_one,
                 cpu_one / own_cpu,
-                f"{of_n} ({spread('one')}) ; ratios à son plancher : {own_floor:.1f} s, {own_cpu:.1f} s CPU ; "
+                f"{spread('one')} ; ratios à son plancher : {own_floor:.1f} s, {own_cpu:.1f} s CPU ; "
                 f"{t_one / own_par:.2f}× son plancher mesuré ({own_par:.1f} s)",
             )
         )
