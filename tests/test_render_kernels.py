@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from cnfs import paths
-from cnfs.render import kernel
+from cnfs.render import driver, kernel
 from render_fixture import MiniProject
 
 POLLUTE = """
@@ -157,3 +157,56 @@ def test_a_killed_kernel_is_checked_for_often(monkeypatch: pytest.MonkeyPatch) -
     asyncio.run(manager._async_wait())
     assert delays == [kernel.KILL_POLL, kernel.KILL_POLL]
     assert kernel.KILL_POLL < 0.1
+
+
+PARENTS = """
+    import os
+    print("kernel-parent:", os.getppid())
+    """
+
+
+@pytest.mark.skipif(not driver.supported(), reason="driven workers need a pidfd (Linux 5.3 and later)")
+def test_kernels_come_from_the_render_process_workers_from_the_driver(
+    project: MiniProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The render forks each kernel itself (still a copy of its warm process) and asks the driver for the
+    worker that starts it; nothing is left running afterwards, the driver included."""
+    import psutil
+
+    spawned: list[int] = []
+    spawn = driver.Driver.spawn
+
+    def counting_spawn(self: driver.Driver, request: dict, kernel_fd: int) -> tuple:
+        spawned.append(request["kernel_pid"])
+        return spawn(self, request, kernel_fd)
+
+    monkeypatch.setattr(driver.Driver, "spawn", counting_spawn)
+    project.notebook("04_parents", PARENTS)
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    report = project.render(notebooks=["01", "02", "04"], waves=["1"])
+    assert report.exit_code == 0, report.text
+    assert len(spawned) == 3  # every execution's worker came from the driver
+    out = project.out / "wave-1"
+    assert f"kernel-parent: {os.getpid()}\n" in _stdout(out, "04_parents")  # forked by the render process
+    assert "preloaded: True" in _stdout(out, "01_pollute") and "clean" in _stdout(out, "02_check")
+    assert {p.pid for p in psutil.Process().children(recursive=True)} <= before
+
+
+def test_workers_forked_here_when_the_driver_cannot_be_used(
+    project: MiniProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a pidfd, or with a driver that died, workers are forked from the render process as before."""
+    monkeypatch.setattr(driver, "supported", lambda: False)
+    project.notebook("04_parents", PARENTS)
+    report = project.render(notebooks=["02", "04"], waves=["1"])
+    assert report.exit_code == 0, report.text
+
+    def broken(self: driver.Driver, request: dict, kernel_fd: int) -> tuple:
+        os.close(kernel_fd)
+        raise BrokenPipeError("driver gone")
+
+    monkeypatch.setattr(driver, "supported", lambda: True)
+    monkeypatch.setattr(driver.Driver, "spawn", broken)
+    report = project.render(notebooks=["02", "04"], waves=["1"], force=True)
+    assert report.exit_code == 0, report.text
+    assert "clean" in _stdout(project.out / "wave-1", "02_check")

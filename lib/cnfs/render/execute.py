@@ -23,6 +23,22 @@ def worker_main(
     The worker dies with the render (PR_SET_PDEATHSIG), ignores Ctrl-C (the render handles it) and,
     on SIGTERM or SIGHUP, kills its kernel before exiting.
     """
+    _become_worker(parent)
+    if fork_kernel:
+        kernel.prefork()
+    _serve(conn, payload, staging_root, timeout)
+
+
+def driven_main(conn: Any, kernel_fd: int, request: dict[str, Any], driver: int) -> None:
+    """Body of a worker forked by the driver (cnfs.render.driver): its kernel, forked by the render process,
+    is adopted through its pid and control pipe; otherwise as ``worker_main``."""
+    _become_worker(driver)
+    kernel.adopt(request["kernel_pid"], kernel_fd)
+    _serve(conn, request["payload"], request["staging_root"], request["timeout"])
+
+
+def _become_worker(parent: int) -> None:
+    """Die with the parent, leave Ctrl-C to the render, kill the kernel on SIGTERM or SIGHUP."""
     kernel.die_with_parent(parent)
     logging.disable(logging.ERROR)  # nbclient logs what the summary says better (dead kernel, timeout)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -34,9 +50,11 @@ def worker_main(
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _terminate)
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
-    if fork_kernel:
-        kernel.prefork()
-    conn.send({"kernel_pid": kernel.preforked_pid()})
+
+
+def _serve(conn: Any, payload: dict[str, Any], staging_root: str, timeout: float | None) -> None:
+    """Say who runs (this worker, its kernel), run the job, send its result."""
+    conn.send({"kernel_pid": kernel.preforked_pid(), "worker_pid": os.getpid()})
     result = run_job(payload, staging_root, timeout)
     conn.send(result)
     conn.close()

@@ -17,6 +17,7 @@ import importlib
 import json
 import os
 import pkgutil
+import select
 import signal
 import subprocess
 import sys
@@ -198,6 +199,13 @@ class ForkedKernel:
         except BrokenPipeError:
             raise RuntimeError("le processus du noyau s'est arrêté avant de démarrer") from None
 
+    def take_control(self) -> int:
+        """Hand over the pipe the kernel's command goes on (to the worker that will start it); no longer ours."""
+        fd, self._control = self._control, None
+        if fd is None:
+            raise RuntimeError("noyau déjà démarré")
+        return fd
+
     def release(self) -> None:
         """Tell an unused child to exit (closing its pipe without a command)."""
         if self._control is not None:
@@ -239,6 +247,36 @@ class ForkedKernel:
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
+
+
+class AdoptedKernel(ForkedKernel):
+    """A kernel process forked by the render process and started by this worker (cnfs.render.driver).
+
+    Not our child: its end is seen through a pidfd, and its exit status, collected by the render process,
+    is not known here (an ended kernel reads as -1, which is all jupyter_client asks: alive or not).
+    """
+
+    def __init__(self, pid: int, control_fd: int) -> None:
+        self.pid = pid
+        self.returncode = None
+        self._control = control_fd
+        self._pidfd: int | None = os.pidfd_open(pid)
+
+    def _reap(self, flags: int) -> int | None:
+        if self.returncode is None and self._pidfd is not None:
+            ready, _, _ = select.select([self._pidfd], [], [], 0 if flags & os.WNOHANG else None)
+            if ready:
+                self.returncode = -1
+                os.close(self._pidfd)
+                self._pidfd = None
+        return self.returncode
+
+
+def adopt(pid: int, control_fd: int) -> AdoptedKernel:
+    """Make a kernel process forked elsewhere (by the render process) the one this worker starts."""
+    global _PREFORKED
+    _PREFORKED = AdoptedKernel(pid, control_fd)
+    return _PREFORKED
 
 
 def _kernel_child(control_fd: int, parent: int) -> None:  # pragma: no cover - forked child

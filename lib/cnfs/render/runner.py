@@ -9,7 +9,6 @@ import os
 import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cnfs import atomic
-from cnfs.render import fingerprint, manifest, summary, tasks
+from cnfs.render import export, fingerprint, manifest, summary, tasks
 from cnfs.render.plan import (
     Job,
     all_waves,
@@ -397,11 +396,12 @@ class _Worker:
     conn: Any
     started: float
     kernel_pid: int | None = None
+    kernel: Any = None  # the kernel process this render forked for the worker (cnfs.render.driver), if any
     result: dict[str, Any] | None = None
     eof: bool = False
 
     def drain(self) -> None:
-        """Read whatever the worker has sent (its kernel's pid, then its result)."""
+        """Read whatever the worker has sent (its own and its kernel's pids, then its result)."""
         while not self.eof and self.conn.poll():
             try:
                 msg = self.conn.recv()
@@ -409,9 +409,18 @@ class _Worker:
                 self.eof = True
                 break
             if "kernel_pid" in msg:
-                self.kernel_pid = msg["kernel_pid"]
+                self.kernel_pid = msg["kernel_pid"] or self.kernel_pid
+                if getattr(self.process, "pid", None) is None:  # a driven worker says its pid
+                    self.process.pid = msg.get("worker_pid")
             else:
                 self.result = msg
+
+    def collect_kernel(self) -> None:
+        """Make sure the kernel this render forked for the worker has ended, and collect it."""
+        if self.kernel is not None:
+            self.kernel.kill()
+            self.kernel.wait()
+            self.kernel = None
 
 
 def _gone(pid: int) -> bool:
@@ -429,57 +438,33 @@ def _gone(pid: int) -> bool:
         return False
 
 
-def _stop_workers(workers: list[_Worker], grace: float = 3.0) -> None:
+def _stop_workers(workers: list[_Worker], grace: float = 3.0, driver: Any = None) -> None:
     """Stop running workers and their kernels now, and wait until none of them is left."""
     for w in workers:
-        if w.process.is_alive():
+        w.drain()  # a driven worker's pid comes with its first message
+        if w.process.pid is not None and w.process.is_alive():
             with contextlib.suppress(OSError):
                 os.kill(w.process.pid, signal.SIGTERM)  # the worker kills its kernel, then exits
     deadline = time.monotonic() + grace
     for w in workers:
-        w.process.join(max(0.0, deadline - time.monotonic()))
+        if w.process.pid is not None:
+            w.process.join(max(0.0, deadline - time.monotonic()))
+    if driver is not None:  # the workers it has not reported yet die with it (PR_SET_PDEATHSIG)
+        driver.kill()
+    for w in workers:
         if w.process.is_alive():
             w.process.kill()
             w.process.join(1.0)
         w.conn.close()
     kernels = [w.kernel_pid for w in workers if w.kernel_pid]
-    for pid in kernels:  # they die with their worker (PR_SET_PDEATHSIG); make sure, then wait
+    for pid in kernels:  # they die with their worker or this process (PR_SET_PDEATHSIG); make sure, then wait
         with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGKILL)
+    for w in workers:
+        w.collect_kernel()
     deadline = time.monotonic() + grace
     while any(not _gone(pid) for pid in kernels) and time.monotonic() < deadline:
         time.sleep(0.02)
-
-
-def _warm_exporter(output_root: Path) -> None:
-    """Export a small notebook once here, so that every worker inherits the notebook validator and the
-    HTML exporter's compiled templates, regular expressions and highlighters (0.7 s each otherwise)."""
-    import base64
-
-    import nbformat
-
-    from cnfs.render import export
-
-    export.prepare()
-    nb = nbformat.v4.new_notebook()
-    code = nbformat.v4.new_code_cell("x = 1\nx")
-    png = base64.b64encode(b"\x89PNG\r\n\x1a\n").decode()
-    code.outputs = [
-        nbformat.v4.new_output("stream", name="stdout", text="x\n"),
-        nbformat.v4.new_output(
-            "display_data",
-            data={"text/html": "<table><tr><td>1</td></tr></table>", "image/png": png, "text/plain": "1"},
-        ),
-        nbformat.v4.new_output("execute_result", data={"text/plain": "1"}, execution_count=1),
-    ]
-    nb.cells = [nbformat.v4.new_markdown_cell("# Titre\n\nTexte *en* **gras**, [lien](index.html)."), code]
-    nbformat.validate(nb)  # builds the notebook schema validator papermill uses on every read and write
-    with tempfile.TemporaryDirectory(dir=output_root / manifest.CACHE_DIRNAME) as tmp:
-        export.export_html(
-            nb,
-            Path(tmp) / "warm.html",
-            {"parameters": {"wave": "all"}, "title": "warm", "synthetic": True, "ipynb_name": "warm.ipynb"},
-        )
 
 
 def default_jobs() -> int:
@@ -518,6 +503,7 @@ def _execute(
     import tqdm as tqdm_module
 
     from cnfs.memo import MEMO_ENV
+    from cnfs.render import driver as driver_module
     from cnfs.render import execute, kernel
 
     kernel.skip_iri_grammar()
@@ -556,8 +542,43 @@ def _execute(
     if memo_before is None:
         os.environ[MEMO_ENV] = str(manifest.memo_dir(output_root))
 
+    driver: Any = None
+
+    def prepare_workers_here() -> None:
+        """Import papermill/nbconvert and build the HTML exporter once, here, rather than once per worker."""
+        import papermill  # noqa: F401
+
+        if jobs:
+            export.warm(manifest.cache_dir(output_root))
+
     def launch(item: Any) -> None:
         """Start the worker process of one job or folder step."""
+        nonlocal driver
+        if driver is not None and not isinstance(item, tasks.FolderTask):
+            prov = provenance[item.data_file]
+            payload = item.to_payload() | {"provenance": prov}
+            payload["synthetic"] = item.synthetic or bool(prov and prov.get("synthetic"))
+            with _no_interrupt():
+                child = kernel.ForkedKernel()  # a copy of this warm process, started by the worker
+                request = {
+                    "payload": payload,
+                    "staging_root": str(staging),
+                    "timeout": options.timeout,
+                    "kernel_pid": child.pid,
+                }
+                try:
+                    proc, receive = driver.spawn(request, child.take_control())
+                except OSError:  # the driver is gone: workers are forked from here from now on
+                    child.kill()
+                    child.wait()
+                    driver.kill()
+                    driver = None
+                else:
+                    running.append(
+                        _Worker(item, proc, receive, time.perf_counter(), kernel_pid=child.pid, kernel=child)
+                    )
+                    return
+            prepare_workers_here()
         receive, send = context.Pipe(duplex=False)
         if isinstance(item, tasks.FolderTask):
             proc = context.Process(
@@ -584,13 +605,13 @@ def _execute(
         # leave idle (it imports what it needs itself).
         if slots > 1 and queue and isinstance(queue[0], tasks.FolderTask):
             launch(queue.popleft())
+        if fork_kernels and jobs and driver_module.supported():
+            # The notebooks' workers come from the driver, which imports papermill and nbconvert meanwhile.
+            driver = driver_module.Driver(driver_module.warm_exporter(output_root), os.getpid())
         if fork_kernels:
             kernel.warm_up()
-        # Import papermill/nbconvert and build the HTML exporter once, here, rather than once per worker.
-        import papermill  # noqa: F401
-
-        if jobs:
-            _warm_exporter(output_root)
+        if driver is None:
+            prepare_workers_here()
         while queue or running:
             while queue and len(running) < slots:
                 launch(queue.popleft())
@@ -602,6 +623,7 @@ def _execute(
                 w.process.join()
                 w.drain()
                 w.conn.close()
+                w.collect_kernel()
                 running.remove(w)
                 if isinstance(w.job, tasks.FolderTask):
                     tabbooks_ok = _step_done(w, output_root, bar, stream) and tabbooks_ok
@@ -619,9 +641,12 @@ def _execute(
                     queue.appendleft(book)
     except BaseException:
         with _no_interrupt():  # a second Ctrl-C or SIGTERM must not cut the clean-up short
-            _stop_workers(running)
+            _stop_workers(running, driver=driver)
         raise
     finally:
+        if driver is not None:
+            with _no_interrupt():
+                driver.close()
         if memo_before is None:
             os.environ.pop(MEMO_ENV, None)
         with _no_interrupt():
