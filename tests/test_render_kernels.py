@@ -201,12 +201,22 @@ def test_workers_forked_here_when_the_driver_cannot_be_used(
     report = project.render(notebooks=["02", "04"], waves=["1"])
     assert report.exit_code == 0, report.text
 
-    def broken(self: driver.Driver, request: dict, kernel_fd: int) -> tuple:
+    # The first request reaches the driver, the second cannot be sent: that execution's worker is forked
+    # here, and the one the driver already started is not cut short.
+    spawn, calls = driver.Driver.spawn, []
+
+    def broken_after_one(self: driver.Driver, request: dict, kernel_fd: int) -> tuple:
+        calls.append(request["payload"]["stem"])
+        if len(calls) == 1:
+            return spawn(self, request, kernel_fd)
         os.close(kernel_fd)
+        self.broken = True
         raise BrokenPipeError("driver gone")
 
     monkeypatch.setattr(driver, "supported", lambda: True)
-    monkeypatch.setattr(driver.Driver, "spawn", broken)
-    report = project.render(notebooks=["02", "04"], waves=["1"], force=True)
+    monkeypatch.setattr(driver.Driver, "spawn", broken_after_one)
+    report = project.render(notebooks=["02", "04"], waves=["1"], force=True, jobs=2)
     assert report.exit_code == 0, report.text
+    assert len(calls) == 2
     assert "clean" in _stdout(project.out / "wave-1", "02_check")
+    assert "kernel-parent:" in _stdout(project.out / "wave-1", "04_parents")

@@ -85,6 +85,7 @@ class Driver:
         theirs.close()
         self.pid = pid
         self._sock: socket.socket | None = ours
+        self.broken = False  # a request could not be sent: no more workers from it (those running go on)
 
     def spawn(self, request: dict[str, Any], kernel_fd: int) -> tuple[DrivenWorker, Any]:
         """Ask for a worker running ``execute.driven_main(request)`` with this kernel control pipe (closed here);
@@ -97,6 +98,10 @@ class Driver:
         status_r, status_w = os.pipe()
         try:
             socket.send_fds(self._sock, [json.dumps(request).encode()], [send.fileno(), kernel_fd, status_w])
+        except OSError:
+            self.broken = True
+            os.close(status_r)
+            raise
         finally:
             send.close()
             os.close(status_w)

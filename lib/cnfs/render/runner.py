@@ -543,18 +543,21 @@ def _execute(
         os.environ[MEMO_ENV] = str(manifest.memo_dir(output_root))
 
     driver: Any = None
+    prepared = False
 
     def prepare_workers_here() -> None:
         """Import papermill/nbconvert and build the HTML exporter once, here, rather than once per worker."""
-        import papermill  # noqa: F401
+        nonlocal prepared
+        if not prepared:
+            import papermill  # noqa: F401
 
-        if jobs:
-            export.warm(manifest.cache_dir(output_root))
+            if jobs:
+                export.warm(manifest.cache_dir(output_root))
+            prepared = True
 
     def launch(item: Any) -> None:
         """Start the worker process of one job or folder step."""
-        nonlocal driver
-        if driver is not None and not isinstance(item, tasks.FolderTask):
+        if driver is not None and not driver.broken and not isinstance(item, tasks.FolderTask):
             prov = provenance[item.data_file]
             payload = item.to_payload() | {"provenance": prov}
             payload["synthetic"] = item.synthetic or bool(prov and prov.get("synthetic"))
@@ -568,11 +571,9 @@ def _execute(
                 }
                 try:
                     proc, receive = driver.spawn(request, child.take_control())
-                except OSError:  # the driver is gone: workers are forked from here from now on
-                    child.kill()
+                except OSError:  # the driver is gone or refused: next workers are forked from here
+                    child.kill()  # its control pipe is closed: it exits on its own; make sure, and collect it
                     child.wait()
-                    driver.kill()
-                    driver = None
                 else:
                     running.append(
                         _Worker(item, proc, receive, time.perf_counter(), kernel_pid=child.pid, kernel=child)
