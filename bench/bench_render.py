@@ -437,6 +437,19 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
 
+        def measured_floor(out: Path, notebooks: list[str] | None) -> dict[str, Any]:
+            """The notebooks' floor measured on `procs` forked processes: wall, CPU (imports included), failures."""
+            par, _, _ = run_child(
+                "floor",
+                {"out": str(out), "notebooks": notebooks, "notebooks_dir": str(notebooks_dir), "parallel": procs},
+                tmp,
+            )
+            return {
+                "wall": par["imports"] + par["wall"],
+                "cpu": par["imports_cpu"] + par["cpu"],
+                "failed": par["failed"],
+            }
+
         # The floor, the measured parallel floor, the cold render and the edited notebook's re-render, each
         # measured --repeat times, interleaved (the machine's speed drifts), and compared median to median.
         edited = next(p for p in sorted(notebooks_dir.glob("*.ipynb")) if p.name.startswith(args.edit.zfill(2)))
@@ -449,16 +462,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             if floor["failed"]:
                 print(f"  attention : {len(floor['failed'])} échec(s) dans le plancher : {floor['failed'][:3]}")
-            par, _, _ = run_child(
-                "floor",
-                {
-                    "out": str(tmp / f"floor-par-{r}"),
-                    "notebooks": args.notebooks,
-                    "notebooks_dir": str(notebooks_dir),
-                    "parallel": procs,
-                },
-                tmp,
-            )
+            par = measured_floor(tmp / f"floor-par-{r}", args.notebooks)
             out = tmp / f"render-{r}"
             cold, t_cold, mem_cold = run_child("render", {"options": base | {"output_dir": str(out)}}, tmp)
             cpu_cold = CPU["last"]
@@ -466,16 +470,7 @@ def main(argv: list[str] | None = None) -> int:
             one, t_one, _ = run_child("render", {"options": base | {"output_dir": str(out)}}, tmp)
             cpu_one = CPU["last"]
             rerun = [i for i, s in one["states"].items() if s in ("ok", "failed")]
-            own_par, _, _ = run_child(
-                "floor",
-                {
-                    "out": str(tmp / f"floor-par-one-{r}"),
-                    "notebooks": [args.edit],
-                    "notebooks_dir": str(notebooks_dir),
-                    "parallel": procs,
-                },
-                tmp,
-            )
+            own_par = measured_floor(tmp / f"floor-par-one-{r}", [args.edit])
             t_floor, cpu_floor = floor_of(floor, list(floor["per_job"]), cores, steps=True)
             own_floor, own_cpu = floor_of(floor, rerun, cores)
             nb_floor, nb_cpu_floor = floor_of(floor, list(floor["per_job"]), cores)
@@ -486,8 +481,8 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     "floor": t_floor,
                     "floor_cpu": cpu_floor,
-                    "par": par["imports"] + par["wall"],
-                    "par_cpu": par["imports_cpu"] + par["cpu"],
+                    "par": par["wall"],
+                    "par_cpu": par["cpu"],
                     "cold": t_cold,
                     "cold_cpu": cpu_cold,
                     "mem": mem_cold,
@@ -495,8 +490,8 @@ def main(argv: list[str] | None = None) -> int:
                     "one_cpu": cpu_one,
                     "own_floor": own_floor,
                     "own_cpu": own_cpu,
-                    "own_par": own_par["imports"] + own_par["wall"],
-                    "own_par_cpu": own_par["imports_cpu"] + own_par["cpu"],
+                    "own_par": own_par["wall"],
+                    "own_par_cpu": own_par["cpu"],
                     "nb_floor": nb_floor,
                     "nb_cpu_floor": nb_cpu_floor,
                     "n_one": len(rerun),

@@ -20,7 +20,6 @@ import signal
 import socket
 import struct
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 _STATUS = struct.Struct("i")
@@ -223,16 +222,3 @@ def _worker(result_fd: int, kernel_fd: int, request: dict[str, Any], driver: int
         code = 1
     finally:
         os._exit(code)
-
-
-def warm_exporter(output_root: Path) -> Callable[[], None]:
-    """The driver's warm-up: papermill imported, the notebook validator and the HTML exporter built."""
-
-    def warm() -> None:
-        import papermill  # noqa: F401
-
-        from cnfs.render import export, manifest
-
-        export.warm(manifest.cache_dir(output_root))
-
-    return warm

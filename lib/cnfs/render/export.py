@@ -354,13 +354,14 @@ def export_html(nb: Any, dest: Path, context: Mapping[str, Any]) -> Path:
 
 
 def warm(scratch: Path) -> None:
-    """Export a small notebook once, in a temporary folder under ``scratch``, so that every worker forked
-    afterwards inherits the notebook validator and the HTML exporter's compiled templates, regular
-    expressions and highlighters (0.7 s each otherwise)."""
+    """Import papermill and export a small notebook once, in a temporary folder under ``scratch``, so that
+    every worker forked afterwards inherits papermill, the notebook validator and the HTML exporter's
+    compiled templates, regular expressions and highlighters (0.7 s each otherwise)."""
     import base64
     import tempfile
 
     import nbformat
+    import papermill  # noqa: F401
 
     prepare()
     nb = nbformat.v4.new_notebook()

@@ -190,9 +190,7 @@ class ForkedKernel:
     def start(self, argv: list[str], cwd: str | None, env: dict[str, str]) -> None:
         """Hand the child its kernel command line, folder and environment: it starts ipykernel."""
         blob = json.dumps({"argv": argv, "cwd": cwd, "env": env}).encode()
-        fd, self._control = self._control, None
-        if fd is None:
-            raise RuntimeError("noyau déjà démarré")
+        fd = self.take_control()
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(blob)
@@ -200,7 +198,7 @@ class ForkedKernel:
             raise RuntimeError("le processus du noyau s'est arrêté avant de démarrer") from None
 
     def take_control(self) -> int:
-        """Hand over the pipe the kernel's command goes on (to the worker that will start it); no longer ours."""
+        """Take the pipe the kernel's command goes on (to write it, or to hand it to the worker that will); no longer ours."""
         fd, self._control = self._control, None
         if fd is None:
             raise RuntimeError("noyau déjà démarré")

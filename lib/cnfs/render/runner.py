@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -543,24 +544,27 @@ def _execute(
         os.environ[MEMO_ENV] = str(manifest.memo_dir(output_root))
 
     driver: Any = None
+    warm_workers = functools.partial(export.warm, manifest.cache_dir(output_root))
     prepared = False
 
     def prepare_workers_here() -> None:
-        """Import papermill/nbconvert and build the HTML exporter once, here, rather than once per worker."""
+        """Warm up papermill and the HTML exporter once, here, rather than once per worker."""
         nonlocal prepared
-        if not prepared:
-            import papermill  # noqa: F401
-
-            if jobs:
-                export.warm(manifest.cache_dir(output_root))
+        if not prepared and jobs:
+            warm_workers()
             prepared = True
+
+    def job_payload(job: Job) -> dict[str, Any]:
+        """What a notebook's worker needs: the job, the data's provenance, whether the data is synthetic."""
+        prov = provenance[job.data_file]
+        payload = job.to_payload() | {"provenance": prov}
+        payload["synthetic"] = job.synthetic or bool(prov and prov.get("synthetic"))
+        return payload
 
     def launch(item: Any) -> None:
         """Start the worker process of one job or folder step."""
         if driver is not None and not driver.broken and not isinstance(item, tasks.FolderTask):
-            prov = provenance[item.data_file]
-            payload = item.to_payload() | {"provenance": prov}
-            payload["synthetic"] = item.synthetic or bool(prov and prov.get("synthetic"))
+            payload = job_payload(item)
             with _no_interrupt():
                 child = kernel.ForkedKernel()  # a copy of this warm process, started by the worker
                 request = {
@@ -588,13 +592,10 @@ def _execute(
                 args=(send, item.to_payload(), os.getpid()),
             )
         else:
-            prov = provenance[item.data_file]
-            payload = item.to_payload() | {"provenance": prov}
-            payload["synthetic"] = item.synthetic or bool(prov and prov.get("synthetic"))
             proc = context.Process(
                 target=execute.worker_main,
                 name=f"cnfs-render {item.label}",
-                args=(send, payload, str(staging), options.timeout, os.getpid(), fork_kernels),
+                args=(send, job_payload(item), str(staging), options.timeout, os.getpid(), fork_kernels),
             )
         with _no_interrupt():  # a stop signal must not fall between the fork and the bookkeeping
             proc.start()
@@ -608,7 +609,7 @@ def _execute(
             launch(queue.popleft())
         if fork_kernels and jobs and driver_module.supported():
             # The notebooks' workers come from the driver, which imports papermill and nbconvert meanwhile.
-            driver = driver_module.Driver(driver_module.warm_exporter(output_root), os.getpid())
+            driver = driver_module.Driver(warm_workers, os.getpid())
         if fork_kernels:
             kernel.warm_up()
         if driver is None:
