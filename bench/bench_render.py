@@ -63,7 +63,9 @@ def child_floor(config: dict[str, Any]) -> dict[str, Any]:
     import datetime as dt
 
     import matplotlib.pyplot  # noqa: F401 - imported here, untimed (as the render's kernels have them)
-    import nbformat  # noqa: F401 - the notebooks' reader, imported once (not inside a timed piece)
+    import nbformat  # the notebooks' reader, imported once (not inside a timed piece)
+
+    nbformat.validate(nbformat.v4.new_notebook())  # the validator every read builds first, built once here
     from cnfs.render.plan import WEIGHTED_SUFFIX, wave_label
     from cnfs.render.runner import RenderOptions, plan
     from cnfs.spreadsheet import wave_workbook

@@ -63,3 +63,52 @@ def test_export_matches_nbconvert_accessibility_pass(tmp_path: Path) -> None:
     assert "d'un rapport" in page and "Vague" in page  # apostrophes written as such, as before
     assert len(ours.select('div.jp-Cell-inputWrapper[tabindex="0"]')) == 3  # markdown cells too
     assert len(ours.select('div.jp-OutputArea-output[tabindex="0"]')) == 3
+
+
+def test_highlighted_code_skips_bleach_and_stays_identical(monkeypatch) -> None:
+    """Every code cell of the project's notebooks, highlighted as the report shows it, comes out of the
+    report's clean_html exactly as out of nbconvert's (bleach), without bleach being run."""
+    from cnfs import paths
+    from nbconvert.filters import strings
+    from nbconvert.filters.highlight import Highlight2HTML
+
+    highlight = Highlight2HTML(pygments_lexer="ipython3")
+    sources = [
+        cell.source
+        for path in sorted(paths.NOTEBOOKS.glob("*.ipynb"))
+        for cell in nbformat.read(path, as_version=4).cells
+        if cell.cell_type == "code"
+    ]
+    assert len(sources) > 50
+    highlighted = [highlight(source) for source in sources]
+    expected = [strings.clean_html(markup) for markup in highlighted]
+
+    def no_bleach(markup: str) -> str:
+        raise AssertionError(f"bleach run on highlighted code: {markup[:80]}")
+
+    monkeypatch.setattr(strings, "clean_html", no_bleach)
+    assert [export.clean_html(markup) for markup in highlighted] == expected
+
+
+def test_other_markup_still_goes_through_bleach() -> None:
+    from nbconvert.filters.strings import clean_html as bleach_clean
+
+    for markup in [
+        "<script>alert(1)</script>",
+        '<span onclick="alert(1)">x</span>',
+        '<img src="x" onerror="alert(1)">',
+        '<div class="highlight"><pre>\nx = 1</pre></div>',
+        "a < b",
+        "<span>a &nbsp; b</span>",
+        '<a href="javascript:alert(1)">x</a>',
+    ]:
+        assert export.clean_html(markup) == bleach_clean(markup)
+    assert "<script" not in export.clean_html('<span class="n">x</span><script>alert(1)</script>')
+
+
+def test_title_removed_from_a_copy() -> None:
+    nb = _notebook()
+    stripped = export._without_first_title(nb)
+    assert stripped.cells[0].source.startswith("Texte")
+    assert nb.cells[0].source.startswith("# Titre")  # the executed notebook is left as it is
+    assert stripped.cells[1] is nb.cells[1]  # the other cells are not copied (nbconvert copies the notebook)

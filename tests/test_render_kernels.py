@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -75,6 +76,27 @@ def test_forked_kernels_share_no_state(project: MiniProject) -> None:
     import cnfs
 
     assert not hasattr(cnfs, "LEAKED") and statistics.mean([1, 3]) == 2
+
+
+@pytest.mark.skipif(not kernel.fork_supported(), reason="kernels are forked on Linux only")
+def test_a_figure_left_open_is_shown_as_in_a_fresh_kernel(project: MiniProject) -> None:
+    """The inline backend hooks itself into IPython when a kernel imports it: the warm process must not.
+    Rendered in its own process, as `cnfs render` runs (the tests' process has chosen Agg)."""
+    project.notebook(
+        "04_figure",
+        """
+        import matplotlib.pyplot as plt
+        plt.plot([1, 2, 3])
+        """,
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # kernels get ipykernel's inline backend
+    done = subprocess.run(
+        project.command(notebooks=["04"], waves=["1"]), env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    nb = json.loads((project.out / "wave-1" / "04_figure.ipynb").read_text())
+    shown = [o for c in nb["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(shown) == 1  # flushed after the cell by matplotlib-inline, once
 
 
 def test_subprocess_kernels_when_fork_is_off(project: MiniProject, monkeypatch: pytest.MonkeyPatch) -> None:

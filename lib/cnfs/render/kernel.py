@@ -37,11 +37,22 @@ WARM_MODULES = (
     "matplotlib.pyplot",
     "seaborn",
     "pyarrow.parquet",
+    "pyarrow.dataset",  # what pandas' parquet reader imports on first use
+    "matplotlib.backends.backend_agg",  # the inline backend draws with it (importing it selects nothing)
     "yaml",
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
+    # What ipykernel and IPython import while a kernel starts, and IPython's matplotlib support.
+    "IPython.core.completerlib",
+    "IPython.core.debugger",
+    "IPython.core.oinspect",
+    "IPython.core.pylabtools",
+    "IPython.extensions.storemagic",
+    "tornado.platform.asyncio",
 )
-_NOT_WARMED = ("cnfs.render", "cnfs.cli", "cnfs.synth", "cnfs.calibrate")
+# Not imported by any kernel. matplotlib_inline.backend_inline is not warmed either: importing it inside a
+# kernel is what hooks it into IPython (figures shown after each cell), so each kernel imports it itself.
+_NOT_WARMED = ("cnfs.render", "cnfs.cli")
 #: jsonschema (imported by nbformat, hence papermill) builds this package's IRI grammar when imported, about
 #: 1 s of CPU, only to check "iri" formats; nbformat never checks formats, so the render does without it.
 IRI_GRAMMAR = "rfc3987_syntax"
@@ -144,6 +155,9 @@ def warm_up() -> None:
         if not info.name.startswith(_NOT_WARMED):
             importlib.import_module(info.name)
     _read_shared_inputs()
+    from PIL import Image
+
+    Image.preinit()  # the image plugins PNG writing loads on first use
     # The warm process's objects (modules, classes, the inputs above) live as long as any kernel: the garbage
     # collector leaves them out, so a kernel's collections do not walk (and copy, page by page) that heap.
     gc.collect()  # the garbage of the imports is freed, not frozen
