@@ -166,13 +166,18 @@ def warm_up() -> None:
 
 def _read_shared_inputs() -> None:
     """What every notebook reads or builds first, done once here (each cache is keyed on content or on path
-    and date, as in a kernel): the codebook, the population file, pandas' table styler and its templates."""
+    and date, as in a kernel): the codebook, the published figures, the population file, the memo's hash of
+    the code (the code kernels run is this process's), pandas' table styler and its templates."""
     import pandas as pd
 
     from cnfs.codebook import load_codebook
+    from cnfs.memo import code_fingerprint
     from cnfs.population import load_population
+    from cnfs.reference import load_published
 
     load_codebook()
+    load_published()
+    code_fingerprint()
     try:
         load_population()
     except (OSError, ValueError):  # no population file, or a bad one: the notebooks say so

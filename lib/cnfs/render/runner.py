@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
+import importlib
 import json
 import os
 import shutil
@@ -608,6 +609,9 @@ def _execute(
         if slots > 1 and queue and isinstance(queue[0], tasks.FolderTask):
             launch(queue.popleft())
         if fork_kernels and jobs and driver_module.supported():
+            # jupyter_client, zmq and tornado: kernels need them and so does the workers' papermill; imported
+            # once, here, before the driver is forked.
+            importlib.import_module("ipykernel.kernelapp")
             # The notebooks' workers come from the driver, which imports papermill and nbconvert meanwhile.
             driver = driver_module.Driver(warm_workers, os.getpid())
         if fork_kernels:
