@@ -50,11 +50,11 @@ def _doc():
 @pytest.mark.parametrize(
     "breaks, message",
     [
-        (lambda d: d["waves"]["2"]["margins"]["structure_sector"].pop("autre"), "missing \\['autre'\\]"),
-        (lambda d: d["waves"]["2"]["margins"]["structure_sector"]["public"].update(value=60), "sum to 100"),
+        (lambda d: d["waves"]["2"]["margins"]["structure_sector"].pop("autre"), "manquants \\['autre'\\]"),
+        (lambda d: d["waves"]["2"]["margins"]["structure_sector"]["public"].update(value=60), "sommer à 100"),
         (lambda d: d["waves"]["2"]["size"].update(status="guess"), "status 'guess'"),
-        (lambda d: d["waves"]["2"]["size"].pop("source"), "missing \\['source'\\]"),
-        (lambda d: d["waves"]["2"]["margins"].update(civil_category={}), "asked to everyone"),
+        (lambda d: d["waves"]["2"]["size"].pop("source"), "clés manquantes \\['source'\\]"),
+        (lambda d: d["waves"]["2"]["margins"].update(civil_category={}), "posée à tous"),
         (lambda d: d.update(pooled_population_of="9"), "pooled_population_of"),
     ],
 )
@@ -130,7 +130,7 @@ def test_cli_estimate_scale_one_row(twin_path):
         (["estimate", "nope"], "nope"),
         (["estimate", "main_place_other"], "réponse libre"),
         (["weights", "--wave", "3", "--margins"], "wave '3'"),
-        (["weights", "--population", "/nonexistent/population.yaml", "--margins"], "population file not found"),
+        (["weights", "--population", "/nonexistent/population.yaml", "--margins"], "fichier de population introuvable"),
     ],
 )
 def test_cli_user_errors_are_one_line_with_status_2(argv, words, twin_path, capsys):

@@ -65,7 +65,9 @@ class Population:
         """The population a wave's sample is drawn from; ``"all"`` maps to ``pooled_population_of``."""
         key = self.pooled_population_of if str(wave) == ALL_WAVES else str(wave)
         if key not in self.waves:
-            raise PopulationError(f"{self.path}: no population for wave {wave!r}; waves: {sorted(self.waves)}")
+            raise PopulationError(
+                f"{self.path} : aucune population pour la vague {wave!r} ; vagues du fichier : {sorted(self.waves)}"
+            )
         return self.waves[key]
 
     def size(self, wave: str) -> float:
@@ -75,18 +77,20 @@ class Population:
 
 def _sourced(doc: Any, where: str, sources: dict[str, Any], path: Path) -> Sourced:
     if not isinstance(doc, dict):
-        raise PopulationError(f"{path}: {where}: expected a mapping with value, date, source, status")
+        raise PopulationError(f"{path} : {where} : attendu : une table avec les clés value, date, source et status")
     missing = [k for k in ("value", "date", "source", "status") if doc.get(k) in (None, "")]
     if missing:
-        raise PopulationError(f"{path}: {where}: missing {missing}")
+        raise PopulationError(f"{path} : {where} : clés manquantes {missing}")
     if doc["status"] not in STATUSES:
-        raise PopulationError(f"{path}: {where}: status {doc['status']!r}, expected one of {STATUSES}")
+        raise PopulationError(f"{path} : {where} : status {doc['status']!r}, attendu : l'un de {STATUSES}")
     if doc["source"] not in sources:
-        raise PopulationError(f"{path}: {where}: source {doc['source']!r} is not under 'sources': {sorted(sources)}")
+        raise PopulationError(
+            f"{path} : {where} : la source {doc['source']!r} n'est pas déclarée sous « sources » : {sorted(sources)}"
+        )
     try:
         value = float(doc["value"])
     except (TypeError, ValueError):
-        raise PopulationError(f"{path}: {where}: value {doc['value']!r} is not a number") from None
+        raise PopulationError(f"{path} : {where} : la valeur {doc['value']!r} n'est pas un nombre") from None
     return Sourced(
         value,
         str(doc["date"]),
@@ -103,40 +107,40 @@ def parse_population(doc: dict[str, Any], codebook: Codebook, path: Path | None 
     sources = doc.get("sources") or {}
     waves_doc = doc.get("waves")
     if not isinstance(waves_doc, dict) or not waves_doc:
-        raise PopulationError(f"{p}: 'waves' must map each wave label to its population")
+        raise PopulationError(f"{p} : « waves » doit associer à chaque vague sa population")
     waves: dict[str, WavePopulation] = {}
     for label, w in waves_doc.items():
         label = str(label)
         size = _sourced(w.get("size"), f"waves.{label}.size", sources, p)
         if size.value <= 0:
-            raise PopulationError(f"{p}: waves.{label}.size: value must be positive, got {size.value:g}")
+            raise PopulationError(f"{p} : waves.{label}.size : l'effectif doit être positif, il vaut {size.value:g}")
         margins: dict[str, dict[str, Sourced]] = {}
         for qid, opts in (w.get("margins") or {}).items():
             where = f"waves.{label}.margins.{qid}"
             if qid not in codebook:
-                raise PopulationError(f"{p}: {where}: {qid!r} is not a question of the codebook")
+                raise PopulationError(f"{p} : {where} : {qid!r} n'est pas une question du codebook")
             q = codebook[qid]
             if q.type != "single" or q.universe is not None:
                 raise PopulationError(
-                    f"{p}: {where}: margins need a single-choice question asked to everyone; "
-                    f"{qid!r} is {q.type}{' with a universe' if q.universe else ''}"
+                    f"{p} : {where} : une marge porte sur une question à choix unique posée à tous ; "
+                    f"{qid!r} est de type {q.type}{' avec un filtre' if q.universe else ''}"
                 )
             unknown = sorted(set(opts) - set(q.codes))
             absent = [c for c in q.codes if c not in opts]
             if unknown or absent:
                 raise PopulationError(
-                    f"{p}: {where}: option codes must be exactly {q.codes}; unknown {unknown}, missing {absent}"
+                    f"{p} : {where} : les codes d'options doivent être exactement {q.codes} ; inconnus {unknown}, manquants {absent}"
                 )
             margins[qid] = {c: _sourced(opts[c], f"{where}.{c}", sources, p) for c in q.codes}
             total = sum(s.value for s in margins[qid].values())
             if abs(total - 100) > 1e-9 or any(s.value < 0 for s in margins[qid].values()):
                 raise PopulationError(
-                    f"{p}: {where}: shares must be non-negative and sum to 100, they sum to {total:g}"
+                    f"{p} : {where} : les parts doivent être positives ou nulles et sommer à 100 ; leur somme vaut {total:g}"
                 )
         waves[label] = WavePopulation(label, size, margins, str(w.get("period", "")))
     pooled = str(doc.get("pooled_population_of", ""))
     if pooled not in waves:
-        raise PopulationError(f"{p}: pooled_population_of {pooled!r} must be one of the waves {sorted(waves)}")
+        raise PopulationError(f"{p} : pooled_population_of {pooled!r} doit être l'une des vagues {sorted(waves)}")
     return Population(waves, sources, pooled, tuple(doc.get("context") or ()), path)
 
 
@@ -146,13 +150,13 @@ def load_population(path: str | Path | None = None, codebook: Codebook | None = 
 
     p = Path(path) if path is not None else paths.population_file()
     if not p.exists():
-        raise PopulationError(f"{p}: population file not found")
+        raise PopulationError(f"{p} : fichier de population introuvable")
     try:
         doc = _parsed(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
-        raise PopulationError(f"{p}: not valid YAML ({e})") from None
+        raise PopulationError(f"{p} : YAML invalide ({e})") from None
     if not isinstance(doc, dict):
-        raise PopulationError(f"{p}: expected a mapping at the top level")
+        raise PopulationError(f"{p} : attendu : une table de clés au premier niveau")
     return parse_population(copy.deepcopy(doc), codebook or load_codebook(), p)
 
 
@@ -176,7 +180,7 @@ def margin_totals(
     for qid in names:
         if qid not in wp.margins:
             raise PopulationError(
-                f"{population.path}: wave {wp.wave!r} has no margin for {qid!r}; margins: {sorted(wp.margins)}"
+                f"{population.path} : la vague {wp.wave!r} n'a pas de marge pour {qid!r} ; marges : {sorted(wp.margins)}"
             )
         for code, s in wp.margins[qid].items():
             rows.append(
