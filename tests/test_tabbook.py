@@ -219,7 +219,7 @@ def test_every_tab_question_appears_and_text_does_not(tb):
 
 def test_bad_weights_named():
     df = pd.DataFrame({"grp": ["Groupe A"], "wave": ["1"], "yn": ["Oui"], "w": [-1.0]})
-    with pytest.raises(ValueError, match="'w'.*rows \\[1\\]"):
+    with pytest.raises(ValueError, match="'w'.*lignes \\[1\\]"):
         tabbook(df, CB, BANNERS, weights="w", questions=["yn"])
     with pytest.raises(KeyError, match="poids|weights column 'nope'"):
         tabbook(df, CB, BANNERS, weights="nope", questions=["yn"])
@@ -236,7 +236,8 @@ def test_banner_file_problems_are_all_named():
     with pytest.raises(ValueError) as e:
         parse_banners(doc, CB, "banners.yaml")
     msg = str(e.value)
-    assert "'sc' is scale10" in msg and "'nope' unknown" in msg and "'missing' is not in the codebook" in msg
+    assert "'sc' est de type scale10" in msg and "'nope' inconnue" in msg
+    assert "'missing' n'est pas dans le codebook" in msg
 
 
 def test_every_question_of_the_codebook_is_in_the_twin_tab_book(survey):

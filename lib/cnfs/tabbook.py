@@ -121,35 +121,41 @@ def parse_banners(doc: Any, codebook: Codebook, where: str = "banners") -> list[
     problems: list[str] = []
     raw = (doc or {}).get("banners") if isinstance(doc, dict) else None
     if not isinstance(raw, list) or not raw:
-        raise ValueError(f"{where}: expected a non-empty list under 'banners'")
+        raise ValueError(f"{where} : attendu : une liste non vide sous « banners »")
     out: list[Banner] = []
     for i, b in enumerate(raw, 1):
-        at = f"{where}: banner {i} ({b.get('id') if isinstance(b, dict) else b!r})"
+        at = f"{where} : variable de croisement {i} ({b.get('id') if isinstance(b, dict) else b!r})"
         if not isinstance(b, dict) or not b.get("id") or not b.get("label"):
-            problems.append(f"{at}: expected a mapping with 'id' and 'label'")
+            problems.append(f"{at} : attendu : une table avec « id » et « label »")
             continue
         q, d = b.get("question"), b.get("derived")
         if bool(q) == bool(d):
-            problems.append(f"{at}: give exactly one of 'question' or 'derived'")
+            problems.append(f"{at} : indiquez soit « question », soit « derived », pas les deux")
             continue
         if q:
             if q not in codebook:
-                problems.append(f"{at}: question {q!r} is not in the codebook")
+                problems.append(f"{at} : la question {q!r} n'est pas dans le codebook")
                 continue
             if codebook[q].type != "single":
-                problems.append(f"{at}: question {q!r} is {codebook[q].type}; a banner needs a single-choice question")
+                problems.append(
+                    f"{at} : la question {q!r} est de type {codebook[q].type} ; un croisement demande une question à choix unique"
+                )
                 continue
             for codes in (b.get("groups") or {}).values():
                 bad = [c for c in codes if c not in codebook[q].codes]
                 if bad:
-                    problems.append(f"{at}: groups use codes {bad} that are not options of {q!r}")
+                    problems.append(
+                        f"{at} : les regroupements utilisent des codes {bad} qui ne sont pas des options de {q!r}"
+                    )
         elif d not in DERIVED:
-            problems.append(f"{at}: derived variable {d!r} unknown; known: {sorted(DERIVED)}")
+            problems.append(f"{at} : variable dérivée {d!r} inconnue ; connues : {sorted(DERIVED)}")
             continue
         out.append(Banner(str(b["id"]), str(b["label"]), q, d, b.get("groups")))
     ids = [b.id for b in out]
     if len(set(ids)) != len(ids) or TOTAL_ID in ids:
-        problems.append(f"{where}: banner ids must be unique and not {TOTAL_ID!r}: {ids}")
+        problems.append(
+            f"{where} : les « id » des croisements doivent être uniques et différents de {TOTAL_ID!r} : {ids}"
+        )
     if problems:
         raise ValueError("\n".join(problems))
     return out
@@ -455,16 +461,16 @@ def _numeric_rows(
 
 
 # -- the tab book ----------------------------------------------------------------------------------
-def _weights(df: pd.DataFrame, weights: str | None, where: str = "data") -> np.ndarray:
+def _weights(df: pd.DataFrame, weights: str | None, where: str = "données") -> np.ndarray:
     if weights is None:
         return np.ones(len(df))
     if weights not in df.columns:
-        raise KeyError(f"{where}: weights column {weights!r} is not in the data")
+        raise KeyError(f"{where} : la colonne de poids {weights!r} est absente des données")
     w = pd.to_numeric(df[weights], errors="coerce").to_numpy(dtype=float)
     bad = np.flatnonzero(~(w > 0) | ~np.isfinite(w))
     if len(bad):
         raise ValueError(
-            f"{where}: weights column {weights!r} must be positive and finite; rows {[int(i) + 1 for i in bad[:5]]}"
+            f"{where} : la colonne de poids {weights!r} doit être positive et finie ; lignes {[int(i) + 1 for i in bad[:5]]}"
         )
     return w
 

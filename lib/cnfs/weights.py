@@ -67,13 +67,13 @@ def weight_summary(weights: pd.Series | np.ndarray) -> dict[str, float]:
 def category_codes(df: pd.DataFrame, codebook: Codebook, variable: str) -> pd.Series:
     """Option codes of a margin variable, with an error naming the rows where it is missing."""
     if variable not in df.columns:
-        raise RakingError(f"margin variable {variable!r} is not a column of the data")
+        raise RakingError(f"variable de calage {variable!r} : absente des colonnes des données")
     codes = option_codes(df, codebook[variable])
     if codes.isna().any():
         rows = df.index[codes.isna()][:10].tolist()
         raise RakingError(
-            f"margin variable {variable!r}: {int(codes.isna().sum())} missing answers (rows {rows}); "
-            "every respondent needs a value to be weighted"
+            f"variable de calage {variable!r} : {int(codes.isna().sum())} réponse(s) manquante(s) (lignes {rows}) ; "
+            "chaque répondant doit avoir une valeur pour être pondéré"
         )
     return codes
 
@@ -94,11 +94,11 @@ def rake(
     """
     need = {"variable", "code", "total"}
     if not need <= set(margins.columns):
-        raise RakingError(f"margins need columns {sorted(need)}, got {list(margins.columns)}")
+        raise RakingError(f"marges : colonnes attendues {sorted(need)}, reçues {list(margins.columns)}")
     n = len(df)
     d = np.ones(n) if base_weights is None else np.asarray(base_weights, dtype=float)
     if len(d) != n or np.any(~np.isfinite(d)) or np.any(d <= 0):
-        raise RakingError("base weights must be positive, finite and one per row")
+        raise RakingError("poids de départ : un par ligne, positifs et finis")
     variables = list(dict.fromkeys(margins["variable"]))
     cells: list[tuple[str, str, np.ndarray, float]] = []
     for var in variables:
@@ -108,16 +108,18 @@ def rake(
         for code, total in zip(m["code"], m["total"].astype(float)):
             mask = codes == code
             if total > 0 and not mask.any():
-                raise RakingError(f"margin {var}={code}: population total {total:g} but no respondent in the sample")
+                raise RakingError(
+                    f"marge {var}={code} : total de population {total:g} mais aucun répondant dans l'échantillon"
+                )
             if total <= 0 and mask.any():
                 raise RakingError(
-                    f"margin {var}={code}: {int(mask.sum())} respondents but a population total of {total:g}"
+                    f"marge {var}={code} : {int(mask.sum())} répondant(s) mais un total de population de {total:g}"
                 )
             cells.append((var, code, mask, float(total)))
         uncovered = sorted(present - set(m["code"]))
         if uncovered:
             raise RakingError(
-                f"margin variable {var!r}: codes {uncovered} present in the data have no population total"
+                f"variable de calage {var!r} : les codes {uncovered} présents dans les données n'ont pas de total de population"
             )
     w = d.copy()
     lo, hi = bounds if bounds is not None else (0.0, np.inf)
@@ -162,5 +164,5 @@ def calibration_matrix(df: pd.DataFrame, codebook: Codebook, variables: list[str
 def with_weights(df: pd.DataFrame, result: RakingResult, column: str = WEIGHT_COLUMN) -> pd.DataFrame:
     """A copy of ``df`` with the raked weights as a column (the input is left unchanged)."""
     if column in df.columns:
-        raise RakingError(f"column {column!r} already exists in the data")
+        raise RakingError(f"la colonne {column!r} existe déjà dans les données")
     return df.assign(**{column: result.weights.to_numpy()})
