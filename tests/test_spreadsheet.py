@@ -221,13 +221,13 @@ def _gptables_alignment(table: pd.DataFrame) -> list[bool]:
 
     from cnfs.gptables_writer import TableWorksheet
 
-    data = pd.DataFrame(table, copy=True)
-    data.loc[-1] = data.columns
-    data.index = data.index + 1
-    data.sort_index(inplace=True)
-    formats = pd.DataFrame([[{} for _ in data.columns]], columns=data.columns)
-    with warnings.catch_warnings():  # pandas' deprecation notes on gptables' code
+    with warnings.catch_warnings():  # pandas' deprecation notes on gptables' code, reproduced as it is
         warnings.simplefilter("ignore")
+        data = pd.DataFrame(table, copy=True)
+        data.loc[-1] = data.columns
+        data.index = data.index + 1
+        data.sort_index(inplace=True)
+        formats = pd.DataFrame([[{} for _ in data.columns]], columns=data.columns)
         TableWorksheet._apply_column_alignments(object.__new__(TableWorksheet), data, formats, [])
     return [d["align"] == "right" for d in formats.iloc[0]]
 
