@@ -164,6 +164,20 @@ def warm_up() -> None:
     gc.freeze()
 
 
+#: What a folder step (tab book, spreadsheet) imports that kernels need too, about 0.7 s of CPU: imported by
+#: the render process before it forks the first step, so that the step does not import it a second time.
+STEP_MODULES = ("scipy.stats", "statsmodels.stats.multitest", "cnfs.tabbook", "cnfs.spreadsheet")
+
+
+def warm_up_for_steps() -> None:
+    """Import ``STEP_MODULES`` now (none when CNFS_RENDER_WARM chooses the warm-up's modules); matplotlib is
+    not among them, so ``warm_up`` still imports it with the kernels' backend."""
+    if os.environ.get("CNFS_RENDER_WARM") is not None:
+        return
+    for name in STEP_MODULES:
+        importlib.import_module(name)
+
+
 def _read_shared_inputs() -> None:
     """What every notebook reads or builds first, done once here (each cache is keyed on content or on path
     and date, as in a kernel): the codebook, the published figures, the population file, the memo's hash of

@@ -604,16 +604,18 @@ def _execute(
         send.close()
 
     try:
-        # A folder step needs no kernel: the first one starts before the warm-up, on a core the warm-up would
-        # leave idle (it imports what it needs itself).
-        if slots > 1 and queue and isinstance(queue[0], tasks.FolderTask):
-            launch(queue.popleft())
         if fork_kernels and jobs and driver_module.supported():
             # jupyter_client, zmq and tornado: kernels need them and so does the workers' papermill; imported
             # once, here, before the driver is forked.
             importlib.import_module("ipykernel.kernelapp")
             # The notebooks' workers come from the driver, which imports papermill and nbconvert meanwhile.
             driver = driver_module.Driver(warm_workers, os.getpid())
+        # A folder step needs no kernel: the first one starts before the rest of the warm-up, on a core the
+        # warm-up would leave idle, once what it shares with the kernels is imported (the driver works meanwhile).
+        if slots > 1 and queue and isinstance(queue[0], tasks.FolderTask):
+            if fork_kernels:
+                kernel.warm_up_for_steps()
+            launch(queue.popleft())
         if fork_kernels:
             kernel.warm_up()
         if driver is None:
