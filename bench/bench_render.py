@@ -518,18 +518,17 @@ def main(argv: list[str] | None = None) -> int:
         def med(key: str) -> float:
             return statistics.median(rep[key] for rep in reps)
 
+        of_n = f"médiane de {len(reps)}" if len(reps) > 1 else "une mesure"
+
         def spread(key: str) -> str:
             """How many measures and, for several, their range."""
             values = [rep[key] for rep in reps]
-            if len(values) == 1:
-                return "une mesure"
-            return f"médiane de {len(values)} ({min(values):.1f}–{max(values):.1f} s)"
+            return f"{of_n} ({min(values):.1f}–{max(values):.1f} s)" if len(values) > 1 else of_n
 
         t_floor, cpu_floor, t_par, cpu_par = med("floor"), med("floor_cpu"), med("par"), med("par_cpu")
         t_cold, cpu_cold, mem_cold = med("cold"), med("cold_cpu"), med("mem")
         t_one, cpu_one, own_floor, own_cpu = med("one"), med("one_cpu"), med("own_floor"), med("own_cpu")
         own_par, own_par_cpu = med("own_par"), med("own_par_cpu")
-        of_n = f"médiane de {len(reps)}" if len(reps) > 1 else "une mesure"
         rows.append(("plancher (même travail, un processus chaud)", t_floor, 1.0, cpu_floor, 1.0, spread("floor")))
         rows.append(
             (
