@@ -181,6 +181,30 @@ def test_png_of_a_many_coloured_chart_keeps_nearly_its_colours():
     plt.close(fig)
 
 
+def _with_colours(k: int):
+    """A 40 x 50 RGB image using exactly ``k`` distinct colours, drawn at random."""
+    import numpy as np
+
+    rng = np.random.default_rng(k)
+    palette = rng.choice(2**24, size=k, replace=False)
+    keys = rng.choice(palette, size=2000)
+    keys[:k] = palette  # every colour at least once
+    rgb = np.stack([keys >> 16, (keys >> 8) & 255, keys & 255], axis=-1).astype(np.uint8)
+    return rgb.reshape(40, 50, 3)
+
+
+def test_exact_palette_keeps_every_pixel_of_up_to_256_colours_and_declines_more():
+    import numpy as np
+    from PIL import Image
+
+    for k in (1, 2, 17, 256):
+        rgb = _with_colours(k)
+        image = plots._exact_palette(Image.fromarray(rgb))
+        assert image.mode == "P"
+        assert (np.asarray(image.convert("RGB")) == rgb).all()  # decoded by PIL, compared with the input
+    assert plots._exact_palette(Image.fromarray(_with_colours(257))) is None  # left to median cut
+
+
 def _effect_rows(effect: str, sizes: list[float], dfs: list[float]) -> pd.DataFrame:
     """Hand-made test rows of one kind of effect, each verdict from contrasts.size_verdict."""
     n = len(sizes)

@@ -35,6 +35,7 @@ from cnfs.formatting import (
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from PIL.Image import Image as PILImage
 
 PALETTE = "colorblind"
 FIG_WIDTH = 9.0
@@ -597,10 +598,34 @@ def png_bytes(fig: Figure, *, dpi: int = FIGURE_DPI) -> bytes:
     fig.savefig(raw, format="png", dpi=dpi, bbox_inches="tight", pil_kwargs={"compress_level": 0})
     raw.seek(0)
     with Image.open(raw) as image:
-        palette = image.convert("RGB").quantize(PNG_COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        rgb = image.convert("RGB")
+    palette = _exact_palette(rgb)
+    if palette is None:
+        palette = rgb.quantize(PNG_COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     out = io.BytesIO()
     palette.save(out, format="PNG", dpi=(dpi, dpi))
     return out.getvalue()
+
+
+def _exact_palette(rgb: PILImage) -> PILImage | None:
+    """The RGB image in palette mode, every pixel kept, when it has at most ``PNG_COLOURS`` colours; None when it
+    has more. Each pixel's colour is looked up among the image's own colours (most frequent first), which takes
+    half of median cut's time and gives the same pixels."""
+    from PIL import Image
+
+    counted = rgb.getcolors(PNG_COLOURS)
+    if counted is None:
+        return None
+    colours = np.array([colour for _, colour in sorted(counted, key=lambda c: (-c[0], c[1]))], dtype=np.uint8)
+    keys = (
+        colours[:, 0].astype(np.uint32) | colours[:, 1].astype(np.uint32) << 8 | colours[:, 2].astype(np.uint32) << 16
+    )
+    pixels = np.asarray(rgb.convert("RGBX")).view("<u4")[..., 0] & 0xFFFFFF  # the same key: R, G, B bytes
+    order = np.argsort(keys)
+    index = order[np.searchsorted(keys[order], pixels)].astype(np.uint8)
+    image = Image.fromarray(index, mode="P")
+    image.putpalette(colours.tobytes())
+    return image
 
 
 def save_figure(fig: Figure, path: str | Path, *, dpi: int = FIGURE_DPI) -> Path:
