@@ -617,15 +617,18 @@ def _exact_palette(rgb: PILImage) -> PILImage | None:
     if counted is None:
         return None
     colours = np.array([colour for _, colour in sorted(counted, key=lambda c: (-c[0], c[1]))], dtype=np.uint8)
-    keys = (
-        colours[:, 0].astype(np.uint32) | colours[:, 1].astype(np.uint32) << 8 | colours[:, 2].astype(np.uint32) << 16
-    )
-    pixels = np.asarray(rgb.convert("RGBX")).view("<u4")[..., 0] & 0xFFFFFF  # the same key: R, G, B bytes
+    keys = _colour_keys(np.pad(colours, ((0, 0), (0, 1))))
+    pixels = _colour_keys(np.asarray(rgb.convert("RGBX")))
     order = np.argsort(keys)
     index = order[np.searchsorted(keys[order], pixels)].astype(np.uint8)
     image = Image.fromarray(index, mode="P")
     image.putpalette(colours.tobytes())
     return image
+
+
+def _colour_keys(rgbx: np.ndarray) -> np.ndarray:
+    """One integer per colour of an (..., 4) array of R, G, B and padding bytes: the R, G and B bytes read as one."""
+    return np.ascontiguousarray(rgbx, dtype=np.uint8).view("<u4")[..., 0] & 0xFFFFFF
 
 
 def save_figure(fig: Figure, path: str | Path, *, dpi: int = FIGURE_DPI) -> Path:
