@@ -25,7 +25,7 @@ and in temporary folders (outputs/, notebooks/ and lib/ are never touched):
 
 Targets on 2 cores: cold ≤ 1.3× the floor and ≥ 8× faster than the loop; one edited notebook ≤ 1.3× its
 own floor; no-op < 1 s. A target against the floor is met when every repeat meets it, not met when none
-does, and uncertain otherwise (the machine's speed changed between repeats: measure again when it is quiet).
+does, and uncertain otherwise (one measure more or less would decide: measure again on a quiet machine).
 """
 
 from __future__ import annotations
