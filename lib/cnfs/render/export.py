@@ -11,6 +11,8 @@ from typing import Any
 from cnfs.provenance import SYNTHETIC_WARNING
 
 TEMPLATE_NAME = "cnfs_report.html.j2"
+#: Folder of the render cache where the report templates' compiled code is kept (jinja's bytecode cache).
+TEMPLATE_CACHE = "templates"
 
 # Extends nbconvert's lab template: no CDN script unless the page needs it, a header before <main>.
 TEMPLATE = r"""
@@ -302,9 +304,10 @@ def clean_html(markup: str) -> str:
     return markup if highlighted_only else bleach_clean(markup)
 
 
-def _exporter() -> Any:
-    """An HTMLExporter on the lab template with the report template added."""
-    from jinja2 import DictLoader
+def _exporter(bytecode_dir: Path | None = None) -> Any:
+    """An HTMLExporter on the lab template with the report template added; with ``bytecode_dir``, its templates'
+    compiled code is kept there and reused while their sources are unchanged (jinja's bytecode cache)."""
+    from jinja2 import DictLoader, FileSystemBytecodeCache
     from nbconvert import HTMLExporter
     from nbconvert.exporters.templateexporter import TemplateExporter
 
@@ -331,17 +334,21 @@ def _exporter() -> Any:
     exporter.optimistic_validation = True  # the notebook is validated once, after every preprocessor
     exporter.embed_images = True
     exporter.language_code = "fr"
+    if bytecode_dir is not None:
+        bytecode_dir.mkdir(parents=True, exist_ok=True)
+        exporter.environment.bytecode_cache = FileSystemBytecodeCache(str(bytecode_dir))
     return exporter
 
 
 _EXPORTER: Any = None
 
 
-def prepare() -> None:
-    """Build the exporter now (in the parent, so forked workers inherit it ready)."""
+def prepare(bytecode_dir: Path | None = None) -> None:
+    """Build the exporter now (in the parent, so forked workers inherit it ready), its compiled templates kept in
+    ``bytecode_dir`` if given."""
     global _EXPORTER
     if _EXPORTER is None:
-        _EXPORTER = _exporter()
+        _EXPORTER = _exporter(bytecode_dir)
 
 
 def _without_first_title(nb: Any) -> Any:
@@ -391,7 +398,7 @@ def warm(scratch: Path) -> None:
     import nbformat
     import papermill  # noqa: F401
 
-    prepare()
+    prepare(scratch / TEMPLATE_CACHE)
     nb = nbformat.v4.new_notebook()
     code = nbformat.v4.new_code_cell("x = 1\nx")
     png = base64.b64encode(b"\x89PNG\r\n\x1a\n").decode()

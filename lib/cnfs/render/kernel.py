@@ -158,24 +158,33 @@ def warm_up() -> None:
     from PIL import Image
 
     Image.preinit()  # the image plugins PNG writing loads on first use
-    # The warm process's objects (modules, classes, the inputs above) live as long as any kernel: the garbage
-    # collector leaves them out, so a kernel's collections do not walk (and copy, page by page) that heap.
-    gc.collect()  # the garbage of the imports is freed, not frozen
-    gc.freeze()
+    freeze_heap()  # the warm process's modules, classes and inputs live as long as any kernel
 
 
 #: What a folder step (tab book, spreadsheet) imports that kernels need too, about 0.7 s of CPU: imported by
 #: the render process before it forks the first step, so that the step does not import it a second time.
 STEP_MODULES = ("scipy.stats", "statsmodels.stats.multitest", "cnfs.tabbook", "cnfs.spreadsheet")
+#: What the driver imports with papermill and nbconvert that kernels need too (numpy and pyarrow, which papermill
+#: imports for its HDFS files, jinja2, yaml, dateutil), about 0.25 s of CPU: imported by the render process
+#: before it forks the driver, so that the driver does not import it a second time.
+DRIVER_MODULES = ("numpy", "pyarrow.fs", "jinja2", "yaml", "dateutil.parser")
 
 
-def warm_up_for_steps() -> None:
-    """Import ``STEP_MODULES`` now (none when CNFS_RENDER_WARM chooses the warm-up's modules); matplotlib is
-    not among them, so ``warm_up`` still imports it with the kernels' backend."""
+def warm_up_part(names: tuple[str, ...]) -> None:
+    """Import these modules of the warm-up now, before forking a process that needs them too (none when
+    CNFS_RENDER_WARM chooses the warm-up's modules); matplotlib is never among them, so ``warm_up`` still
+    imports it with the kernels' backend."""
     if os.environ.get("CNFS_RENDER_WARM") is not None:
         return
-    for name in STEP_MODULES:
+    for name in names:
         importlib.import_module(name)
+
+
+def freeze_heap() -> None:
+    """Leave this warm process's objects out of the garbage collector's walks, in every process forked from it
+    from now on: their collections neither spend time on that heap nor copy it, page by page (gc.freeze)."""
+    gc.collect()  # the garbage of the warm-up is freed, not frozen
+    gc.freeze()
 
 
 def _read_shared_inputs() -> None:

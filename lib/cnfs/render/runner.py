@@ -553,6 +553,7 @@ def _execute(
         nonlocal prepared
         if not prepared and jobs:
             warm_workers()
+            kernel.freeze_heap()  # as the driver does: workers forked from here leave that heap alone
             prepared = True
 
     def job_payload(job: Job) -> dict[str, Any]:
@@ -608,13 +609,14 @@ def _execute(
             # jupyter_client, zmq and tornado: kernels need them and so does the workers' papermill; imported
             # once, here, before the driver is forked.
             importlib.import_module("ipykernel.kernelapp")
+            kernel.warm_up_part(kernel.DRIVER_MODULES)
             # The notebooks' workers come from the driver, which imports papermill and nbconvert meanwhile.
             driver = driver_module.Driver(warm_workers, os.getpid())
         # A folder step needs no kernel: the first one starts before the rest of the warm-up, on a core the
         # warm-up would leave idle, once what it shares with the kernels is imported (the driver works meanwhile).
         if slots > 1 and queue and isinstance(queue[0], tasks.FolderTask):
             if fork_kernels:
-                kernel.warm_up_for_steps()
+                kernel.warm_up_part(kernel.STEP_MODULES)
             launch(queue.popleft())
         if fork_kernels:
             kernel.warm_up()
