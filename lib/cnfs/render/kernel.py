@@ -155,6 +155,11 @@ def warm_up() -> None:
         if not info.name.startswith(_NOT_WARMED):
             importlib.import_module(info.name)
     _read_shared_inputs()
+    from jupyter_client import localinterfaces
+
+    # The machine's network addresses, which every kernel looks up while reading its connection file (psutil
+    # imported, interfaces listed: 8 ms each); looked up once here, as each kernel would find them.
+    localinterfaces.localhost()
     from PIL import Image
 
     Image.preinit()  # the image plugins PNG writing loads on first use
