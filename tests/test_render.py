@@ -502,3 +502,26 @@ def test_package_versions_match_importlib_metadata() -> None:
     found = fingerprint.package_versions()
     assert found.pop("python") == sys.version
     assert found == expected
+
+
+def test_a_render_stopped_by_bad_input_leaves_no_new_folder(project: Project, tmp_path: Path) -> None:
+    """Unreadable data (here, the waves cannot be read) stops the render before it writes anything: an outputs
+    folder it created is removed again; a folder that was already there is left with all it held."""
+
+    def unreadable(path: Path | None) -> list[str]:
+        raise ValueError("données illisibles")
+
+    def attempt(out: Path) -> None:
+        with pytest.raises(ValueError, match="illisibles"):
+            render(
+                project.options(output_dir=out), available_waves=unreadable, resolve_data_path=lambda p: project.data
+            )
+
+    new = tmp_path / "nouveau" / "sorties"
+    attempt(new)
+    assert not new.exists() and new.parent.is_dir()  # only the folder this render created goes
+    kept = tmp_path / "sorties"
+    (kept / "wave-1").mkdir(parents=True)
+    (kept / "wave-1" / "rapport.html").write_text("rapport précédent")
+    attempt(kept)
+    assert (kept / "wave-1" / "rapport.html").read_text() == "rapport précédent"

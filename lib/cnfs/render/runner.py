@@ -120,6 +120,24 @@ def _lock(output_root: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def _output_folder(output_root: Path) -> Iterator[None]:
+    """Create the outputs folder; if this render created it and stops with an error before writing anything
+    there but its lock (unreadable data, a bad option), remove it again: a mistyped input leaves no empty folder."""
+    created = not output_root.exists()
+    output_root.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        lock = manifest.cache_dir(output_root) / "lock"
+        if created and {p for p in output_root.rglob("*")} <= {lock, lock.parent}:
+            with contextlib.suppress(OSError):
+                lock.unlink(missing_ok=True)
+                lock.parent.rmdir()
+                output_root.rmdir()
+        raise
+
+
+@contextlib.contextmanager
 def _no_interrupt() -> Iterator[None]:
     """Defer stop signals while files are moved into outputs/ or a worker is started, so neither is cut in half."""
     old = signal.pthread_sigmask(signal.SIG_BLOCK, set(STOP_SIGNALS))
@@ -722,8 +740,7 @@ def render(
     stream = stream or sys.stderr
     output_root = Path(options.output_dir or paths.OUTPUTS).resolve()
     with _stop_on_signals(), _population(options.population):
-        output_root.mkdir(parents=True, exist_ok=True)
-        with _lock(output_root):
+        with _output_folder(output_root), _lock(output_root):
             _remove_stale_staging(output_root)
             hasher = fingerprint.FileHasher(manifest.cache_dir(output_root) / "file-hashes.json")
             jobs = plan(options, available_waves=available_waves, resolve_data_path=resolve_data_path, hasher=hasher)
