@@ -96,11 +96,15 @@ _HELD: set[Path] = set()  # outputs folders locked by this process (POSIX locks 
 
 @contextlib.contextmanager
 def _lock(output_root: Path) -> Iterator[None]:
-    """Refuse two concurrent renders into the same outputs folder.
+    """Refuse two concurrent renders into the same outputs folder, creating the folder if needed.
 
     A POSIX record lock (lockf) belongs to this process alone: the operating system releases it when
     the process ends, however it ends, and the worker processes forked from it never hold it.
+    If this render created the folder and stops with an error before writing anything there but its lock
+    (unreadable data, a bad option), the folder is removed again, while still locked: a mistyped input leaves
+    no empty folder, and a render refused because another one holds the lock removes nothing.
     """
+    created = not output_root.exists()
     path = manifest.cache_dir(output_root) / "lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     key = path.resolve()
@@ -114,27 +118,16 @@ def _lock(output_root: Path) -> Iterator[None]:
         _HELD.add(key)
         try:
             yield
+        except BaseException:
+            if created and {p for p in output_root.rglob("*")} <= {path, path.parent}:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    path.parent.rmdir()
+                    output_root.rmdir()
+            raise
         finally:
             _HELD.discard(key)
             fcntl.lockf(fh, fcntl.LOCK_UN)
-
-
-@contextlib.contextmanager
-def _output_folder(output_root: Path) -> Iterator[None]:
-    """Create the outputs folder; if this render created it and stops with an error before writing anything
-    there but its lock (unreadable data, a bad option), remove it again: a mistyped input leaves no empty folder."""
-    created = not output_root.exists()
-    output_root.mkdir(parents=True, exist_ok=True)
-    try:
-        yield
-    except BaseException:
-        lock = manifest.cache_dir(output_root) / "lock"
-        if created and {p for p in output_root.rglob("*")} <= {lock, lock.parent}:
-            with contextlib.suppress(OSError):
-                lock.unlink(missing_ok=True)
-                lock.parent.rmdir()
-                output_root.rmdir()
-        raise
 
 
 @contextlib.contextmanager
@@ -740,7 +733,7 @@ def render(
     stream = stream or sys.stderr
     output_root = Path(options.output_dir or paths.OUTPUTS).resolve()
     with _stop_on_signals(), _population(options.population):
-        with _output_folder(output_root), _lock(output_root):
+        with _lock(output_root):
             _remove_stale_staging(output_root)
             hasher = fingerprint.FileHasher(manifest.cache_dir(output_root) / "file-hashes.json")
             jobs = plan(options, available_waves=available_waves, resolve_data_path=resolve_data_path, hasher=hasher)
