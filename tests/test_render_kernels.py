@@ -181,6 +181,23 @@ def test_a_killed_kernel_is_checked_for_often(monkeypatch: pytest.MonkeyPatch) -
     assert kernel.KILL_POLL < 0.1
 
 
+def test_clients_retry_a_kernel_not_yet_listening_often(tmp_path: Path) -> None:
+    """A client connects before its kernel listens; zmq retries every 100 ms by default (each execution waited
+    about 0.1 s for it). The project's manager gives its clients' and its own sockets a RECONNECT_MS retry."""
+    import zmq
+
+    manager = kernel.manager_class()(transport="ipc", ip=str(tmp_path / "kernel"))
+    client = manager.client()
+    try:
+        for channel in (client.shell_channel, client.iopub_channel):
+            assert channel.socket.getsockopt(zmq.RECONNECT_IVL) == kernel.RECONNECT_MS
+        assert manager.context.socket(zmq.DEALER).getsockopt(zmq.RECONNECT_IVL) == kernel.RECONNECT_MS
+        assert kernel.RECONNECT_MS < zmq.Context().socket(zmq.DEALER).getsockopt(zmq.RECONNECT_IVL)
+    finally:
+        client.stop_channels()
+        manager.context.destroy(linger=0)
+
+
 PARENTS = """
     import os
     print("kernel-parent:", os.getppid())

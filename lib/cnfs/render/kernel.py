@@ -61,6 +61,10 @@ IOPUB_SETTLE = 0.01
 #: How often the manager checks that a killed kernel has ended (jupyter_client checks every 0.1 s, so each
 #: execution's worker waited about 0.1 s for a kernel that was already gone).
 KILL_POLL = 0.005
+#: How often, in milliseconds, a client retries connecting to a kernel that is not listening yet. The client
+#: connects as soon as the kernel is launched, before the kernel has bound its sockets; zmq retries every 100 ms
+#: by default, and each execution waited for that retry: about 0.1 s, measured, for a kernel ready in 0.05 s.
+RECONNECT_MS = 5
 _PR_SET_PDEATHSIG = 1
 
 # Kernel managers alive in this process, so a terminated worker can kill its kernels.
@@ -405,6 +409,15 @@ def preforked_pid() -> int | None:
     return _PREFORKED.pid if _PREFORKED is not None else None
 
 
+def _quick_reconnect_context() -> Any:
+    """A zmq context whose sockets retry a kernel that is not listening yet every RECONNECT_MS."""
+    import zmq.asyncio
+
+    context = zmq.asyncio.Context()
+    context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)  # a default for every socket made from it afterwards
+    return context
+
+
 def _make_manager_class() -> type:
     """Build the kernel manager class lazily (jupyter_client is slow to import)."""
     from queue import Empty
@@ -418,7 +431,13 @@ def _make_manager_class() -> type:
     class ProjectKernelClient(AsyncKernelClient):  # type: ignore[misc]
         """Waits for the kernel as jupyter_client does (kernel_info reply, IOPub connected), but not 0.2 s more
         for IOPub to fall silent: nbclient files every output under the request it answers, so a late status
-        message of the kernel_info request is ignored anyway."""
+        message of the kernel_info request is ignored anyway. Its sockets retry a kernel not yet listening
+        every RECONNECT_MS."""
+
+        @default("context")
+        def _project_context(self) -> Any:
+            self._created_context = True  # as jupyter_client's default: the client closes it
+            return _quick_reconnect_context()
 
         async def wait_for_ready(self, timeout: float | None = None) -> None:
             deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
@@ -473,6 +492,11 @@ def _make_manager_class() -> type:
         @default("client_factory")
         def _project_client(self) -> type:
             return ProjectKernelClient
+
+        @default("context")
+        def _project_context(self) -> Any:
+            self._created_context = True  # as jupyter_client's default: the manager closes it
+            return _quick_reconnect_context()
 
         @property
         def kernel_spec(self) -> KernelSpec:  # type: ignore[override]
