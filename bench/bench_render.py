@@ -19,7 +19,10 @@ and in temporary folders (outputs/, notebooks/ and lib/ are never touched):
 - a cold render, a no-op re-render (command line, median of three, with what it ran), a re-render after
   editing one notebook (its waves) and after editing a ``lib/`` module (every execution and step);
 - the papermill + nbconvert command-line loop (sequential, what a user would write);
-- the twin replicated ×10 and ×100 respondents: render time and peak memory;
+- the twin as it is (×1) and replicated ×10 and ×100 respondents, each given with ``--data``: render time and
+  peak memory of all its processes, sampled five times a second. Only these runs are sampled: sampling takes
+  CPU on the cores the render uses, more the more processes it reads, so it would slow the renders compared
+  with the floor (the floor, one process, much less);
 - the size of each wave folder;
 - the load average at the start and at the end (the machine is shared).
 
@@ -276,9 +279,13 @@ def cpu_children() -> float:
 CPU: dict[str, float] = {}  # CPU seconds of each measurement, by label
 
 
-def run_child(kind: str, config: dict[str, Any], tmp: Path) -> tuple[dict[str, Any], float, int]:
-    """Run a child measurement in a fresh interpreter: its result, wall time and peak memory of its tree
-    (its CPU time goes to CPU[last])."""
+def run_child(kind: str, config: dict[str, Any], tmp: Path, memory: bool = False) -> tuple[dict[str, Any], float, int]:
+    """Run a child measurement in a fresh interpreter: its result, wall time and, with ``memory``, the peak
+    memory of its tree, else 0 (its CPU time goes to CPU[last]).
+
+    Sampling memory reads every process's page tables five times a second: 0.35 s of CPU during a 4.3 s
+    re-render, measured, on the cores the render runs on, and more with more processes. So the measures
+    compared with the floor are taken without it, and memory in runs of their own (the scale runs)."""
     cfg = tmp / f"{kind}-{time.monotonic_ns()}.json"
     cfg.write_text(json.dumps(config))
     res_path = cfg.with_suffix(".out.json")
@@ -289,11 +296,11 @@ def run_child(kind: str, config: dict[str, Any], tmp: Path) -> tuple[dict[str, A
         stderr=subprocess.PIPE,
         text=True,
     )
-    mem = PeakMemory(proc.pid)
+    mem = PeakMemory(proc.pid) if memory else None
     _, err = proc.communicate()
     wall = time.perf_counter() - t
     CPU["last"] = cpu_children() - cpu
-    peak = mem.stop()
+    peak = mem.stop() if mem is not None else 0
     if proc.returncode != 0 or not res_path.exists():
         raise RuntimeError(f"mesure {kind} en échec :\n{err[-2000:]}")
     return json.loads(res_path.read_text()), wall, peak
@@ -500,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  attention : {len(floor['failed'])} échec(s) dans le plancher : {floor['failed'][:3]}")
             par = measured_floor(tmp / f"floor-par-{r}", args.notebooks)
             out = tmp / f"render-{r}"
-            cold, t_cold, mem_cold = run_child("render", {"options": base | {"output_dir": str(out)}}, tmp)
+            cold, t_cold, _ = run_child("render", {"options": base | {"output_dir": str(out)}}, tmp)
             cpu_cold = CPU["last"]
             edits = []  # the edited notebook's re-render is short: measured --edits times, its median kept
             for _ in range(args.edits):
@@ -525,7 +532,6 @@ def main(argv: list[str] | None = None) -> int:
                     "par_cpu": par["cpu"],
                     "cold": t_cold,
                     "cold_cpu": cpu_cold,
-                    "mem": mem_cold,
                     "one": t_one,
                     "one_cpu": cpu_one,
                     "own_floor": own_floor,
@@ -570,7 +576,7 @@ def main(argv: list[str] | None = None) -> int:
         t_floor, cpu_floor, t_par, cpu_par = med("floor"), med("floor_cpu"), med("par"), med("par_cpu")
         r_cold, r_cold_cpu = paired_ratios(reps, "cold", "floor"), paired_ratios(reps, "cold_cpu", "floor_cpu")
         r_one, r_one_cpu = paired_ratios(reps, "one", "own_floor"), paired_ratios(reps, "one_cpu", "own_cpu")
-        t_cold, cpu_cold, mem_cold = med("cold"), med("cold_cpu"), med("mem")
+        t_cold, cpu_cold = med("cold"), med("cold_cpu")
         t_one, cpu_one, own_floor, own_cpu = med("one"), med("one_cpu"), med("own_floor"), med("own_cpu")
         own_par, own_par_cpu = med("own_par"), med("own_par_cpu")
         rows.append(("plancher (même travail, un processus chaud)", t_floor, 1.0, cpu_floor, 1.0, spread("floor")))
@@ -582,7 +588,7 @@ def main(argv: list[str] | None = None) -> int:
                 cpu_cold,
                 statistics.median(r_cold_cpu),
                 f"{spread('cold')} ; ratios par répétition {listed(r_cold)} (CPU {listed(r_cold_cpu)}) ; "
-                f"mémoire max {mem_cold / 2**20:.0f} Mo",
+                "mémoire : voir l'échelle (mesurée à part)",
             )
         )
         print(f"rendu à froid : {t_cold:.1f} s ({of_n})", flush=True)
@@ -686,13 +692,18 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
 
+        # Time and peak memory at each scale, ×1 included, all measured the same way (memory sampled, the data
+        # given with --data), so that their growth compares like with like.
         scale_rows = []
         data = Path(resolve_data_path(None))
-        for factor in args.scales:
+        for factor in [1, *args.scales] if args.scales else []:
             big = replicate(data, factor, tmp / f"survey_synthetic_x{factor}.csv")
             print(f"échelle ×{factor} ({big.stat().st_size / 2**20:.0f} Mo de CSV)…", flush=True)
             res, t_scale, mem = run_child(
-                "render", {"options": base | {"output_dir": str(tmp / f"x{factor}"), "data": str(big)}}, tmp
+                "render",
+                {"options": base | {"output_dir": str(tmp / f"x{factor}"), "data": str(big)}},
+                tmp,
+                memory=True,
             )
             scale_rows.append((factor, t_scale, mem, len(res["failed"]), CPU["last"]))
 
@@ -754,14 +765,20 @@ def main(argv: list[str] | None = None) -> int:
         )
         if scale_rows:
             print("\néchelle (jumeau répliqué) :")
-            print(f"  ×1    {t_cold:8.1f} s   mémoire max (tous processus) {mem_cold / 2**20:7.0f} Mo")
+            _, t_one_x, mem_one_x, _, cpu_one_x = scale_rows[0]
             linear = True
             for factor, seconds, mem, n_failed, cpu_s in scale_rows:
-                linear &= seconds <= factor * t_cold and mem <= factor * mem_cold
+                linear &= seconds <= factor * t_one_x and mem <= factor * mem_one_x
+                growth = (
+                    f"   temps ×{seconds / t_one_x:.1f} (CPU ×{cpu_s / max(cpu_one_x, 1e-9):.1f}), "
+                    f"mémoire ×{mem / max(mem_one_x, 1):.1f}"
+                    if factor != 1
+                    else ""
+                )
                 print(
-                    f"  ×{factor:<4} {seconds:8.1f} s   mémoire max (tous processus) {mem / 2**20:7.0f} Mo   "
-                    f"temps ×{seconds / t_cold:.1f} (CPU ×{cpu_s / max(cpu_cold, 1e-9):.1f}), "
-                    f"mémoire ×{mem / max(mem_cold, 1):.1f}" + (f"   {n_failed} échec(s)" if n_failed else "")
+                    f"  ×{factor:<4} {seconds:8.1f} s   mémoire max (tous processus) {mem / 2**20:7.0f} Mo"
+                    + growth
+                    + (f"   {n_failed} échec(s)" if n_failed else "")
                 )
             print(f"  croissance au plus linéaire (temps et mémoire) : {verdict(linear)}")
         print("\ntaille des dossiers de vague (rendu à froid) :")

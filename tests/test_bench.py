@@ -38,3 +38,32 @@ def test_a_target_is_met_only_when_every_repeat_meets_it(bench):
     assert bench.paired_verdict([1.33, 1.44, 1.35]) == "NON ATTEINT"
     uncertain = bench.paired_verdict(bench.paired_ratios(DRIFTING, "cold", "floor"))
     assert uncertain.startswith("INCERTAIN (1 répétition(s) sur 3")
+
+
+def test_only_the_runs_that_report_memory_sample_it(bench, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """Sampling memory takes CPU on the cores the render uses: the renders compared with the floor run without it."""
+    sampled: list[int] = []
+
+    class Sampler:
+        def __init__(self, pid: int) -> None:
+            sampled.append(pid)
+
+        def stop(self) -> int:
+            return 123
+
+    class Child:
+        returncode = 0
+
+        def __init__(self, argv: list[str], **kwargs: object) -> None:
+            self.pid = 4242
+            Path(argv[-1]).write_text('{"elapsed": 1.0}')
+
+        def communicate(self) -> tuple[str, str]:
+            return "", ""
+
+    monkeypatch.setattr(bench.subprocess, "Popen", Child)
+    monkeypatch.setattr(bench, "PeakMemory", Sampler)
+    result, _, peak = bench.run_child("render", {}, tmp_path)
+    assert (result, peak, sampled) == ({"elapsed": 1.0}, 0, [])
+    assert bench.run_child("render", {}, tmp_path, memory=True)[2] == 123
+    assert sampled == [4242]
