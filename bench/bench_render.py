@@ -698,7 +698,7 @@ def main(argv: list[str] | None = None) -> int:
         data = Path(resolve_data_path(None))
         for factor in [1, *args.scales] if args.scales else []:
             big = replicate(data, factor, tmp / f"survey_synthetic_x{factor}.csv")
-            print(f"échelle ×{factor} ({big.stat().st_size / 2**20:.0f} Mo de CSV)…", flush=True)
+            print(f"échelle ×{factor} ({big.stat().st_size / 2**20:.1f} Mo de CSV)…", flush=True)
             res, t_scale, mem = run_child(
                 "render",
                 {"options": base | {"output_dir": str(tmp / f"x{factor}"), "data": str(big)}},
