@@ -409,10 +409,12 @@ def preforked_pid() -> int | None:
     return _PREFORKED.pid if _PREFORKED is not None else None
 
 
-def _quick_reconnect_context() -> Any:
-    """A zmq context whose sockets retry a kernel that is not listening yet every RECONNECT_MS."""
+def _quick_reconnect_context(owner: Any) -> Any:
+    """The zmq context of a project client or manager (its ``context`` default): its sockets retry a kernel that
+    is not listening yet every RECONNECT_MS. Like jupyter_client's own default, ``owner`` closes it."""
     import zmq.asyncio
 
+    owner._created_context = True
     context = zmq.asyncio.Context()
     context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)  # a default for every socket made from it afterwards
     return context
@@ -434,10 +436,7 @@ def _make_manager_class() -> type:
         message of the kernel_info request is ignored anyway. Its sockets retry a kernel not yet listening
         every RECONNECT_MS."""
 
-        @default("context")
-        def _project_context(self) -> Any:
-            self._created_context = True  # as jupyter_client's default: the client closes it
-            return _quick_reconnect_context()
+        _project_context = default("context")(_quick_reconnect_context)
 
         async def wait_for_ready(self, timeout: float | None = None) -> None:
             deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
@@ -493,10 +492,7 @@ def _make_manager_class() -> type:
         def _project_client(self) -> type:
             return ProjectKernelClient
 
-        @default("context")
-        def _project_context(self) -> Any:
-            self._created_context = True  # as jupyter_client's default: the manager closes it
-            return _quick_reconnect_context()
+        _project_context = default("context")(_quick_reconnect_context)
 
         @property
         def kernel_spec(self) -> KernelSpec:  # type: ignore[override]
