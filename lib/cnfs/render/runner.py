@@ -119,7 +119,7 @@ def _lock(output_root: Path) -> Iterator[None]:
         try:
             yield
         except BaseException:
-            if created and {p for p in output_root.rglob("*")} <= {path, path.parent}:
+            if created and set(output_root.rglob("*")) <= {path, path.parent}:
                 with contextlib.suppress(OSError):
                     path.unlink()
                     path.parent.rmdir()
