@@ -765,13 +765,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         if scale_rows:
             print("\néchelle (jumeau répliqué) :")
-            _, t_one_x, mem_one_x, _, cpu_one_x = scale_rows[0]
+            _, t_x1, mem_x1, _, cpu_x1 = scale_rows[0]  # the twin as it is
             linear = True
             for factor, seconds, mem, n_failed, cpu_s in scale_rows:
-                linear &= seconds <= factor * t_one_x and mem <= factor * mem_one_x
+                linear &= seconds <= factor * t_x1 and mem <= factor * mem_x1
                 growth = (
-                    f"   temps ×{seconds / t_one_x:.1f} (CPU ×{cpu_s / max(cpu_one_x, 1e-9):.1f}), "
-                    f"mémoire ×{mem / max(mem_one_x, 1):.1f}"
+                    f"   temps ×{seconds / t_x1:.1f} (CPU ×{cpu_s / max(cpu_x1, 1e-9):.1f}), "
+                    f"mémoire ×{mem / max(mem_x1, 1):.1f}"
                     if factor != 1
                     else ""
                 )
