@@ -148,6 +148,41 @@ def test_results_of_a_test_row_with_a_withheld_group_are_withheld_too():
     assert hidden["test"] == "fisher"  # the test's name tells nothing about the counts
 
 
+def test_group_sizes_a_linked_table_withholds_are_withheld_in_the_test_too():
+    from cnfs.disclosure import withheld_groups
+
+    # group B's base is withheld in the protected table (linked to another wave): 40 is not small, but shown
+    # beside the pooled waves' size it would give the other wave's small B back
+    table = pd.DataFrame(
+        {
+            "grp": ["A", "A", "B", "B", "C"],
+            "option": ["o1", "o2", "o1", "o2", "o1"],
+            "n": [50, 50, None, None, 30],
+        }
+    )
+    assert withheld_groups(table, "grp") == ["B"]
+    assert withheld_groups(table.assign(n=[50, None, None, 40, 30]), "grp") == []  # shown in one row: public
+    tests = pd.DataFrame(
+        {
+            "groups": ["A vs B vs C", "A vs C"],
+            "n": [120, 80],
+            "n_by": ["50 / 40 / 30", "50 / 30"],
+            "p_value": [0.1, 0.2],
+        }
+    )
+    out = withhold_group_sizes(tests, min_count=10, withheld=["B"])
+    assert out["n_by"].tolist() == ["50 / [c] / 30", "50 / 30"]
+    assert pd.isna(out["n"].iloc[0]) and pd.isna(out["p_value"].iloc[0])
+    assert out["n"].iloc[1] == 80 and out["p_value"].iloc[1] == 0.2
+    # without group names, or with names that do not match the sizes, only the small sizes go
+    assert withhold_group_sizes(tests.drop(columns="groups"), min_count=10, withheld=["B"])["n_by"].tolist() == [
+        "50 / 40 / 30",
+        "50 / 30",
+    ]
+    odd = tests.assign(groups=["A vs B", "A vs C"])
+    assert withhold_group_sizes(odd, min_count=10, withheld=["B"])["n_by"].iloc[0] == "50 / 40 / 30"
+
+
 def test_equivalence_rows_of_a_withheld_wave_are_withheld():
     rows = pd.DataFrame(
         {

@@ -295,3 +295,29 @@ def test_the_waves_linked_tables_compare_with_are_split_once_per_report(tmp_path
     family.clear()  # the caller's copy of the mapping
     again = report._wave_family()
     assert sorted(again) == ["2", "all"] and again["2"] is report._wave_family()["2"]
+
+
+def test_a_test_table_shows_no_group_size_pooled_minus_a_wave_would_give_back(tmp_path):
+    # group sizes counted here with pandas, per wave: respondents asked training_path, by civil category
+    probe = Report(wave="all", output_dir=str(tmp_path / "probe"), section=4)
+    w = probe.df[probe.codebook.wave_column].astype(str)
+    sizes = probe.df.groupby([w, "civil_category"], observed=True)["training_path"].size().unstack(0)
+    group = sizes["1"].idxmin()
+    k = int(sizes.loc[group, "1"]) + 1  # withholds that group's size in wave 1 only
+    assert sizes.loc[group, "2"] >= k and sizes.loc[group, "1"] + sizes.loc[group, "2"] >= k, "needs a wave-1-only case"
+    rows = {}
+    for v in ("1", "2", "all"):
+        res = Report(wave=v, output_dir=str(tmp_path / v), section=4, min_count=k).contrast(
+            "training_path", by="civil_category"
+        )
+        rows[v] = res.data.iloc[0]
+    levels = rows["all"]["groups"].split(" vs ")
+    shown = {v: dict(zip(levels, r["n_by"].split(" / "))) for v, r in rows.items()}
+    assert shown["1"][group] == "[c]"
+    # wave 2 withholds it too: otherwise pooled − wave 2 = wave 1's small group
+    assert shown["2"][group] == "[c]" and pd.isna(rows["2"]["n"])
+    for lv in levels:  # pooled = wave 1 + wave 2: never exactly one of the three withheld
+        assert sum(shown[v][lv] == "[c]" for v in shown) != 1, lv
+    for v, by_level in shown.items():  # no size changes: the shown ones are the counts
+        expected = sizes["1"] + sizes["2"] if v == "all" else sizes[v]
+        assert all(int(n) == expected[lv] for lv, n in by_level.items() if n != "[c]"), v

@@ -26,7 +26,7 @@ The output has three more columns: ``suppressed`` (bool), ``suppression`` ("", "
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -286,10 +286,18 @@ TEST_FLAG_COLUMNS = ("significant", "equivalent", "question_equivalent")
 
 
 def withhold_group_sizes(
-    tests: pd.DataFrame, min_count: int = DEFAULT_MIN_COUNT, sizes: str = "n_by", total: str = "n"
+    tests: pd.DataFrame,
+    min_count: int = DEFAULT_MIN_COUNT,
+    sizes: str = "n_by",
+    total: str = "n",
+    withheld: Collection[str] = (),
+    groups: str = "groups",
 ) -> pd.DataFrame:
-    """Test rows with each group size under ``min_count`` in ``sizes`` ("87 / 365") shown as "[c]".
+    """Test rows with each group size under ``min_count`` in ``sizes`` ("87 / 365") shown as "[c]", and
+    the size of each group named in ``withheld`` (the groups of ``groups``, "A vs B", in the same order).
 
+    ``withheld`` is for sizes a linked table withholds (:func:`withheld_groups`): a group's size shown in the
+    test of one wave would give back, with the pooled waves', the small size the other wave withholds.
     The total ``n`` of such a row is withheld too (total minus the shown sizes would give it back), and so
     are its results (p-value, effect size and interval, difference…: ``TEST_RESULT_COLUMNS``), which with
     the other group's size could give the small group's counts back; its verdict shows "[c]".
@@ -299,15 +307,21 @@ def withhold_group_sizes(
     out = tests.copy()
     if sizes not in out.columns:
         return out
+    hidden_groups = {str(g) for g in withheld}
+    names = out[groups] if groups in out.columns and hidden_groups else pd.Series(None, index=out.index)
 
-    def mask(text: Any) -> tuple[str, bool]:
+    def mask(text: Any, label: Any) -> tuple[str, bool]:
         if not isinstance(text, str):
             return text, False
         parts = [p.strip() for p in text.split("/")]
         small = [p.isdigit() and 0 < int(p) < min_count for p in parts]
+        if isinstance(label, str):
+            levels = [g.strip() for g in label.split(" vs ")]
+            if len(levels) == len(parts):
+                small = [s or g in hidden_groups for s, g in zip(small, levels)]
         return " / ".join(SUPPRESSED if s else p for p, s in zip(parts, small)), any(small)
 
-    masked = [mask(v) for v in out[sizes]]
+    masked = [mask(v, g) for v, g in zip(out[sizes], names)]
     hidden = pd.Series([h for _, h in masked], index=out.index, dtype=bool)
     out[sizes] = [v for v, _ in masked]
     if total in out.columns:
@@ -323,6 +337,15 @@ def withhold_group_sizes(
             if col in out.columns:
                 out[col] = out[col].astype(object).where(~hidden, pd.NA)
     return out
+
+
+def withheld_groups(table: pd.DataFrame, by: str) -> list[str]:
+    """The groups of a protected tidy table whose base ``n`` is shown in none of their rows (primary or linked
+    suppression): their sizes must not be shown elsewhere, in the test of the same comparison for one."""
+    if by not in table.columns or "n" not in table.columns:
+        return []
+    shown = pd.to_numeric(table["n"], errors="coerce").notna().groupby(table[by].astype(str), sort=False).any()
+    return [str(g) for g, any_shown in shown.items() if not any_shown]
 
 
 def withheld_rows(tests: pd.DataFrame, sizes: str = "n_by") -> pd.Series:

@@ -140,9 +140,15 @@ class Report(DescriptiveResults, ComparisonResults, MethodologyResults, Publishe
             s = restrict_levels(df, s, levels)
         return s
 
-    def protect_tests(self, tests: pd.DataFrame) -> pd.DataFrame:
-        """Test rows with group sizes under the threshold withheld (see cnfs.disclosure.withhold_group_sizes)."""
-        return disclosure.withhold_group_sizes(tests, self.policy.min_count)
+    def protect_tests(self, tests: pd.DataFrame, table: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Test rows with group sizes under the threshold withheld (see cnfs.disclosure.withhold_group_sizes),
+        and those whose base the comparison's protected ``table`` withholds (linked across waves)."""
+        from cnfs.plots import by_column
+
+        withheld: list[str] = []
+        if table is not None and (by := by_column(table)):
+            withheld = disclosure.withheld_groups(table, by)
+        return disclosure.withhold_group_sizes(tests, self.policy.min_count, withheld=withheld)
 
     def _size_notes(self, tests: pd.DataFrame) -> list[str]:
         """The disclosure note when a group size of the test rows is withheld."""

@@ -59,7 +59,8 @@ class ComparisonResults:
                 "Comparaison non pondérée : les tests entre groupes portent sur les répondants "
                 "(pas de test du plan de sondage)."
             )
-        comp = replace(comp, tests=self.protect_tests(comp.tests))
+        # the test shows no group size the linked table withholds (pooled minus a wave would give it back)
+        comp = replace(comp, tests=self.protect_tests(comp.tests, table))
         self._write_table(table, name, title, caption, notes)
         self._write_table(comp.tests, f"{name}_test", f"{title} : test", notes=self._size_notes(comp.tests))
         png = self._write_figure(plot_comparison(comp, sort=False, legend_title=self._by_title(by)), name)
