@@ -97,3 +97,42 @@ def test_test_table_withholds_a_small_group_size(twin_path, tmp_path):
     view = strict.view(question="training_satisfaction", banner="site_mode", wave="1")
     assert view.chart.png is None and "secret statistique" in view.chart.caption
     assert view.tidy.loc[view.tidy.banner == "site_mode", "suppressed"].all()
+
+
+def test_views_of_the_waves_give_no_withheld_size_back_by_subtraction(twin_path, tmp_path):
+    from cnfs.explorer import Explorer
+
+    probe = Explorer(output_dir=str(tmp_path / "probe"))
+    df, wave_col = probe.df, probe.codebook.wave_column
+    # sizes counted here with pandas: respondents asked training_path (everyone), by civil category and wave
+    sizes = df.groupby([df[wave_col].astype(str), "civil_category"], observed=True).size().unstack(0)
+    group = sizes["1"].idxmin()
+    k = int(sizes.loc[group, "1"]) + 1  # under the threshold in wave 1 only
+    assert sizes.loc[group, "2"] >= k and len(sizes) >= 3, "needs a group small in wave 1 only, among three"
+    strict = Explorer(output_dir=str(tmp_path / "strict"), min_count=k)
+    views = {v: strict.view(question="training_path", banner="civil_category", wave=v) for v in ("1", "2", "all")}
+    bases, tests = {}, {}
+    for v, view in views.items():
+        cols = view.tidy[view.tidy["banner"] == "civil_category"]
+        bases[v] = cols.groupby("column", sort=False)["base_n"].max()  # NaN: withheld
+        row = view.test.data.iloc[0]
+        tests[v] = dict(zip(row["groups"].split(" vs "), row["n_by"].split(" / ")))
+    assert pd.isna(bases["1"][group]) and tests["1"][group] == "[c]"
+    # pooled = wave 1 + wave 2: wave 2 withholds that column too, in its table and in its test
+    assert pd.isna(bases["2"][group]) and tests["2"][group] == "[c]"
+    for column in sizes.index:
+        assert sum(pd.isna(bases[v][column]) for v in views) != 1, column
+        assert sum(tests[v][column] == "[c]" for v in views) != 1, column
+    for v in views:  # what is shown is the count
+        expected = sizes["1"] + sizes["2"] if v == "all" else sizes[v]
+        shown = bases[v].dropna()
+        assert all(int(shown[c]) == expected[c] for c in shown.index), v
+
+
+def test_the_wave_breakdown_within_one_wave_is_that_wave_alone(explorer):
+    v = explorer.view(question="education", banner="wave", wave="2", weighting="none")
+    cols = v.tidy[v.tidy["banner"] == "wave"]
+    total = v.tidy[v.tidy["banner"] == "total"]
+    assert set(cols["column"]) == {"Vague 2"} and set(cols["letter"]) == {"A"} and not cols["sig"].astype(bool).any()
+    # the same cells as the wave's Ensemble (pooled book's wave column, withheld together with it)
+    assert cols["value"].tolist() == total["value"].tolist() and cols["base_n"].tolist() == total["base_n"].tolist()

@@ -1,7 +1,8 @@
 """The JupyterLab explorer (notebook 10): any question of the codebook by any banner variable, weighted or not.
 
 ``Explorer.view()`` gives the table (column percentages or means, bases, significance letters: the tab
-book's rows for one question and one breakdown, under disclosure control), the chart and the test, as
+book's rows for one question and one breakdown, withheld jointly with every wave's book as the tab book
+files are, so that no export gives back a cell another table withholds), the chart and the test, as
 the ``Result`` objects the section notebooks show. ``Explorer.widget()`` puts them behind ipywidgets
 (wave, question by its French wording, breakdown, weighting) with a button that writes the current
 table as CSV and spreadsheet. The notebook holds no logic: everything is here.
@@ -73,6 +74,7 @@ class Explorer:
         )
         self.out = Path(base)
         self._weighted: dict[str, pd.DataFrame] = {}
+        self._books: dict[str, dict[str, pd.DataFrame]] = {}
         qs = tb.tab_questions(self.codebook)
         default_q = next((q.id for q in qs if q.type == "single" and q.universe is None), qs[0].id)
         default_b = next((b.id for b in self.banners if b.id != "wave"), self.banners[0].id)
@@ -112,6 +114,15 @@ class Explorer:
             self._weighted[wave] = tb.with_raking_weights(df, self.codebook, wave)
         return self._weighted[wave]
 
+    def book(self, wave: str, weighting: str) -> pd.DataFrame:
+        """The disclosed tab book of ``wave``: the tab book files' own cells, withheld jointly with the books of
+        all waves and of each (computed once per weighting), so that no table exported from here gives back, by
+        subtraction, a cell that another table or a tab book file withholds."""
+        if weighting not in self._books:
+            waves = [w for _, w in self.wave_choices()[1:]]
+            self._books[weighting] = tb.linked_books(self.df, self.codebook, ["all", *waves], weighting, self.min_count)
+        return self._books[weighting][wave]
+
     def view(
         self,
         wave: str | None = None,
@@ -135,8 +146,14 @@ class Explorer:
         if c["banner"] != tb.TOTAL_ID and not banners:
             raise KeyError(f"{c['banner']!r} n'est pas une variable de ventilation ({[b.id for b in self.banners]})")
         wcol = tb.WEIGHT_COLUMN if c["weighting"] == "raking" else None
-        raw = tb.tabbook(df, self.codebook, banners, weights=wcol, questions=[c["question"]])
-        tidy = tb.disclose(raw, self.min_count, self.codebook)
+        book = self.book(c["wave"], c["weighting"])
+        tidy = book[(book["question"] == c["question"]) & book["banner"].isin([tb.TOTAL_ID, c["banner"]])]
+        if banners and not (tidy["banner"] == c["banner"]).any():  # the wave banner within one wave: its column
+            pooled = self.book("all", c["weighting"])  # in the pooled book, the same cells as the wave's Ensemble
+            own = (pooled["question"] == c["question"]) & (pooled["banner"] == c["banner"])
+            column = pooled[own & (pooled["column"] == f"Vague {c['wave']}")]
+            tidy = pd.concat([tidy, column.assign(letter="A", sig="")])  # one column: nothing to compare
+        tidy = tidy.reset_index(drop=True)
         self.last = View(
             c["wave"],
             c["question"],
@@ -145,7 +162,7 @@ class Explorer:
             tidy,
             self._table(tidy),
             self._chart(df, tidy, wcol),
-            self._test(df, banners),
+            self._test(df, banners, tidy),
         )
         return self.last
 
@@ -254,10 +271,11 @@ class Explorer:
     def _banner_label(self, by: str) -> str | None:
         return None if by == tb.TOTAL_ID else next(b.label for b in self.banners if b.id == by)
 
-    def _test(self, df: pd.DataFrame, banners: list[tb.Banner]) -> Result:
-        """The global test of the question across the breakdown's columns (unweighted, as in the section notebooks)."""
+    def _test(self, df: pd.DataFrame, banners: list[tb.Banner], tidy: pd.DataFrame) -> Result:
+        """The global test of the question across the breakdown's columns (unweighted, as in the section notebooks);
+        a column whose base the table withholds has its size withheld here too."""
         from cnfs.contrasts import EFFECT_LABELS, TEST_LABELS, compare_groups
-        from cnfs.disclosure import policy, withhold_group_sizes
+        from cnfs.disclosure import policy, withheld_groups, withhold_group_sizes
 
         qid = self.current["question"]
         q = self.codebook[qid]
@@ -265,7 +283,9 @@ class Explorer:
             return Result("Test", pd.DataFrame(), None, "Choisissez une ventilation pour obtenir un test.")
         by = tb.banner_series(df, self.codebook, banners[0])
         comp = compare_groups(df, self.codebook, qid, by)  # the section notebooks' choice of test (rank for scales)
-        t = withhold_group_sizes(comp.tests, policy(self.codebook, self.min_count).min_count)
+        columns = tidy.loc[tidy["banner"] == banners[0].id, ["column", "base_n"]]
+        hidden = withheld_groups(columns.rename(columns={"base_n": "n"}), "column")
+        t = withhold_group_sizes(comp.tests, policy(self.codebook, self.min_count).min_count, withheld=hidden)
         shown = pd.DataFrame(
             {
                 "Modalité / item": t["label"].fillna(t["question_label"]) if "label" in t else t["question_label"],
