@@ -297,7 +297,8 @@ def withhold_group_sizes(
     the size of each group named in ``withheld`` (the groups of ``groups``, "A vs B", in the same order).
 
     ``withheld`` is for sizes a linked table withholds (:func:`withheld_groups`): a group's size shown in the
-    test of one wave would give back, with the pooled waves', the small size the other wave withholds.
+    test of one wave would give back, with the pooled waves', the small size the other wave withholds. A row
+    whose sizes cannot be matched to its groups then has all of them withheld.
     The total ``n`` of such a row is withheld too (total minus the shown sizes would give it back), and so
     are its results (p-value, effect size and interval, difference…: ``TEST_RESULT_COLUMNS``), which with
     the other group's size could give the small group's counts back; its verdict shows "[c]".
@@ -308,17 +309,18 @@ def withhold_group_sizes(
     if sizes not in out.columns:
         return out
     hidden_groups = {str(g) for g in withheld}
-    names = out[groups] if groups in out.columns and hidden_groups else pd.Series(None, index=out.index)
+    names = out[groups] if groups in out.columns else pd.Series(None, index=out.index, dtype=object)
 
     def mask(text: Any, label: Any) -> tuple[str, bool]:
         if not isinstance(text, str):
             return text, False
         parts = [p.strip() for p in text.split("/")]
         small = [p.isdigit() and 0 < int(p) < min_count for p in parts]
-        if isinstance(label, str):
-            levels = [g.strip() for g in label.split(" vs ")]
-            if len(levels) == len(parts):
-                small = [s or g in hidden_groups for s, g in zip(small, levels)]
+        if hidden_groups:
+            levels = [g.strip() for g in label.split(" vs ")] if isinstance(label, str) else []
+            # sizes that cannot be matched to their groups are all withheld: a withheld group never shows
+            hide = [g in hidden_groups for g in levels] if len(levels) == len(parts) else [True] * len(parts)
+            small = [s or h for s, h in zip(small, hide)]
         return " / ".join(SUPPRESSED if s else p for p, s in zip(parts, small)), any(small)
 
     masked = [mask(v, g) for v, g in zip(out[sizes], names)]
