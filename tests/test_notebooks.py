@@ -129,6 +129,9 @@ def executed(tmp_path_factory, twin_path):
                 kernel_name="python3",
                 progress_bar=False,
                 log_output=False,
+                # a cell takes seconds; an ipykernel 7 kernel that never reads a request (both sides idle, seen
+                # once in CI) fails the test after this instead of hanging the run
+                execution_timeout=600,
             )
             done[key] = out_dir
         return done[key]
