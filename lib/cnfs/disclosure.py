@@ -341,12 +341,12 @@ def withhold_group_sizes(
     return out
 
 
-def withheld_groups(table: pd.DataFrame, by: str) -> list[str]:
-    """The groups of a protected tidy table whose base ``n`` is shown in none of their rows (primary or linked
-    suppression): their sizes must not be shown elsewhere, in the test of the same comparison for one."""
-    if by not in table.columns or "n" not in table.columns:
+def withheld_groups(table: pd.DataFrame, by: str, base: str = "n") -> list[str]:
+    """The groups of a protected tidy table whose base (column ``base``) is shown in none of their rows (primary
+    or linked suppression): their sizes must not be shown elsewhere, in the test of the same comparison for one."""
+    if by not in table.columns or base not in table.columns:
         return []
-    shown = pd.to_numeric(table["n"], errors="coerce").notna().groupby(table[by].astype(str), sort=False).any()
+    shown = pd.to_numeric(table[base], errors="coerce").notna().groupby(table[by].astype(str), sort=False).any()
     return [str(g) for g, any_shown in shown.items() if not any_shown]
 
 

@@ -283,8 +283,7 @@ class Explorer:
             return Result("Test", pd.DataFrame(), None, "Choisissez une ventilation pour obtenir un test.")
         by = tb.banner_series(df, self.codebook, banners[0])
         comp = compare_groups(df, self.codebook, qid, by)  # the section notebooks' choice of test (rank for scales)
-        columns = tidy.loc[tidy["banner"] == banners[0].id, ["column", "base_n"]]
-        hidden = withheld_groups(columns.rename(columns={"base_n": "n"}), "column")
+        hidden = withheld_groups(tidy[tidy["banner"] == banners[0].id], "column", base="base_n")
         t = withhold_group_sizes(comp.tests, policy(self.codebook, self.min_count).min_count, withheld=hidden)
         shown = pd.DataFrame(
             {
