@@ -151,7 +151,7 @@ class Explorer:
         if banners and not (tidy["banner"] == c["banner"]).any():  # the wave banner within one wave: its column
             pooled = self.book("all", c["weighting"])  # in the pooled book, the same cells as the wave's Ensemble
             own = (pooled["question"] == c["question"]) & (pooled["banner"] == c["banner"])
-            column = pooled[own & (pooled["column"] == f"Vague {c['wave']}")]
+            column = pooled[own & (pooled["column"] == tb.wave_heading(c["wave"]))]
             tidy = pd.concat([tidy, column.assign(letter="A", sig="")])  # one column: nothing to compare
         tidy = tidy.reset_index(drop=True)
         self.last = View(

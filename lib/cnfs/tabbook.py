@@ -99,10 +99,15 @@ class Banner:
     groups: Mapping[str, Sequence[str]] | None = field(default=None, hash=False)
 
 
+def wave_heading(wave: str) -> str:
+    """The tab book's column heading of a wave: the wave banner's columns, which a wave's Ensemble is linked to."""
+    return f"Vague {wave}"
+
+
 def _wave(df: pd.DataFrame, codebook: Codebook) -> pd.Series:
     w = df[codebook.wave_column].astype("string")
     waves = [x for x in codebook.waves if x in set(w.dropna())] + sorted(set(w.dropna()) - set(codebook.waves))
-    labels = {x: f"Vague {x}" for x in waves}
+    labels = {x: wave_heading(x) for x in waves}
     return pd.Series(pd.Categorical(w.map(labels), categories=list(labels.values()), ordered=True), index=df.index)
 
 
@@ -746,7 +751,7 @@ def disclose_books(
             same = np.where(wave_col, "I|" + q + "|" + t["column"], "")
         else:
             summed = ("S|" + q + "|" + t["banner"] + "|" + t["column"]).to_numpy(dtype=object)
-            same = np.where(t["banner"] == TOTAL_ID, "I|" + q + "|" + f"Vague {book}", "")
+            same = np.where(t["banner"] == TOTAL_ID, "I|" + q + "|" + wave_heading(book), "")
         parts.append(t.assign(question=book + BOOK_SEP + q, _book=book, _sum=summed, _same=same))
     joint = pd.concat(parts, ignore_index=True)
     links = [joint.pop(k).to_numpy(dtype=object).astype(str) for k in ("_sum", "_same")]
