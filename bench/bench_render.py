@@ -9,7 +9,7 @@ and in temporary folders (outputs/, notebooks/ and lib/ are never touched):
   no papermill, no HTML export. Wall floor on N cores: imports + compute / N (perfectly balanced);
   CPU floor: imports + compute;
 - the measured floor: the notebooks alone in children forked from that warm process, as many side by side
-  as the render runs and in its order (no kernel, no papermill, no export): what running in parallel
+  as the render runs (its ``_room`` rule) and in its order (no kernel, no papermill, no export): what running in parallel
   costs on this machine, where two processes side by side each run slower than one alone;
 - the floor, the measured floor, the cold render and the edited notebook's re-render are measured
   ``--repeat`` times (3), interleaved (the edited notebook's re-render, a few seconds long, ``--edits`` times
@@ -55,8 +55,9 @@ def child_floor(config: dict[str, Any]) -> dict[str, Any]:
     result's ``_repr_html_`` called, the wave comparison memoised as the render does), then each wave
     folder's tab book and spreadsheet; wall and CPU time of the imports and of each piece.
 
-    With ``config["parallel"] = N``, the notebooks alone run in children forked from this warm process, at
-    most N at a time, in the render's order: the notebooks' floor measured on the cores, where processes
+    With ``config["parallel"]`` set, the notebooks alone run in children forked from this warm process, as many
+    at a time as the render would run (``config["jobs"]``: the render's ``--jobs``, None for its default), in
+    the render's order: the notebooks' floor measured on the cores, where processes
     running side by side slow each other down."""
     t0, c0 = time.perf_counter(), time.process_time()
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -118,7 +119,7 @@ def child_floor(config: dict[str, Any]) -> dict[str, Any]:
         from cnfs.render.runner import _order
 
         rank = {job.ident: i for i, job in enumerate(_order(jobs))}
-        return result | _forked(sorted(notebooks, key=lambda piece: rank[piece[0]]), config["parallel"])
+        return result | _forked(sorted(notebooks, key=lambda piece: rank[piece[0]]), config.get("jobs"))
     per_job, cpu_job, failed = _in_process(notebooks)
     per_step, cpu_step, failed_steps = _in_process([*tabbooks, *workbooks])
     return result | {
@@ -177,13 +178,16 @@ def _in_process(pieces: list[tuple[str, Any]]) -> tuple[dict[str, float], dict[s
     return wall, cpu, failed
 
 
-def _forked(pieces: list[tuple[str, Any]], procs: int) -> dict[str, Any]:
-    """Run each piece in a child forked from this warm process, at most ``procs`` at a time: wall time of
-    the whole, CPU time of the children, and the pieces that failed."""
+def _forked(pieces: list[tuple[str, Any]], jobs: int | None) -> dict[str, Any]:
+    """Run each piece in a child forked from this warm process, as many at a time as the render's rule allows
+    (``runner._room``, with its ``--jobs``): wall time of the whole, CPU time of the children, and the pieces
+    that failed."""
+    from cnfs.render.runner import _room
+
     t, c = time.perf_counter(), cpu_children()
     pending, running, failed = list(pieces), {}, []
     while pending or running:
-        while pending and len(running) < procs:
+        while pending and _room(len(pending), len(running), jobs):
             label, piece = pending.pop(0)
             pid = os.fork()
             if pid == 0:  # pragma: no cover - the child
@@ -459,10 +463,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from cnfs import paths
     from cnfs.loader import resolve_data_path
-    from cnfs.render.runner import RenderOptions, default_jobs, plan
+    from cnfs.render.runner import RenderOptions, plan
 
     cores = min(args.jobs, os.cpu_count() or 1) if args.jobs else os.cpu_count() or 1
-    procs = args.jobs or default_jobs()
+    n_cores = os.cpu_count() or 1
+    procs = f"{args.jobs} processus" if args.jobs else f"{n_cores} processus ({n_cores + 1} pour les derniers)"
     load_start = os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="cnfs-bench-"))
     notebooks_dir = tmp / "notebooks"
@@ -472,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         jobs = plan(RenderOptions(notebooks=args.notebooks, notebooks_dir=notebooks_dir, output_dir=tmp / "plan"))
         print(
-            f"{len(jobs)} exécutions ({len({j.notebook for j in jobs})} notebooks × vagues), {procs} processus, "
+            f"{len(jobs)} exécutions ({len({j.notebook for j in jobs})} notebooks × vagues), {procs}, "
             f"{os.cpu_count()} cœurs ; charge moyenne au départ (1, 5, 15 min) : "
             + " ; ".join(f"{x:.2f}" for x in load_start)
             + " — machine partagée : les durées réelles en dépendent, les temps CPU beaucoup moins",
@@ -480,10 +485,16 @@ def main(argv: list[str] | None = None) -> int:
         )
 
         def measured_floor(out: Path, notebooks: list[str] | None) -> dict[str, Any]:
-            """The notebooks' floor measured on `procs` forked processes: wall, CPU (imports included), failures."""
+            """The notebooks' floor measured as the render runs them: wall, CPU (imports included), failures."""
             par, _, _ = run_child(
                 "floor",
-                {"out": str(out), "notebooks": notebooks, "notebooks_dir": str(notebooks_dir), "parallel": procs},
+                {
+                    "out": str(out),
+                    "notebooks": notebooks,
+                    "notebooks_dir": str(notebooks_dir),
+                    "parallel": True,
+                    "jobs": args.jobs,
+                },
                 tmp,
             )
             return {
@@ -554,7 +565,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"[{r + 1}/{args.repeat}] plancher : imports {floor['imports']:.1f} s + notebooks {compute:.1f} s + "
                 f"tableaux croisés et classeurs {steps:.1f} s (un processus chaud, {floor_wall:.1f} s mesurés) → "
-                f"{t_floor:.1f} s sur {cores} cœurs, {cpu_floor:.1f} s CPU ; notebooks mesurés sur {procs} processus : "
+                f"{t_floor:.1f} s sur {cores} cœurs, {cpu_floor:.1f} s CPU ; notebooks mesurés sur {procs} : "
                 f"{reps[-1]['par']:.1f} s, {reps[-1]['par_cpu']:.1f} s CPU ; rendu à froid {t_cold:.1f} s, "
                 f"{cpu_cold:.1f} s CPU ; {edited.stem} modifié {' / '.join(f'{e[0]:.1f}' for e in edits)} s",
                 flush=True,
@@ -631,7 +642,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         rows.append(
             (
-                f"  plancher mesuré des notebooks seuls : {procs} processus forkés du processus chaud",
+                f"  plancher mesuré des notebooks seuls : {procs} forkés du processus chaud",
                 t_par,
                 t_par / nb_floor,
                 cpu_par,
@@ -718,7 +729,7 @@ def main(argv: list[str] | None = None) -> int:
             "\nplancher : le travail du rendu (chaque notebook × vague, le tableau croisé et le classeur de chaque "
             "dossier de vague, la comparaison des vagues mémorisée une fois) dans un seul processus chaud ; "
             f"en temps réel, imports + calcul réparti sans perte sur {cores} cœurs ; en CPU, imports + calcul. "
-            f"Plancher mesuré : les mêmes notebooks dans {procs} processus forkés du processus chaud, côte à côte, "
+            f"Plancher mesuré : les mêmes notebooks dans {procs} forkés du processus chaud, côte à côte, "
             "dans l'ordre du rendu et avec autant de processus que lui (ni noyau, ni papermill, ni export) ; son surcoût sur le plancher est ce que le "
             "parallèle coûte sur cette machine (des processus côte à côte se ralentissent l'un l'autre)."
         )
@@ -759,7 +770,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         print(f"  re-rendu sans changement < 1 s : {t_noop:.2f} s → {verdict(t_noop < 1)}")
         print(
-            f"  (rapportés au plancher mesuré sur {procs} processus : notebooks seuls {t_nb / t_par:.2f}× en temps "
+            f"  (rapportés au plancher mesuré sur {procs} : notebooks seuls {t_nb / t_par:.2f}× en temps "
             f"réel, {cpu_nb / cpu_par:.2f}× en CPU ; notebook modifié {t_one / own_par:.2f}× en temps réel, "
             f"{cpu_one / own_par_cpu:.2f}× en CPU)"
         )

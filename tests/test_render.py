@@ -525,3 +525,41 @@ def test_a_render_stopped_by_bad_input_leaves_no_new_folder(project: Project, tm
     (kept / "wave-1" / "rapport.html").write_text("rapport précédent")
     attempt(kept)
     assert (kept / "wave-1" / "rapport.html").read_text() == "rapport précédent"
+
+
+def test_worker_room_one_per_core_and_one_more_for_the_last_items(monkeypatch: pytest.MonkeyPatch) -> None:
+    """By default, as many busy workers as cores, and one more once everything left fits (worked by hand, 2 cores);
+    with --jobs N, N at most, whatever is left."""
+    from cnfs.render.runner import _room
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert _room(queued=10, running=1, jobs=None)
+    assert not _room(queued=10, running=2, jobs=None)  # 12 items left: a third would slow the two others down
+    assert not _room(queued=2, running=2, jobs=None)  # 4 left: more than 2 + 1
+    assert _room(queued=1, running=2, jobs=None)  # the last 3 share the 2 cores
+    assert not _room(queued=1, running=3, jobs=None)
+    assert _room(queued=10, running=2, jobs=3)
+    assert not _room(queued=1, running=3, jobs=3)
+    assert not _room(queued=1, running=1, jobs=1)
+
+
+def test_tab_books_start_one_at_a_time() -> None:
+    """A tab book waits while another runs (they share the books of every wave): the queue's next item that can
+    start is taken instead, and the tab book starts first once none runs."""
+    from collections import deque
+    from types import SimpleNamespace
+
+    from cnfs.render import tasks
+    from cnfs.render.runner import _next_item
+
+    def book(folder: str, kind: str = tasks.TABBOOK) -> tasks.FolderTask:
+        return tasks.FolderTask(kind, folder, folder, Path(folder), "key", {})
+
+    notebook = SimpleNamespace(label="02 vague 1")
+    queue = deque([book("wave-2"), notebook, book("all", tasks.WORKBOOK)])
+    assert _next_item(queue, [SimpleNamespace(job=book("wave-1"))]) is notebook
+    assert _next_item(queue, [SimpleNamespace(job=book("wave-1"))]).kind == tasks.WORKBOOK
+    assert _next_item(queue, [SimpleNamespace(job=book("wave-1"))]) is None
+    assert list(queue) == [book("wave-2")]
+    assert _next_item(queue, [SimpleNamespace(job=notebook)]) == book("wave-2")
+    assert not queue

@@ -33,7 +33,11 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "--data", type=Path, metavar="FICHIER", help="fichier de données (export réel) ; défaut : le jumeau synthétique"
     )
     parser.add_argument(
-        "-j", "--jobs", type=int, metavar="N", help="exécutions en parallèle (défaut : nombre de cœurs + 1)"
+        "-j",
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="exécutions en parallèle (défaut : une par cœur, une de plus pour les dernières)",
     )
     parser.add_argument("-f", "--force", action="store_true", help="ré-exécuter même ce qui est à jour")
     parser.add_argument(
