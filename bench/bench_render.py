@@ -465,8 +465,8 @@ def main(argv: list[str] | None = None) -> int:
     from cnfs.loader import resolve_data_path
     from cnfs.render.runner import RenderOptions, plan
 
-    cores = min(args.jobs, os.cpu_count() or 1) if args.jobs else os.cpu_count() or 1
     n_cores = os.cpu_count() or 1
+    cores = min(args.jobs, n_cores) if args.jobs else n_cores
     procs = f"{args.jobs} processus" if args.jobs else f"{n_cores} processus ({n_cores + 1} pour les derniers)"
     load_start = os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="cnfs-bench-"))
