@@ -165,6 +165,11 @@ class Codebook:
     def waves(self) -> list[str]:
         return [str(w) for w in self.meta.get("waves", [])]
 
+    def waves_in(self, df: pd.DataFrame) -> list[str]:
+        """The codebook's waves that have at least one row in ``df``, in codebook order (an export may hold one wave)."""
+        present = set(df[self.wave_column].dropna().astype(str))
+        return [w for w in self.waves if w in present]
+
     @property
     def id_column(self) -> str:
         return self.meta.get("id_column", "respondent_id")

@@ -109,7 +109,7 @@ def wave_equivalence(
     m = margins or equivalence_margins()
     alpha = m["alpha"]
     col = codebook.wave_column
-    present = [w for w in codebook.waves if (df[col].astype(str) == w).any()] if waves is None else list(waves)
+    present = codebook.waves_in(df) if waves is None else list(waves)
     if len(present) != 2:
         raise ValueError(f"equivalence compares exactly two waves; found {present}")
     rows: list[dict] = []

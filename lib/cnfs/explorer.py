@@ -88,7 +88,7 @@ class Explorer:
 
     # ------------------------------------------------------------ choices
     def wave_choices(self) -> list[tuple[str, str]]:
-        waves = [w for w in self.codebook.waves if (self.df[self.codebook.wave_column].astype(str) == w).any()]
+        waves = self.codebook.waves_in(self.df)
         return [("Toutes vagues", "all")] + [(f"Vague {w}", w) for w in waves]
 
     def question_choices(self) -> list[tuple[str, str]]:

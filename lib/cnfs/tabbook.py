@@ -1033,7 +1033,7 @@ def _books(
 ) -> dict[str, pd.DataFrame]:
     """The disclosed tab books ``books`` ("all" or a wave) of ``df``, withheld together when there are several."""
     wc = codebook.wave_column
-    waves = [w for w in codebook.waves if (df[wc].astype(str) == w).any()]
+    waves = codebook.waves_in(df)
     banners = load_banners(codebook)
     out: dict[str, pd.DataFrame] = {}
     for book in books:
@@ -1067,8 +1067,7 @@ def linked_tabbook(
     """The disclosed tab book of ``wave`` ("all" or one wave) from all waves' data ``df``, withheld jointly with
     the books of all waves and of every wave (:func:`disclose_books`): no wave folder's file gives back
     another's withheld cells. A wave folder leaves out the wave banner."""
-    wc = codebook.wave_column
-    waves = [w for w in codebook.waves if (df[wc].astype(str) == w).any()]
+    waves = codebook.waves_in(df)
     books = ["all", *waves] if (wave == "all" or wave in waves) else [wave]
     return linked_books(df, codebook, books, weighting, min_count)[wave]
 
