@@ -321,3 +321,32 @@ def test_a_test_table_shows_no_group_size_pooled_minus_a_wave_would_give_back(tm
     for v, by_level in shown.items():  # no size changes: the shown ones are the counts
         expected = sizes["1"] + sizes["2"] if v == "all" else sizes[v]
         assert all(int(n) == expected[lv] for lv, n in by_level.items() if n != "[c]"), v
+
+
+@pytest.fixture(scope="module")
+def one_wave(tmp_path_factory):
+    """The report of wave 2 from an export that holds wave 2 alone, and that export's rows."""
+    tmp = tmp_path_factory.mktemp("one_wave")
+    twin = pd.read_csv(paths.SYNTHETIC_SURVEY, dtype=str, keep_default_na=False)
+    rows = twin[twin["wave"] == "2"]
+    rows.to_csv(tmp / "vague2.csv", index=False)
+    return Report(wave="2", output_dir=str(tmp / "out"), section=1, data_path=str(tmp / "vague2.csv")), rows
+
+
+def test_representativeness_of_a_one_wave_export_compares_that_wave_only(one_wave):
+    """No wave-1 panel (it has no rows; it used to fail on an empty sample), and the pooled sample is that
+    wave's, so its counts are the wave's, row for row."""
+    report, rows = one_wave
+    t = report.representativeness().data
+    assert list(dict.fromkeys(t["wave"])) == ["2", "all"]
+    wave2, pooled = t[t["wave"] == "2"].reset_index(drop=True), t[t["wave"] == "all"].reset_index(drop=True)
+    assert wave2["sample_n"].tolist() == pooled["sample_n"].tolist()
+    assert wave2["n"].max() <= len(rows)
+
+
+def test_wave_equivalence_of_a_one_wave_export_says_it_is_not_computable(one_wave):
+    """Equivalence compares two waves: with one, a French sentence instead of an error."""
+    report, _ = one_wave
+    res = report.wave_equivalence()
+    assert res.data.empty
+    assert res.caption == "Non calculable : l'équivalence compare deux vagues, les données en contiennent 1 (2)."

@@ -137,6 +137,14 @@ class ComparisonResults:
         from cnfs.memo import cached
 
         full = self._all_waves()
+        title = "Homogénéité des vagues jugée par équivalence"
+        if len(waves := self.codebook.waves_in(full)) != 2:  # an export of one wave: nothing to compare
+            return Result(
+                title,
+                pd.DataFrame(),
+                caption=f"Non calculable : l'équivalence compare deux vagues, les données en contiennent "
+                f"{len(waves)} ({', '.join(waves) or 'aucune'}).",
+            )
         qids = [q.id for q in self.codebook.questions.values() if q.type != "text"]
         m = equivalence_margins()
         # the same for every wave's report: computed once per render (issue 12)
@@ -158,7 +166,7 @@ class ComparisonResults:
             "ses modalités le sont. Marges : data/analysis_assumptions.yaml."
         ] + self._size_notes(t)
         return Result(
-            "Homogénéité des vagues jugée par équivalence",
+            title,
             t,
             summary,
             base_caption("répondants interrogés sur chaque question", len(full)),

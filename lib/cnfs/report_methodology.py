@@ -27,7 +27,7 @@ class MethodologyResults:
         from cnfs.population import load_population
         from cnfs.representativeness import plot_representativeness, sample_vs_population
 
-        waves = [w for w in self.codebook.waves] + ["all"]
+        waves = [*self.codebook.waves_in(self._all_waves()), "all"]  # an export may hold one wave
         population = load_population(codebook=self.codebook)
         t, tests = sample_vs_population(self._all_waves(), self.codebook, population, waves)
         self._write_table(t, "representativite")
