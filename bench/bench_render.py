@@ -463,9 +463,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from cnfs import paths
     from cnfs.loader import resolve_data_path
+    from cnfs.render.cores import usable_cores
     from cnfs.render.runner import RenderOptions, plan
 
-    n_cores = os.cpu_count() or 1
+    n_cores = usable_cores()  # as the render counts them (affinity, container quota)
     cores = min(args.jobs, n_cores) if args.jobs else n_cores
     procs = f"{args.jobs} processus" if args.jobs else f"{n_cores} processus ({n_cores + 1} pour les derniers)"
     load_start = os.getloadavg()
@@ -478,7 +479,7 @@ def main(argv: list[str] | None = None) -> int:
         jobs = plan(RenderOptions(notebooks=args.notebooks, notebooks_dir=notebooks_dir, output_dir=tmp / "plan"))
         print(
             f"{len(jobs)} exécutions ({len({j.notebook for j in jobs})} notebooks × vagues), {procs}, "
-            f"{os.cpu_count()} cœurs ; charge moyenne au départ (1, 5, 15 min) : "
+            f"{n_cores} cœurs ; charge moyenne au départ (1, 5, 15 min) : "
             + " ; ".join(f"{x:.2f}" for x in load_start)
             + " — machine partagée : les durées réelles en dépendent, les temps CPU beaucoup moins",
             flush=True,
@@ -810,7 +811,7 @@ def main(argv: list[str] | None = None) -> int:
             + " ; ".join(f"{x:.2f}" for x in load_start)
             + " ; à la fin : "
             + " ; ".join(f"{x:.2f}" for x in load_end)
-            + f" ({os.cpu_count()} cœurs, machine partagée : durées réelles bruitées)"
+            + f" ({n_cores} cœurs, machine partagée : durées réelles bruitées)"
         )
     finally:
         if args.keep:

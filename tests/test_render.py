@@ -530,9 +530,10 @@ def test_a_render_stopped_by_bad_input_leaves_no_new_folder(project: Project, tm
 def test_worker_room_one_per_core_and_one_more_for_the_last_items(monkeypatch: pytest.MonkeyPatch) -> None:
     """By default, as many busy workers as cores, and one more once everything left fits (worked by hand, 2 cores);
     with --jobs N, N at most, whatever is left."""
+    from cnfs.render import cores
     from cnfs.render.runner import _room
 
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(cores, "usable_cores", lambda: 2)
     assert _room(queued=10, running=1, jobs=None)
     assert not _room(queued=10, running=2, jobs=None)  # 12 items left: a third would slow the two others down
     assert not _room(queued=2, running=2, jobs=None)  # 4 left: more than 2 + 1
@@ -541,6 +542,55 @@ def test_worker_room_one_per_core_and_one_more_for_the_last_items(monkeypatch: p
     assert _room(queued=10, running=2, jobs=3)
     assert not _room(queued=1, running=3, jobs=3)
     assert not _room(queued=1, running=1, jobs=1)
+
+
+def test_cgroup_quota_in_whole_cores_rounded_up(tmp_path: Path) -> None:
+    """The container's CPU quota as the kernel writes it (cgroup v2's cpu.max, else v1's quota and period), worked
+    by hand: 200000/100000 is 2 cores, 150000/100000 is 1.5, so 2; "max" or a quota of -1 is no limit."""
+    from cnfs.render.cores import cgroup_quota
+
+    v2, quota, period = tmp_path / "cpu.max", tmp_path / "cpu.cfs_quota_us", tmp_path / "cpu.cfs_period_us"
+    absent = tmp_path / "absent"
+
+    def read() -> int | None:
+        return cgroup_quota(v2, quota, period)
+
+    assert read() is None  # no cgroup files (not Linux, or no cpu controller): no limit known
+    v2.write_text("200000 100000\n")
+    assert read() == 2
+    v2.write_text("150000 100000\n")
+    assert read() == 2
+    v2.write_text("50000 100000\n")
+    assert read() == 1  # half a core still runs one process
+    v2.write_text("max 100000\n")
+    assert read() is None
+    v2.unlink()
+    quota.write_text("-1\n")
+    period.write_text("100000\n")
+    assert read() is None  # cgroup v1, no limit (this machine's case)
+    quota.write_text("300000\n")
+    assert read() == 3
+    assert cgroup_quota(absent, quota, absent) is None  # a quota without its period: unreadable, no limit
+
+
+def test_usable_cores_are_the_affinity_within_the_quota(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A render counts the cores it may run on (taskset, cpusets), no more than its container's quota: on a 64-core
+    host, a container given 2 CPUs runs 2 busy workers, not 64."""
+    from cnfs.render import cores
+
+    def usable(affinity: set[int], quota: int | None) -> int:
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: affinity, raising=False)
+        monkeypatch.setattr(cores, "cgroup_quota", lambda: quota)
+        cores.usable_cores.cache_clear()
+        try:
+            return cores.usable_cores()
+        finally:
+            cores.usable_cores.cache_clear()
+
+    assert usable(set(range(64)), 2) == 2
+    assert usable(set(range(64)), None) == 64
+    assert usable({0, 1}, 8) == 2
+    assert usable({3}, None) == 1
 
 
 def test_tab_books_start_one_at_a_time() -> None:

@@ -37,7 +37,7 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "--jobs",
         type=int,
         metavar="N",
-        help="exécutions en parallèle (défaut : une par cœur, une de plus pour les dernières)",
+        help="exécutions en parallèle (défaut : une par cœur utilisable, quota du conteneur compris, une de plus pour les dernières)",
     )
     parser.add_argument("-f", "--force", action="store_true", help="ré-exécuter même ce qui est à jour")
     parser.add_argument(

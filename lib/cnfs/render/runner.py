@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cnfs import atomic
-from cnfs.render import export, fingerprint, manifest, summary, tasks
+from cnfs.render import cores, export, fingerprint, manifest, summary, tasks
 from cnfs.render.plan import (
     Job,
     all_waves,
@@ -482,7 +482,7 @@ def _stop_workers(workers: list[_Worker], grace: float = 3.0, driver: Any = None
 
 def default_jobs() -> int:
     """Most worker processes at once by default: one per core, plus one for the last items (see ``_room``)."""
-    return (os.cpu_count() or 1) + 1
+    return cores.usable_cores() + 1
 
 
 def _order(jobs: list[Job]) -> list[Job]:
@@ -686,8 +686,8 @@ def _room(queued: int, running: int, jobs: int | None) -> bool:
     CPU time in all, measured by ``bench/bench_render.py``), for no earlier finish."""
     if jobs:
         return running < jobs
-    cores = os.cpu_count() or 1
-    return running < cores or running + queued <= cores + 1
+    n = cores.usable_cores()
+    return running < n or running + queued <= n + 1
 
 
 def _is_tabbook(item: Any) -> bool:
