@@ -7,7 +7,8 @@ and in temporary folders (outputs/, notebooks/ and lib/ are never touched):
   once, each code cell run, each result's ``_repr_html_`` called, notebook 01's wave comparison
   memoised as the render memoises it), then each wave folder's tab book and spreadsheet; no kernel,
   no papermill, no HTML export. Wall floor on N cores: imports + compute / N (perfectly balanced);
-  CPU floor: imports + compute;
+  CPU floor: imports + compute; the imports counted from the process's start (interpreter and this script
+  included), as each render is timed from its spawn;
 - the measured floor: the notebooks alone in children forked from that warm process, as many side by side
   as the render runs (its ``_room`` rule) and in its order (no kernel, no papermill, no export): what running in parallel
   costs on this machine, where two processes side by side each run slower than one alone;
@@ -59,7 +60,10 @@ def child_floor(config: dict[str, Any]) -> dict[str, Any]:
     at a time as the render would run (``config["jobs"]``: the render's ``--jobs``, None for its default), in
     the render's order: the notebooks' floor measured on the cores, where processes
     running side by side slow each other down."""
-    t0, c0 = time.perf_counter(), time.process_time()
+    # The imports are counted from this process's start, interpreter and harness included, as a render's time is
+    # (``run_child`` measures it from the spawn); its CPU likewise, since the process started.
+    t0 = time.perf_counter() - max(0.0, time.time() - config.get("spawned", time.time()))
+    c0 = 0.0
     os.environ.setdefault("MPLBACKEND", "Agg")
     from cnfs.memo import MEMO_ENV
     from cnfs.render import kernel, manifest
@@ -291,7 +295,7 @@ def run_child(kind: str, config: dict[str, Any], tmp: Path, memory: bool = False
     re-render, measured, on the cores the render runs on, and more with more processes. So the measures
     compared with the floor are taken without it, and memory in runs of their own (the scale runs)."""
     cfg = tmp / f"{kind}-{time.monotonic_ns()}.json"
-    cfg.write_text(json.dumps(config))
+    cfg.write_text(json.dumps(config | {"spawned": time.time()}))
     res_path = cfg.with_suffix(".out.json")
     t, cpu = time.perf_counter(), cpu_children()
     proc = subprocess.Popen(
