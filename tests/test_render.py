@@ -545,32 +545,42 @@ def test_worker_room_one_per_core_and_one_more_for_the_last_items(monkeypatch: p
 
 
 def test_cgroup_quota_in_whole_cores_rounded_up(tmp_path: Path) -> None:
-    """The container's CPU quota as the kernel writes it (cgroup v2's cpu.max, else v1's quota and period), worked
-    by hand: 200000/100000 is 2 cores, 150000/100000 is 1.5, so 2; "max" or a quota of -1 is no limit."""
+    """The CPU quota as the kernel writes it, worked by hand: 200000/100000 is 2 cores, 150000/100000 is 1.5, so 2;
+    "max" or a quota of -1 is no limit. Cgroup v2: the tightest of the process's cgroup and its parents; else v1."""
     from cnfs.render.cores import cgroup_quota
 
-    v2, quota, period = tmp_path / "cpu.max", tmp_path / "cpu.cfs_quota_us", tmp_path / "cpu.cfs_period_us"
-    absent = tmp_path / "absent"
+    root, membership = tmp_path / "cgroup", tmp_path / "membership"
+    root.mkdir()
 
-    def read() -> int | None:
-        return cgroup_quota(v2, quota, period)
+    def read(own: str = "/") -> int | None:
+        membership.write_text(f"0::{own}\n")
+        return cgroup_quota(root, membership)
 
     assert read() is None  # no cgroup files (not Linux, or no cpu controller): no limit known
-    v2.write_text("200000 100000\n")
+    (root / "cpu.max").write_text("200000 100000\n")  # a container's own limit, at its root
     assert read() == 2
-    v2.write_text("150000 100000\n")
+    (root / "cpu.max").write_text("150000 100000\n")
     assert read() == 2
-    v2.write_text("50000 100000\n")
+    (root / "cpu.max").write_text("50000 100000\n")
     assert read() == 1  # half a core still runs one process
-    v2.write_text("max 100000\n")
+    (root / "cpu.max").write_text("max 100000\n")
     assert read() is None
-    v2.unlink()
-    quota.write_text("-1\n")
-    period.write_text("100000\n")
-    assert read() is None  # cgroup v1, no limit (this machine's case)
-    quota.write_text("300000\n")
+    unit = root / "user.slice" / "run-r1.scope"  # systemd-run -p CPUQuota=300% below an unlimited root
+    unit.mkdir(parents=True)
+    (unit / "cpu.max").write_text("300000 100000\n")
+    assert read("/user.slice/run-r1.scope") == 3
+    (root / "user.slice" / "cpu.max").write_text("100000 100000\n")  # a tighter parent wins
+    assert read("/user.slice/run-r1.scope") == 1
+    for f in root.rglob("cpu.max"):
+        f.unlink()
+    (root / "cpu").mkdir()
+    (root / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")  # cgroup v1, no limit (this machine's case)
+    (root / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert read() is None
+    (root / "cpu" / "cpu.cfs_quota_us").write_text("300000\n")
     assert read() == 3
-    assert cgroup_quota(absent, quota, absent) is None  # a quota without its period: unreadable, no limit
+    (root / "cpu" / "cpu.cfs_period_us").unlink()  # a quota without its period: unreadable, no limit
+    assert read() is None
 
 
 def test_usable_cores_are_the_affinity_within_the_quota(monkeypatch: pytest.MonkeyPatch) -> None:
