@@ -18,7 +18,8 @@ and in temporary folders (outputs/, notebooks/ and lib/ are never touched):
   and the ratio printed is the median of those paired ratios (the machine's speed drifts over minutes,
   so a median render over a median floor taken from different repeats can be far off either way);
 - a cold render, a no-op re-render (command line, median of three, with what it ran), a re-render after
-  editing one notebook (its waves) and after editing a ``lib/`` module (every execution and step);
+  editing one notebook's code (its waves executed again), after editing its text only (its reports made again
+  from their executions, no kernel) and after editing a ``lib/`` module (every execution and step);
 - the papermill + nbconvert command-line loop (sequential, what a user would write);
 - the twin as it is (×1) and replicated ×10 and ×100 respondents, each given with ``--data``: render time and
   peak memory of all its processes, sampled five times a second. Only these runs are sampled: sampling takes
@@ -363,11 +364,13 @@ def folder_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def _edit(notebook: Path) -> None:
-    """Change a notebook's first markdown cell (a new line at its end): its executions are out of date."""
+def _edit(notebook: Path, text: bool = False) -> None:
+    """Change a notebook's last code cell (a comment line at its end): its executions are out of date. With
+    ``text``, its first markdown cell (a new line at its end): its reports are made again without executing."""
     nb = json.loads(notebook.read_text(encoding="utf-8"))
-    first_md = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
-    first_md["source"] = "".join(first_md["source"]) + "\n"
+    kind = "markdown" if text else "code"
+    cell = [c for c in nb["cells"] if c["cell_type"] == kind][0 if text else -1]
+    cell["source"] = "".join(cell["source"]) + ("\n" if text else "\n# bench : cellule modifiée")
     notebook.write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
@@ -659,7 +662,7 @@ def main(argv: list[str] | None = None) -> int:
 
         rows.append(
             (
-                f"re-rendu après modification de {edited.stem} ({reps[-1]['n_one']} exéc.)",
+                f"re-rendu après modification du code de {edited.stem} ({reps[-1]['n_one']} exéc.)",
                 t_one,
                 statistics.median(r_one),
                 cpu_one,
@@ -667,6 +670,23 @@ def main(argv: list[str] | None = None) -> int:
                 f"{spread('one')} ; ratios par répétition {listed(r_one)} (CPU {listed(r_one_cpu)}) ; "
                 f"son plancher : {own_floor:.1f} s, {own_cpu:.1f} s CPU ; "
                 f"{t_one / own_par:.2f}× son plancher mesuré ({own_par:.1f} s)",
+            )
+        )
+
+        texts = []  # the edited notebook's text alone: its reports made again from its executions, no kernel
+        for _ in range(3):
+            _edit(edited, text=True)
+            text_run, seconds, _ = run_child("render", {"options": base | {"output_dir": str(out)}}, tmp)
+            texts.append((seconds, CPU["last"]))
+        n_text = sum(s == "retext" for s in text_run["states"].values())
+        rows.append(
+            (
+                f"re-rendu après modification du texte de {edited.stem} ({n_text} rapports refaits sans exécution)",
+                statistics.median(t for t, _ in texts),
+                None,
+                statistics.median(c for _, c in texts),
+                None,
+                "médiane de 3 ; " + " / ".join(f"{t:.2f}" for t, _ in texts) + " s",
             )
         )
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from cnfs import paths
-from cnfs.render import cli, fingerprint
+from cnfs.render import cli, fingerprint, manifest
 from cnfs.render.runner import RenderOptions, render
 
 FIXTURES = Path(__file__).parent / "fixtures" / "render" / "notebooks"
@@ -214,6 +214,74 @@ def test_cache_invalidation_per_input(project: Project) -> None:
     assert states(report)[("08_qual", "all")] == "cached"
     # Files the notebook no longer writes are removed from its wave folder.
     assert not (project.out / "wave-1" / "tables" / "alpha.csv").exists()
+
+
+def test_a_text_edit_remakes_the_reports_without_executing(project: Project) -> None:
+    """Markdown changed, code not: each wave's report is made again from its execution (outputs, tables, date
+    kept), with the new text where it now stands; a code edit executes again."""
+    opts = dict(notebooks=["01"], waves=["1", "all"])
+    assert project.render(**opts).exit_code == 0
+    table = project.out / "wave-1" / "tables" / "alpha.csv"
+    written = table.stat().st_mtime_ns
+    before = json.loads((project.out / "wave-1" / "01_alpha.ipynb").read_text())
+    executed_at = manifest.load(project.out, "wave-1/01_alpha")["last_ok"]["executed_at"]
+
+    path = project.notebooks / "01_alpha.ipynb"
+    nb = json.loads(path.read_text())
+    nb["cells"][0]["source"] = "# Alpha : titre modifié"
+    nb["cells"].insert(2, {"cell_type": "markdown", "id": "nouveau-texte", "metadata": {}, "source": "Texte ajouté."})
+    path.write_text(json.dumps(nb))
+    assert set(states(project.render(dry_run=True, **opts)).values()) == {"retext"}
+    report = project.render(**opts)
+    assert report.exit_code == 0, report.text
+    assert set(states(report).values()) == {"retext"}
+    assert "2 au texte refait sans exécution" in report.text
+    assert table.stat().st_mtime_ns == written  # the notebook's code did not run: its table was not rewritten
+    html = (project.out / "wave-1" / "01_alpha.html").read_text()
+    assert "titre modifié" in html and "Texte ajouté." in html
+    after = json.loads((project.out / "wave-1" / "01_alpha.ipynb").read_text())
+    kinds = [(c["cell_type"], "injected-parameters" in c["metadata"].get("tags", [])) for c in after["cells"]]
+    assert kinds == [("markdown", False), ("code", False), ("code", True), ("markdown", False), ("code", False)]
+    assert "".join(after["cells"][3]["source"]) == "Texte ajouté."
+    ran = [c for c in before["cells"] if c["cell_type"] == "code"]
+    assert [c for c in after["cells"] if c["cell_type"] == "code"] == ran  # outputs and counts as executed
+    entry = manifest.load(project.out, "wave-1/01_alpha")
+    assert entry["last_ok"]["executed_at"] == executed_at and entry["text_updated_at"]  # the execution's date
+    assert set(states(project.render(**opts)).values()) == {"cached"}
+
+    project.edit_cell("01_alpha", 3, "".join(nb["cells"][3]["source"]) + "\n# commentaire")
+    report = project.render(**opts)
+    assert set(states(report).values()) == {"ok"}, report.text
+    assert table.stat().st_mtime_ns != written
+
+
+def test_splice_keeps_executed_code_cells_and_takes_the_new_text() -> None:
+    """Worked by hand on two small notebooks: papermill's injected cell stays after the parameters cell (first when
+    there is none); a changed code cell means executing."""
+    import nbformat
+    from cnfs.render.retext import splice
+
+    v4 = nbformat.v4
+    params = v4.new_code_cell("wave = 'all'", metadata={"tags": ["parameters"]})
+    injected = v4.new_code_cell("wave = '1'", metadata={"tags": ["injected-parameters"]})
+    code = v4.new_code_cell("print(wave)", execution_count=2)
+    code.outputs = [v4.new_output("stream", name="stdout", text="1\n")]
+    executed = v4.new_notebook(cells=[v4.new_markdown_cell("avant"), params, injected, code])
+    source = v4.new_notebook(
+        cells=[v4.new_code_cell("wave = 'all'", metadata={"tags": ["parameters"]}), v4.new_markdown_cell("après")]
+        + [v4.new_code_cell("print(wave)")]
+    )
+    out = splice(executed, source)
+    assert [c.source for c in out.cells] == ["wave = 'all'", "wave = '1'", "après", "print(wave)"]
+    assert out.cells[3].outputs[0].text == "1\n" and out.cells[3].execution_count == 2
+    assert executed.cells[0].source == "avant"  # the executed notebook itself is left as it was
+
+    no_params = v4.new_notebook(cells=[v4.new_markdown_cell("titre"), v4.new_code_cell("print(wave)")])
+    executed_np = v4.new_notebook(cells=[injected, v4.new_markdown_cell("ancien"), code])
+    assert [c.source for c in splice(executed_np, no_params).cells] == ["wave = '1'", "titre", "print(wave)"]
+
+    source.cells[2].source = "print(wave, 2)"
+    assert splice(executed, source) is None
 
 
 def test_failure_is_isolated_and_old_report_kept(project: Project) -> None:

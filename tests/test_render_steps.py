@@ -29,8 +29,9 @@ def test_spreadsheet_rebuilt_only_when_its_tables_change(project: Project) -> No
     books = _mtimes(project.out)
     assert set(books) == {"wave-1", "wave-2", "all"}  # folders with tables (01_alpha writes one)
 
-    # An edited notebook re-runs for each wave and rewrites identical tables: no spreadsheet is rebuilt.
-    project.edit_cell("01_alpha", 0, "# Alpha : section toy, titre modifié")
+    # An edited notebook (its code) re-runs for each wave and rewrites identical tables: no spreadsheet is rebuilt.
+    nb = json.loads((project.notebooks / "01_alpha.ipynb").read_text())
+    project.edit_cell("01_alpha", 2, "".join(nb["cells"][2]["source"]) + "\n# commentaire")
     report = project.render()
     assert {k for k, v in states(report).items() if v == "ok"} == {("01_alpha", w) for w in ("1", "2", "all")}
     assert _mtimes(project.out) == books

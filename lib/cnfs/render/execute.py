@@ -127,6 +127,25 @@ def _explain(exc: Exception, timeout: float | None) -> str:
     return str(exc) or traceback.format_exc(limit=3)
 
 
+def report_context(payload: dict[str, Any], executed_at: str | None, duration: float | None) -> dict[str, Any]:
+    """What a report's HTML says about its execution: parameters, data, provenance, when, how long, cache key."""
+    stem = payload["stem"]
+    return {
+        "parameters": payload["parameters"],
+        "data_file": payload["data_file"],
+        "data_sha256": payload["components"].get("data"),
+        "synthetic": payload["synthetic"],
+        "provenance": payload.get("provenance"),
+        "notebook": Path(payload["notebook"]).name,
+        "executed_at": executed_at,
+        "duration": duration,
+        "python": sys.executable,
+        "cache_key": payload["key"][:16],
+        "ipynb_name": f"{stem}.ipynb",
+        "title": stem,
+    }
+
+
 def run_job(payload: dict[str, Any], staging_root: str, timeout: float | None = None) -> dict[str, Any]:
     """Execute one job into staging_root/<wave>/<stem>/ and report what happened (never raises)."""
     started = time.perf_counter()
@@ -190,21 +209,7 @@ def run_job(payload: dict[str, Any], staging_root: str, timeout: float | None = 
         if result["status"] == "ok" and nb is not None:
             from cnfs.render.export import export_html
 
-            context = {
-                "parameters": payload["parameters"],
-                "data_file": payload["data_file"],
-                "data_sha256": payload["components"].get("data"),
-                "synthetic": payload["synthetic"],
-                "provenance": payload.get("provenance"),
-                "notebook": Path(payload["notebook"]).name,
-                "executed_at": executed_at,
-                "duration": result["duration"],
-                "python": sys.executable,
-                "cache_key": payload["key"][:16],
-                "ipynb_name": f"{stem}.ipynb",
-                "title": stem,
-            }
-            export_html(nb, stage / f"{stem}.html", context)
+            export_html(nb, stage / f"{stem}.html", report_context(payload, executed_at, result["duration"]))
     except Exception as exc:  # kernel died, timeout, bad notebook, export error…
         result["status"] = "failed"
         index, count, source = tracker.current if nb is None else (None, None, "")

@@ -13,7 +13,7 @@ from typing import Any
 from cnfs import paths
 
 # Bump to invalidate every cached execution after a change in how keys are built.
-KEY_SCHEME = "2"  # 2: parameters hashed with paths relative to the project; more data files
+KEY_SCHEME = "3"  # 2: parameters hashed with paths relative to the project; more data files; 3: code and text apart
 
 _SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
 _SKIP_SUFFIXES = (".pyc", ".pyo")
@@ -146,18 +146,34 @@ def text_hash(value: Any) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
-def notebook_hash(path: Path) -> str:
-    """Hash of a notebook's code: cell types, tags and sources, never outputs or execution counts."""
+def _cells(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     nb = json.loads(path.read_text(encoding="utf-8"))
-    cells = []
-    for cell in nb.get("cells", []):
-        source = cell.get("source", "")
-        if isinstance(source, list):
-            source = "".join(source)
-        tags = sorted(cell.get("metadata", {}).get("tags", []))
-        cells.append([cell.get("cell_type"), tags, source])
-    meta = nb.get("metadata", {}).get("cnfs", {})
-    return text_hash({"cells": cells, "cnfs": meta})
+    return nb.get("cells", []), nb.get("metadata", {}).get("cnfs", {})
+
+
+def _source(cell: Mapping[str, Any]) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def notebook_hash(path: Path) -> str:
+    """Hash of what a notebook's execution depends on: its code cells' tags and sources, in order, and its
+    ``cnfs`` metadata; never outputs, execution counts, nor the text cells (markdown), which only its report shows."""
+    cells, meta = _cells(path)
+    code = [[sorted(c.get("metadata", {}).get("tags", [])), _source(c)] for c in cells if c.get("cell_type") == "code"]
+    return text_hash({"cells": code, "cnfs": meta})
+
+
+def notebook_text_hash(path: Path) -> str:
+    """Hash of a notebook's text: each cell's type and tags in order, and the sources and attachments of its
+    markdown and raw cells. A change here alone changes the report, not what its execution computes."""
+    cells, _ = _cells(path)
+    seq = [
+        [c.get("cell_type"), sorted(c.get("metadata", {}).get("tags", []))]
+        + ([] if c.get("cell_type") == "code" else [_source(c), c.get("attachments", {})])
+        for c in cells
+    ]
+    return text_hash(seq)
 
 
 def shared_components(
@@ -178,10 +194,12 @@ def execution_components(
     notebook_digest: str,
     parameters: Mapping[str, Any],
     data_digest: str,
+    text_digest: str,
 ) -> dict[str, str]:
     """All components of one execution's key, kept separate so a re-run can say what changed."""
     comps = dict(shared)
     comps["notebook"] = notebook_digest
+    comps[TEXT] = text_digest
     comps["parameters"] = text_hash(
         {k: relative(v) if isinstance(v, str) and os.path.isabs(v) else v for k, v in parameters.items()}
     )
@@ -192,6 +210,11 @@ def execution_components(
 def combine(components: Mapping[str, str]) -> str:
     """The cache key: one hash over all components."""
     return text_hash(dict(components))
+
+
+#: The component of a key that only the report shows: when it alone changed, the report is made again from the
+#: last execution's outputs, without executing (``cnfs.render.retext``).
+TEXT = "notebook_text"
 
 
 def changed(old: Mapping[str, str] | None, new: Mapping[str, str]) -> list[str]:
@@ -210,6 +233,7 @@ __all__: Sequence[str] = [
     "combine",
     "execution_components",
     "notebook_hash",
+    "notebook_text_hash",
     "package_versions",
     "shared_components",
     "shared_inputs",

@@ -252,7 +252,11 @@ def plan(
             job.parameters["min_count"] = int(options.min_count)
     for job in jobs:
         job.components = fingerprint.execution_components(
-            shared, fingerprint.notebook_hash(job.notebook.path), job.parameters, data_digest
+            shared,
+            fingerprint.notebook_hash(job.notebook.path),
+            job.parameters,
+            data_digest,
+            fingerprint.notebook_text_hash(job.notebook.path),
         )
         job.key = fingerprint.combine(job.components)
     return jobs
@@ -360,6 +364,66 @@ def _whole_notebook(path: Path) -> bool:
         return "cells" in json.loads(path.read_bytes())
     except (OSError, ValueError):
         return False
+
+
+def _job_payload(job: Job, prov: dict[str, Any] | None) -> dict[str, Any]:
+    """What a notebook's worker needs: the job, the data's provenance, whether the data is synthetic."""
+    payload = job.to_payload() | {"provenance": prov}
+    payload["synthetic"] = job.synthetic or bool(prov and prov.get("synthetic"))
+    return payload
+
+
+def _retext(jobs: list[Job], output_root: Path, outcomes: dict[str, Outcome]) -> list[Job]:
+    """Make again, without executing, the reports whose notebook changed in its text only (``cnfs.render.retext``);
+    returns the jobs whose code changed after all, to execute."""
+    from cnfs.render import kernel, retext
+
+    kernel.skip_iri_grammar()  # nbformat's validator, without the IRI grammar it never uses
+    staging = output_root / f"{STAGING_PREFIX}{os.getpid()}-texte"
+    provenance: dict[Path, Any] = {}
+    redo: list[Job] = []
+    try:
+        for job in jobs:
+            old = manifest.load(output_root, job.ident) or {}
+            if job.data_file not in provenance:
+                provenance[job.data_file] = _provenance(job.data_file)
+            try:
+                result = retext.retext_job(_job_payload(job, provenance[job.data_file]), old, str(staging))
+            except Exception:  # an unreadable or unexpected notebook: executing it says what is wrong
+                result = None
+            if result is None:
+                redo.append(job)
+                continue
+            outcome = _publish_text(job, result, old, output_root)
+            outcome.reasons = outcomes[job.ident].reasons
+            outcomes[job.ident] = outcome
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return redo
+
+
+def _publish_text(job: Job, result: dict[str, Any], old: dict[str, Any], output_root: Path) -> Outcome:
+    """Move a re-made report (notebook and HTML) into its wave folder; the execution's files and record stay, the
+    key becomes this one. On a failure (full disk) the manifest keeps the old key: the next render makes it again."""
+    import datetime as dt
+
+    stage = Path(result["stage"])
+    entry = old | {
+        "key": job.key,
+        "components": job.components,
+        "text_updated_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+    try:
+        with atomic.replacing(manifest.manifest_path(output_root, job.ident)) as fh:
+            fh.write(manifest.dump(entry).encode("utf-8"))
+            fh.flush()
+            with _no_interrupt():
+                for rel in result["files"]:
+                    os.replace(stage / rel, job.wave_dir / rel)
+    except OSError as exc:
+        error = _io_failure({}, exc)["error"]
+        return Outcome(job, "failed", error=error)
+    return Outcome(job, "retext")
 
 
 def _io_failure(result: dict[str, Any], exc: OSError) -> dict[str, Any]:
@@ -567,11 +631,7 @@ def _execute(
             prepared = True
 
     def job_payload(job: Job) -> dict[str, Any]:
-        """What a notebook's worker needs: the job, the data's provenance, whether the data is synthetic."""
-        prov = provenance[job.data_file]
-        payload = job.to_payload() | {"provenance": prov}
-        payload["synthetic"] = job.synthetic or bool(prov and prov.get("synthetic"))
-        return payload
+        return _job_payload(job, provenance[job.data_file])
 
     def launch(item: Any) -> None:
         """Start the worker process of one job or folder step."""
@@ -770,10 +830,14 @@ def render(
             hasher.save()
             outcomes: dict[str, Outcome] = {}
             to_run: list[Job] = []
+            to_retext: list[Job] = []
             for job in jobs:
                 fresh, reasons = _up_to_date(job, output_root, options.force)
                 if fresh:
                     outcomes[job.ident] = Outcome(job, "cached")
+                elif reasons == [fingerprint.TEXT]:  # the text alone changed: the report, not the execution
+                    outcomes[job.ident] = Outcome(job, "retext" if options.dry_run else "cancelled", reasons=reasons)
+                    to_retext.append(job)
                 else:
                     outcomes[job.ident] = Outcome(job, "cancelled", reasons=reasons)
                     to_run.append(job)
@@ -790,6 +854,8 @@ def render(
             salt = {k: v for k, v in (jobs[0].components if jobs else {}).items() if k in ("input:lib", "packages")}
             books_due = not to_run and any(tasks.workbook_task(output_root, f, salt, options.force) for f in folders)
             try:
+                if to_retext:
+                    to_run += _retext(to_retext, output_root, outcomes)
                 if to_run or steps or books_due:
                     done, tabbooks_ok = _execute(to_run, steps, options, output_root, stream, salt, folders)
                     for o in done:
@@ -801,7 +867,7 @@ def render(
             finally:
                 with _no_interrupt():
                     try:
-                        if to_run or steps or not (output_root / "index.html").is_file():  # no-op: the index stands
+                        if to_run or to_retext or steps or not (output_root / "index.html").is_file():  # no-op: stands
                             from cnfs.render import index
 
                             index.write_index(output_root)  # spreadsheets: steps above

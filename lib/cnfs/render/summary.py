@@ -15,7 +15,7 @@ class Outcome:
     """What happened to one job in this run."""
 
     job: Job
-    state: str  # "cached", "ok", "failed", "cancelled"
+    state: str  # "cached", "ok", "retext" (report made again, not executed: text only), "failed", "cancelled"
     duration: float = 0.0
     reasons: list[str] = field(default_factory=list)
     error: dict[str, Any] | None = None
@@ -41,6 +41,7 @@ class RenderReport:
 STATE_LABELS = {
     "cached": "à jour",
     "ok": "exécuté",
+    "retext": "texte refait",
     "failed": "ÉCHEC",
     "cancelled": "interrompu",
 }
@@ -67,7 +68,7 @@ def print_plan(report: RenderReport, stream: TextIO) -> None:
     """What a render would do (dry run): each job, whether it is up to date, and why not."""
     rows = [["notebook", "vague", "état", "raison"]]
     for o in report.outcomes:
-        state = "à jour" if o.state == "cached" else "à exécuter"
+        state = {"cached": "à jour", "retext": "texte à refaire, sans exécution"}.get(o.state, "à exécuter")
         rows.append([o.job.notebook.stem, wave_label(o.job.wave), state, ", ".join(o.reasons)])
     if len(rows) == 1:
         print("Aucun notebook à rendre.", file=stream)
@@ -97,6 +98,7 @@ def print_summary(report: RenderReport, stream: TextIO) -> None:
     counts = {s: sum(1 for o in report.outcomes if o.state == s) for s in STATE_LABELS}
     print(
         f"\n{counts['ok']} exécuté(s), {counts['cached']} à jour, {counts['failed']} en échec"
+        + (f", {counts['retext']} au texte refait sans exécution" if counts["retext"] else "")
         + (f", {counts['cancelled']} interrompu(s)" if counts["cancelled"] else "")
         + f" — {report.elapsed:.1f} s. Index : {_rel(report.output_root / 'index.html')}",
         file=stream,

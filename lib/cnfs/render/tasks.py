@@ -28,7 +28,7 @@ TABBOOK, WORKBOOK = "tabbook", "workbook"
 STEPS_DIRNAME = "steps"
 _LABELS = {TABBOOK: "tableaux croisés", WORKBOOK: "classeur des tableaux"}
 # Components of a notebook execution that do not concern a folder's tab book.
-_NOT_TABBOOK = ("notebook", "parameters")
+_NOT_TABBOOK = ("notebook", fingerprint.TEXT, "parameters")
 
 
 @dataclass
