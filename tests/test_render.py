@@ -249,6 +249,13 @@ def test_a_text_edit_remakes_the_reports_without_executing(project: Project) -> 
     assert entry["last_ok"]["executed_at"] == executed_at and entry["text_updated_at"]  # the execution's date
     assert set(states(project.render(**opts)).values()) == {"cached"}
 
+    # An executed notebook edited by hand in the wave folder is not reused: that wave is executed again.
+    executed = project.out / "wave-1" / "01_alpha.ipynb"
+    executed.write_text(executed.read_text().replace("wave: 1", "wave: 99"))
+    project.edit_cell("01_alpha", 0, "# Alpha : titre modifié deux fois")
+    assert states(project.render(**opts)) == {("01_alpha", "1"): "ok", ("01_alpha", "all"): "retext"}
+    assert "wave: 99" not in executed.read_text()
+
     project.edit_cell("01_alpha", 3, "".join(nb["cells"][3]["source"]) + "\n# commentaire")
     report = project.render(**opts)
     assert set(states(report).values()) == {"ok"}, report.text

@@ -5,7 +5,8 @@ A render's key holds a notebook's code and its text apart (``fingerprint.noteboo
 execution, the executed notebook keeps its code cells, outputs and papermill's injected parameters, cell for
 cell; the new text is set around them and the HTML exported again: a fraction of a second, no kernel. The
 execution's tables and figures stay as they are, and the report keeps the date and duration of the execution
-that computed them.
+that computed them. Only the executed notebook the render itself wrote is reused (its SHA-256 is in the manifest):
+one edited by hand in the wave folder, outputs included, makes the notebook execute again.
 """
 
 from __future__ import annotations
@@ -49,16 +50,20 @@ def splice(executed: Any, source: Any) -> Any | None:
 
 def retext_job(payload: dict[str, Any], previous: dict[str, Any], staging_root: str) -> dict[str, Any] | None:
     """Write the spliced notebook and its HTML into staging_root/<wave>/<stem>/, as a worker would; None when the
-    code changed after all (the job is then executed). The context is the last good execution's (its date and
-    duration), with this key."""
+    executed notebook is not the one the render recorded (its SHA-256 in the manifest) or the code changed after
+    all (the job is then executed). The context is the last good execution's (its date and duration), with this
+    key."""
     import nbformat
 
+    from cnfs.provenance import sha256_file
     from cnfs.render.execute import report_context
     from cnfs.render.export import export_html, scrub_paths
 
     stem = payload["stem"]
     wave_dir = Path(payload["wave_dir"])
     try:
+        if sha256_file(wave_dir / f"{stem}.ipynb") != previous.get("ipynb_sha256"):
+            return None  # not the notebook this render wrote (edited by hand, or recorded before the hash was kept)
         executed = nbformat.read(str(wave_dir / f"{stem}.ipynb"), as_version=4)
         source = nbformat.read(payload["notebook"], as_version=4)
     except (OSError, ValueError):

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cnfs import atomic
+from cnfs.provenance import sha256_file
 from cnfs.render import cores, export, fingerprint, manifest, summary, tasks
 from cnfs.render.plan import (
     Job,
@@ -312,6 +313,8 @@ def _publish(job: Job, result: dict[str, Any], output_root: Path) -> Outcome:
         entry.update(
             status="ok", key=job.key, components=job.components, files=files, last_attempt=attempt, last_ok=attempt
         )
+        with contextlib.suppress(OSError):  # what the text-only path checks before reusing this notebook
+            entry["ipynb_sha256"] = sha256_file(stage / f"{stem}.ipynb")
         try:
             # Everything that needs disk space comes before the first move (the manifest's bytes are
             # flushed, its folders made): if the disk is full or the folder read-only, the previous
@@ -412,6 +415,7 @@ def _publish_text(job: Job, result: dict[str, Any], old: dict[str, Any], output_
         "key": job.key,
         "components": job.components,
         "text_updated_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "ipynb_sha256": sha256_file(stage / f"{job.notebook.stem}.ipynb"),
     }
     try:
         with atomic.replacing(manifest.manifest_path(output_root, job.ident)) as fh:
