@@ -64,7 +64,6 @@ def child_floor(config: dict[str, Any]) -> dict[str, Any]:
     # The imports are counted from this process's start, interpreter and harness included, as a render's time is
     # (``run_child`` measures it from the spawn); its CPU likewise, since the process started.
     t0 = time.perf_counter() - max(0.0, time.time() - config.get("spawned", time.time()))
-    c0 = 0.0
     os.environ.setdefault("MPLBACKEND", "Agg")
     from cnfs.memo import MEMO_ENV
     from cnfs.render import kernel, manifest
@@ -72,7 +71,7 @@ def child_floor(config: dict[str, Any]) -> dict[str, Any]:
     os.environ[MEMO_ENV] = str(manifest.memo_dir(Path(config["out"])))  # as `cnfs render` gives its kernels
 
     kernel.warm_up()  # the same imports a forked kernel starts with
-    imports, imports_cpu = time.perf_counter() - t0, time.process_time() - c0
+    imports, imports_cpu = time.perf_counter() - t0, time.process_time()
     import datetime as dt
 
     import matplotlib.pyplot  # noqa: F401 - imported here, untimed (as the render's kernels have them)

@@ -27,9 +27,10 @@ class MethodologyResults:
         from cnfs.population import load_population
         from cnfs.representativeness import plot_representativeness, sample_vs_population
 
-        waves = [*self.codebook.waves_in(self._all_waves()), "all"]  # an export may hold one wave
+        full = self._all_waves()
+        waves = [*self.codebook.waves_in(full), "all"]  # an export may hold one wave
         population = load_population(codebook=self.codebook)
-        t, tests = sample_vs_population(self._all_waves(), self.codebook, population, waves)
+        t, tests = sample_vs_population(full, self.codebook, population, waves)
         self._write_table(t, "representativite")
         self._write_table(tests, "representativite_test")
         shown = pd.DataFrame(

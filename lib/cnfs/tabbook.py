@@ -106,7 +106,7 @@ def wave_heading(wave: str) -> str:
 
 def _wave(df: pd.DataFrame, codebook: Codebook) -> pd.Series:
     w = df[codebook.wave_column].astype("string")
-    waves = [x for x in codebook.waves if x in set(w.dropna())] + sorted(set(w.dropna()) - set(codebook.waves))
+    waves = codebook.waves_in(df) + sorted(set(w.dropna()) - set(codebook.waves))
     labels = {x: wave_heading(x) for x in waves}
     return pd.Series(pd.Categorical(w.map(labels), categories=list(labels.values()), ordered=True), index=df.index)
 

@@ -146,34 +146,35 @@ def text_hash(value: Any) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
-def _cells(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    return nb.get("cells", []), nb.get("metadata", {}).get("cnfs", {})
-
-
 def _source(cell: Mapping[str, Any]) -> str:
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else source
 
 
-def notebook_hash(path: Path) -> str:
-    """Hash of what a notebook's execution depends on: its code cells' tags and sources, in order, and its
-    ``cnfs`` metadata; never outputs, execution counts, nor the text cells (markdown), which only its report shows."""
-    cells, meta = _cells(path)
+def notebook_digests(path: Path) -> tuple[str, str]:
+    """(code, text) hashes of a notebook, read once. Code: what its execution depends on, its code cells' tags and
+    sources in order and its ``cnfs`` metadata, never outputs or execution counts. Text: each cell's type and tags
+    in order, and the sources and attachments of its markdown and raw cells; a change there alone changes the
+    report, not what its execution computes."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cells = nb.get("cells", [])
     code = [[sorted(c.get("metadata", {}).get("tags", [])), _source(c)] for c in cells if c.get("cell_type") == "code"]
-    return text_hash({"cells": code, "cnfs": meta})
-
-
-def notebook_text_hash(path: Path) -> str:
-    """Hash of a notebook's text: each cell's type and tags in order, and the sources and attachments of its
-    markdown and raw cells. A change here alone changes the report, not what its execution computes."""
-    cells, _ = _cells(path)
-    seq = [
+    text = [
         [c.get("cell_type"), sorted(c.get("metadata", {}).get("tags", []))]
         + ([] if c.get("cell_type") == "code" else [_source(c), c.get("attachments", {})])
         for c in cells
     ]
-    return text_hash(seq)
+    return text_hash({"cells": code, "cnfs": nb.get("metadata", {}).get("cnfs", {})}), text_hash(text)
+
+
+def notebook_hash(path: Path) -> str:
+    """Hash of what a notebook's execution depends on (``notebook_digests``' first)."""
+    return notebook_digests(path)[0]
+
+
+def notebook_text_hash(path: Path) -> str:
+    """Hash of a notebook's text (``notebook_digests``' second)."""
+    return notebook_digests(path)[1]
 
 
 def shared_components(
@@ -232,6 +233,7 @@ __all__: Sequence[str] = [
     "changed",
     "combine",
     "execution_components",
+    "notebook_digests",
     "notebook_hash",
     "notebook_text_hash",
     "package_versions",

@@ -53,18 +53,20 @@ def retext_job(payload: dict[str, Any], previous: dict[str, Any], staging_root: 
     executed notebook is not the one the render recorded (its SHA-256 in the manifest) or the code changed after
     all (the job is then executed). The context is the last good execution's (its date and duration), with this
     key."""
+    import hashlib
+
     import nbformat
 
-    from cnfs.provenance import sha256_file
     from cnfs.render.execute import report_context
     from cnfs.render.export import export_html, scrub_paths
 
     stem = payload["stem"]
     wave_dir = Path(payload["wave_dir"])
     try:
-        if sha256_file(wave_dir / f"{stem}.ipynb") != previous.get("ipynb_sha256"):
+        data = (wave_dir / f"{stem}.ipynb").read_bytes()
+        if hashlib.sha256(data).hexdigest() != previous.get("ipynb_sha256"):
             return None  # not the notebook this render wrote (edited by hand, or recorded before the hash was kept)
-        executed = nbformat.read(str(wave_dir / f"{stem}.ipynb"), as_version=4)
+        executed = nbformat.reads(data.decode("utf-8"), as_version=4)
         source = nbformat.read(payload["notebook"], as_version=4)
     except (OSError, ValueError):
         return None

@@ -251,14 +251,10 @@ def plan(
     if options.min_count is not None:
         for job in jobs:
             job.parameters["min_count"] = int(options.min_count)
+    digests = {path: fingerprint.notebook_digests(path) for path in {job.notebook.path for job in jobs}}
     for job in jobs:
-        job.components = fingerprint.execution_components(
-            shared,
-            fingerprint.notebook_hash(job.notebook.path),
-            job.parameters,
-            data_digest,
-            fingerprint.notebook_text_hash(job.notebook.path),
-        )
+        code, text = digests[job.notebook.path]
+        job.components = fingerprint.execution_components(shared, code, job.parameters, data_digest, text)
         job.key = fingerprint.combine(job.components)
     return jobs
 
@@ -383,13 +379,11 @@ def _retext(jobs: list[Job], output_root: Path, outcomes: dict[str, Outcome]) ->
 
     kernel.skip_iri_grammar()  # nbformat's validator, without the IRI grammar it never uses
     staging = output_root / f"{STAGING_PREFIX}{os.getpid()}-texte"
-    provenance: dict[Path, Any] = {}
+    provenance = {f: _provenance(f) for f in {job.data_file for job in jobs}}
     redo: list[Job] = []
     try:
         for job in jobs:
             old = manifest.load(output_root, job.ident) or {}
-            if job.data_file not in provenance:
-                provenance[job.data_file] = _provenance(job.data_file)
             try:
                 result = retext.retext_job(_job_payload(job, provenance[job.data_file]), old, str(staging))
             except Exception:  # an unreadable or unexpected notebook: executing it says what is wrong
@@ -411,13 +405,13 @@ def _publish_text(job: Job, result: dict[str, Any], old: dict[str, Any], output_
     import datetime as dt
 
     stage = Path(result["stage"])
-    entry = old | {
-        "key": job.key,
-        "components": job.components,
-        "text_updated_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "ipynb_sha256": sha256_file(stage / f"{job.notebook.stem}.ipynb"),
-    }
     try:
+        entry = old | {
+            "key": job.key,
+            "components": job.components,
+            "text_updated_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "ipynb_sha256": sha256_file(stage / f"{job.notebook.stem}.ipynb"),
+        }
         with atomic.replacing(manifest.manifest_path(output_root, job.ident)) as fh:
             fh.write(manifest.dump(entry).encode("utf-8"))
             fh.flush()
