@@ -354,7 +354,11 @@ def test_interrupt_leaves_no_partial_file(project: Project) -> None:
         """)
     )
     proc = subprocess.Popen(
-        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # see test_render_faults.ctrl_c_reaches_it
     )
     deadline = time.time() + 30
     while time.time() < deadline and not list(project.out.glob(".staging-*/*/*/started")):

@@ -117,7 +117,15 @@ def start(project: MiniProject, tag: str, name: str = "render", **options) -> su
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        preexec_fn=ctrl_c_reaches_it,
     )
+
+
+def ctrl_c_reaches_it() -> None:
+    """In the render's process before it starts: SIGINT's default disposition. A render started where Ctrl-C is
+    ignored (a background job of a non-interactive shell, ``(make test &)``) inherits that and rightly ignores it;
+    these tests are about a render that Ctrl-C reaches."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_every_signal_leaves_nothing_behind(project: MiniProject) -> None:

@@ -1,7 +1,7 @@
 """The driver: the process the notebooks' workers are forked from, warmed while the render process warms up.
 
-A worker drives one kernel (papermill, nbclient) and exports its HTML (nbconvert); a kernel needs pandas,
-seaborn, statsmodels and cnfs. The render process forks the driver first, then imports what kernels need
+A worker has its kernel execute one notebook (or drives it with papermill and nbclient, CNFS_RENDER_KERNEL=fork)
+and exports its HTML (nbconvert); a kernel needs pandas, seaborn, statsmodels and cnfs. The render process forks the driver first, then imports what kernels need
 (``kernel.warm_up``) while the driver, on the other core, imports papermill and nbconvert and builds the
 HTML exporter. The render process then forks each kernel itself (a copy of the warm process, as before) and
 asks the driver for a worker, handing it the kernel's control pipe and the pipe its result goes back on;

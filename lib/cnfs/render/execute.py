@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import logging
 import os
 import signal
@@ -117,9 +118,9 @@ def _list_files(root: Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
 
-def _explain(exc: Exception, timeout: float | None) -> str:
+def _explain(exc: Exception, timeout: float | None, name: str | None = None) -> str:
     """A French first line for the ways a kernel can fail a whole execution, then the original message."""
-    name = type(exc).__name__
+    name = name or type(exc).__name__
     if name == "DeadKernelError":
         return "le noyau s'est arrêté pendant l'exécution de la cellule (os._exit, plantage ou mémoire épuisée)"
     if name == "CellTimeoutError":
@@ -147,32 +148,154 @@ def report_context(payload: dict[str, Any], executed_at: str | None, duration: f
 
 
 def run_job(payload: dict[str, Any], staging_root: str, timeout: float | None = None) -> dict[str, Any]:
-    """Execute one job into staging_root/<wave>/<stem>/ and report what happened (never raises)."""
+    """Execute one job into staging_root/<wave>/<stem>/ and report what happened (never raises).
+
+    The notebook is executed by this worker's forked kernel in its own process (``cnfs.render.inprocess``) when it
+    has one, else by papermill here, driving a kernel over zmq; the HTML is exported here."""
     started = time.perf_counter()
-    executed_at = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    stem = payload["stem"]
+    nb = None
+    result: dict[str, Any] | None = None
+    try:
+        if kernel.runs_in_process():
+            result = _execute_in_kernel(payload, staging_root, timeout)
+        else:
+            result, nb = _execute(payload, staging_root, timeout)
+        result["duration"] = round(time.perf_counter() - started, 3)
+        if result["status"] == "ok":
+            from cnfs.render.export import export_html, read_executed
+
+            stage = Path(result["stage"])
+            nb = nb if nb is not None else read_executed(stage / f"{payload['stem']}.ipynb")
+            export_html(
+                nb,
+                stage / f"{payload['stem']}.html",
+                report_context(payload, result["executed_at"], result["duration"]),
+            )
+    except Exception as exc:  # export error, a kernel that could not be started…
+        result = result or _staged(payload, staging_root)[0]
+        result["status"] = "failed"
+        result["error"] = _error(None, None, "", type(exc).__name__, _explain(exc, timeout))
+    finally:
+        kernel.release_prefork()
+    result["duration"] = round(time.perf_counter() - started, 3)
+    result["files"] = _list_files(Path(result["stage"]))
+    return result
+
+
+#: How long past the render's --timeout a cell may go on before its kernel is killed: the kernel interrupts the
+#: cell itself at the timeout (SIGALRM), unless it is stuck in code that never returns to Python.
+TIMEOUT_GRACE = 5.0
+
+
+def _execute_in_kernel(payload: dict[str, Any], staging_root: str, timeout: float | None) -> dict[str, Any]:
+    """Have this worker's forked kernel execute the notebook in its own process (``cnfs.render.inprocess``) and
+    wait for it to end: its result, or what happened to it (died, or stuck in a cell past the timeout)."""
+    child = kernel.preforked()
+    report = Path(staging_root) / f".kernel-{child.pid}.json"
+    env = dict(os.environ)
+    env.setdefault("MPLBACKEND", kernel.INLINE_BACKEND)  # what ipykernel gives a kernel
+    child.start_execution(
+        {"payload": payload, "staging_root": staging_root, "timeout": timeout, "report": str(report)},
+        str(Path(payload["notebook"]).parent),
+        env,
+    )
+    stuck = False
+    while not child.ended_within(1.0 if timeout else None):
+        try:
+            running_for = time.time() - report.stat().st_mtime
+        except OSError:
+            continue
+        if timeout and running_for > timeout + TIMEOUT_GRACE:
+            child.kill()
+            stuck = True
+    try:
+        state = json.loads(report.read_text(encoding="utf-8"))
+        report.unlink()
+    except (OSError, ValueError):
+        state = {}
+    if "result" in state and not stuck:
+        result: dict[str, Any] = state["result"]
+        return result
+    running = state.get("running", {})
+    result = _staged(payload, staging_root)[0]
+    result["status"] = "failed"
+    why = "CellTimeoutError" if stuck else "DeadKernelError"
+    result["error"] = _error(
+        running.get("cell"), None, running.get("source", ""), why, _explain(RuntimeError(), timeout, why)
+    )
+    return result
+
+
+def execute_notebook(
+    payload: dict[str, Any],
+    staging_root: str,
+    timeout: float | None = None,
+    engine: str | None = None,
+    on_cell_start: Any = None,
+) -> dict[str, Any]:
+    """Execute one job's notebook with papermill into its staging folder (the executed .ipynb, paths restored) and
+    report how it went, without the HTML (never raises)."""
+    return _execute(payload, staging_root, timeout, engine, on_cell_start)[0]
+
+
+def _staged(payload: dict[str, Any], staging_root: str) -> tuple[dict[str, Any], Path]:
+    """A job's result record before execution, and its staging folder (created)."""
     wave_dir = Path(payload["wave_dir"])
-    stage = Path(staging_root) / wave_dir.name / stem
+    stage = Path(staging_root) / wave_dir.name / payload["stem"]
     stage.mkdir(parents=True, exist_ok=True)
+    result: dict[str, Any] = {
+        "ident": f"{wave_dir.name}/{payload['stem']}",
+        "stage": str(stage),
+        "executed_at": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "status": "ok",
+        "error": None,
+    }
+    return result, stage
+
+
+def _error(index: int | None, count: int | None, source: str, ename: str, evalue: str) -> dict[str, Any]:
+    return {
+        "cell_index": index,
+        "execution_count": count,
+        "source": _excerpt(source),
+        "ename": ename,
+        "evalue": evalue[:2000],
+    }
+
+
+def _execute(
+    payload: dict[str, Any],
+    staging_root: str,
+    timeout: float | None = None,
+    engine: str | None = None,
+    on_cell_start: Any = None,
+) -> tuple[dict[str, Any], Any]:
+    """Run papermill (with ``engine``, else a kernel over zmq): the result record and the executed notebook."""
+    result, stage = _staged(payload, staging_root)
+    stem = payload["stem"]
     out_nb = stage / f"{stem}.ipynb"
     params = dict(payload["parameters"])
     final_output_dir = params["output_dir"]
     params["output_dir"] = str(stage)
-    result: dict[str, Any] = {
-        "ident": f"{wave_dir.name}/{stem}",
-        "stage": str(stage),
-        "executed_at": executed_at,
-        "status": "ok",
-        "error": None,
-    }
     nb = None
     tracker = CellTracker()
+
+    def cell_started(cell: Any, cell_index: int) -> None:  # nbclient passes both by keyword
+        tracker(cell, cell_index)
+        if on_cell_start is not None:
+            on_cell_start(cell, tracker.current[0])
+
     import nbformat
 
     try:
         import papermill as pm
         from papermill.exceptions import PapermillExecutionError
 
+        options: dict[str, Any] = (
+            {"engine_name": engine}
+            if engine
+            else {"kernel_manager_class": kernel.manager_class(), "shutdown_kernel": "immediate"}
+        )
         try:
             nb = pm.execute_notebook(
                 payload["notebook"],
@@ -183,45 +306,26 @@ def run_job(payload: dict[str, Any], staging_root: str, timeout: float | None = 
                 progress_bar=False,
                 request_save_on_cell_execute=False,
                 cwd=str(Path(payload["notebook"]).parent),
-                kernel_manager_class=kernel.manager_class(),
                 execution_timeout=timeout,
-                shutdown_kernel="immediate",
-                on_cell_start=tracker,  # outputs are all received; a graceful stop only costs time
+                on_cell_start=cell_started,  # outputs are all received; a graceful stop only costs time
+                **options,
             )
         except PapermillExecutionError as exc:
             nb = nbformat.read(str(out_nb), as_version=4) if out_nb.exists() else None
             index, count, source = _failing_cell(nb) if nb is not None else (None, None, "")
             result["status"] = "failed"
-            result["error"] = {
-                "cell_index": index,
-                "execution_count": count if count is not None else exc.exec_count,
-                "source": _excerpt(source or exc.source or ""),
-                "ename": exc.ename,
-                "evalue": str(exc.evalue)[:2000],
-            }
+            evalue = _explain(exc, timeout, exc.ename) if exc.ename == "CellTimeoutError" else str(exc.evalue)
+            result["error"] = _error(
+                index, count if count is not None else exc.exec_count, source or exc.source or "", exc.ename, evalue
+            )
         if nb is not None:
             _restore_output_dir(nb, str(stage), final_output_dir)
             from cnfs.render.export import scrub_paths
 
             scrub_paths(nb)  # no absolute machine path in the executed notebook or its HTML
             nbformat.write(nb, str(out_nb))
-        result["duration"] = round(time.perf_counter() - started, 3)
-        if result["status"] == "ok" and nb is not None:
-            from cnfs.render.export import export_html
-
-            export_html(nb, stage / f"{stem}.html", report_context(payload, executed_at, result["duration"]))
-    except Exception as exc:  # kernel died, timeout, bad notebook, export error…
+    except Exception as exc:  # kernel died, timeout, bad notebook…
         result["status"] = "failed"
         index, count, source = tracker.current if nb is None else (None, None, "")
-        result["error"] = result["error"] or {
-            "cell_index": index,
-            "execution_count": count,
-            "source": _excerpt(source),
-            "ename": type(exc).__name__,
-            "evalue": _explain(exc, timeout)[:2000],
-        }
-    finally:
-        kernel.release_prefork()
-    result["duration"] = round(time.perf_counter() - started, 3)
-    result["files"] = _list_files(stage)
-    return result
+        result["error"] = result["error"] or _error(index, count, source, type(exc).__name__, _explain(exc, timeout))
+    return result, nb

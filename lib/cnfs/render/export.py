@@ -388,6 +388,13 @@ def export_html(nb: Any, dest: Path, context: Mapping[str, Any]) -> Path:
     return dest
 
 
+def read_executed(path: Path) -> Any:
+    """An executed notebook this render wrote (validated when it was written): parsed, not validated again."""
+    import nbformat.v4
+
+    return nbformat.v4.reads(path.read_text(encoding="utf-8"))
+
+
 def warm(scratch: Path) -> None:
     """Import papermill and export a small notebook once, in a temporary folder under ``scratch``, so that
     every worker forked afterwards inherits papermill, the notebook validator and the HTML exporter's

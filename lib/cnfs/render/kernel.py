@@ -1,10 +1,11 @@
-"""Kernels for the renderer: ipykernel under this interpreter, forked from a warm process where possible.
+"""Kernels for the renderer: processes forked from a warm process where possible, else ipykernel.
 
-On Linux each execution's worker forks, before doing anything else, a child that is an exact copy of
-the warm render process (pandas, seaborn, statsmodels, scipy, matplotlib and cnfs already imported, no
-thread and no zmq context started). That child waits for its connection file, then becomes a fresh
-ipykernel: every notebook still runs in its own process, sharing no state with any other, without
-paying the imports again. Elsewhere (or with CNFS_RENDER_KERNEL=subprocess) kernels are started the
+On Linux each execution's worker gets, forked before anything else, a child that is an exact copy of the
+warm render process (pandas, seaborn, statsmodels, scipy, matplotlib, papermill and cnfs already imported, no
+thread and no zmq context started). That child waits for its orders, then either executes the notebook itself
+(``cnfs.render.inprocess``, the default) or becomes a fresh ipykernel the worker drives over zmq
+(CNFS_RENDER_KERNEL=fork): every notebook still runs in its own process, sharing no state with any other,
+without paying the imports again. Elsewhere (or with CNFS_RENDER_KERNEL=subprocess) kernels are started the
 usual way, as ``python -m ipykernel_launcher``.
 """
 
@@ -15,6 +16,7 @@ import faulthandler
 import gc
 import importlib
 import json
+import logging
 import os
 import pkgutil
 import select
@@ -69,6 +71,9 @@ _PR_SET_PDEATHSIG = 1
 
 # Kernel managers alive in this process, so a terminated worker can kill its kernels.
 _LIVE: set[Any] = set()
+# What a forked kernel runs when asked to execute a notebook itself (``cnfs.render.inprocess.run``, set by
+# ``inprocess.prepare`` in the process kernels are forked from).
+_EXECUTOR: Any = None
 # The kernel process forked in advance by this worker, waiting for its connection file.
 _PREFORKED: ForkedKernel | None = None
 
@@ -96,8 +101,20 @@ def fork_supported() -> bool:
     return (
         sys.platform.startswith("linux")
         and hasattr(os, "fork")
-        and os.environ.get("CNFS_RENDER_KERNEL", "fork") != "subprocess"
+        and os.environ.get("CNFS_RENDER_KERNEL", "inprocess") != "subprocess"
     )
+
+
+def set_executor(run: Any) -> None:
+    """What forked kernels run to execute a notebook themselves (see ``in_process``)."""
+    global _EXECUTOR
+    _EXECUTOR = run
+
+
+def in_process() -> bool:
+    """Whether a forked kernel executes its notebook itself (``cnfs.render.inprocess``, the default) rather than
+    becoming an ipykernel its worker drives over zmq (CNFS_RENDER_KERNEL=fork)."""
+    return fork_supported() and os.environ.get("CNFS_RENDER_KERNEL", "inprocess") == "inprocess"
 
 
 def die_with_parent(expected_parent: int) -> None:
@@ -240,7 +257,32 @@ class ForkedKernel:
 
     def start(self, argv: list[str], cwd: str | None, env: dict[str, str]) -> None:
         """Hand the child its kernel command line, folder and environment: it starts ipykernel."""
-        blob = json.dumps({"argv": argv, "cwd": cwd, "env": env}).encode()
+        self._send({"argv": argv, "cwd": cwd, "env": env})
+
+    def start_execution(self, execution: dict[str, Any], cwd: str, env: dict[str, str]) -> None:
+        """Hand the child a notebook to execute itself (``cnfs.render.inprocess.run``), its folder and environment."""
+        self._send({"execute": execution, "cwd": cwd, "env": env})
+
+    def ended_within(self, seconds: float | None) -> bool:
+        """Wait at most ``seconds`` (None: as long as it takes) for the process to end; whether it has."""
+        if seconds is None:
+            self.wait()
+            return True
+        if self.poll() is not None:
+            return True
+        try:
+            fd = os.pidfd_open(self.pid)
+        except (AttributeError, OSError):  # no pidfd: check again shortly
+            time.sleep(min(seconds, 0.05))
+        else:
+            try:
+                select.select([fd], [], [], seconds)
+            finally:
+                os.close(fd)
+        return self.poll() is not None
+
+    def _send(self, spec: dict[str, Any]) -> None:
+        blob = json.dumps(spec).encode()
         fd = self.take_control()
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -357,16 +399,24 @@ def _kernel_child(control_fd: int, parent: int) -> None:  # pragma: no cover - f
         if spec["cwd"]:
             os.chdir(spec["cwd"])
             sys.path.insert(0, spec["cwd"])  # as `python -m ipykernel_launcher` run from that folder
+        if "numpy" in sys.modules:  # a fresh process draws its own seed; forked copies would share one
+            sys.modules["numpy"].random.seed()
+        if "execute" in spec:
+            if _EXECUTOR is None:  # the render process forks kernels only after inprocess.prepare()
+                raise RuntimeError("no in-process executor in this kernel")
+            sys.argv = [""]
+            logging.disable(logging.ERROR)  # papermill's notices: the result says what matters
+            _EXECUTOR(spec["execute"])
+            code = 0
+            return
         argv = list(spec["argv"])
         args = argv[argv.index("ipykernel_launcher") + 1 :] if "ipykernel_launcher" in argv else argv[1:]
         sys.argv = ["ipykernel_launcher", *args]
-        if "numpy" in sys.modules:  # a fresh process draws its own seed; forked copies would share one
-            sys.modules["numpy"].random.seed()
         from ipykernel.kernelapp import IPKernelApp
 
         app = IPKernelApp.instance()
         app.initialize(args)
-        _align_matplotlib_backend(os.environ.get("MPLBACKEND"))
+        align_matplotlib_backend(os.environ.get("MPLBACKEND"))
         app.start()
         code = 0
     except BaseException:
@@ -375,7 +425,7 @@ def _kernel_child(control_fd: int, parent: int) -> None:  # pragma: no cover - f
         os._exit(code)
 
 
-def _align_matplotlib_backend(wanted: str | None) -> None:
+def align_matplotlib_backend(wanted: str | None) -> None:
     """Make matplotlib use the backend a fresh kernel would, if the warm process had resolved another."""
     mpl = sys.modules.get("matplotlib")
     if mpl is None or not wanted:
@@ -402,6 +452,18 @@ def release_prefork() -> None:
     if child is not None:
         child.release()
         child.wait()
+
+
+def preforked() -> ForkedKernel:
+    """This worker's forked kernel process, not started yet."""
+    if _PREFORKED is None:
+        raise RuntimeError("aucun noyau préparé pour ce processus")
+    return _PREFORKED
+
+
+def runs_in_process() -> bool:
+    """Whether this worker's forked kernel is to execute the notebook itself (see ``in_process``)."""
+    return _PREFORKED is not None and _PREFORKED._control is not None and in_process()
 
 
 def preforked_pid() -> int | None:

@@ -688,6 +688,10 @@ def _execute(
             launch(queue.popleft())
         if fork_kernels:
             kernel.warm_up()
+            if kernel.in_process() and jobs:
+                from cnfs.render import inprocess
+
+                inprocess.prepare()  # papermill and its engine, which each kernel now runs itself
         if driver is None:
             prepare_workers_here()
         while queue or running:
