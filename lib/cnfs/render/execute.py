@@ -118,14 +118,18 @@ def _list_files(root: Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
 
-def _explain(exc: Exception, timeout: float | None, name: str | None = None) -> str:
-    """A French first line for the ways a kernel can fail a whole execution, then the original message."""
-    name = name or type(exc).__name__
+def _known_failure(name: str, timeout: float | None) -> str | None:
+    """The French line for the ways a kernel can fail a whole execution (it died, a cell ran too long), by name."""
     if name == "DeadKernelError":
         return "le noyau s'est arrêté pendant l'exécution de la cellule (os._exit, plantage ou mémoire épuisée)"
     if name == "CellTimeoutError":
         return f"la cellule a dépassé la durée maximale ({timeout:g} s) et a été interrompue"
-    return str(exc) or traceback.format_exc(limit=3)
+    return None
+
+
+def _explain(exc: Exception, timeout: float | None) -> str:
+    """A French first line for the ways a kernel can fail a whole execution, else the original message."""
+    return _known_failure(type(exc).__name__, timeout) or str(exc) or traceback.format_exc(limit=3)
 
 
 def report_context(payload: dict[str, Any], executed_at: str | None, duration: float | None) -> dict[str, Any]:
@@ -159,7 +163,7 @@ def run_job(payload: dict[str, Any], staging_root: str, timeout: float | None = 
         if kernel.runs_in_process():
             result = _execute_in_kernel(payload, staging_root, timeout)
         else:
-            result, nb = _execute(payload, staging_root, timeout)
+            result, nb = execute_notebook(payload, staging_root, timeout)
         result["duration"] = round(time.perf_counter() - started, 3)
         if result["status"] == "ok":
             from cnfs.render.export import export_html, read_executed
@@ -221,21 +225,9 @@ def _execute_in_kernel(payload: dict[str, Any], staging_root: str, timeout: floa
     result["status"] = "failed"
     why = "CellTimeoutError" if stuck else "DeadKernelError"
     result["error"] = _error(
-        running.get("cell"), None, running.get("source", ""), why, _explain(RuntimeError(), timeout, why)
+        running.get("cell"), None, running.get("source", ""), why, _known_failure(why, timeout) or ""
     )
     return result
-
-
-def execute_notebook(
-    payload: dict[str, Any],
-    staging_root: str,
-    timeout: float | None = None,
-    engine: str | None = None,
-    on_cell_start: Any = None,
-) -> dict[str, Any]:
-    """Execute one job's notebook with papermill into its staging folder (the executed .ipynb, paths restored) and
-    report how it went, without the HTML (never raises)."""
-    return _execute(payload, staging_root, timeout, engine, on_cell_start)[0]
 
 
 def _staged(payload: dict[str, Any], staging_root: str) -> tuple[dict[str, Any], Path]:
@@ -263,14 +255,15 @@ def _error(index: int | None, count: int | None, source: str, ename: str, evalue
     }
 
 
-def _execute(
+def execute_notebook(
     payload: dict[str, Any],
     staging_root: str,
     timeout: float | None = None,
     engine: str | None = None,
     on_cell_start: Any = None,
 ) -> tuple[dict[str, Any], Any]:
-    """Run papermill (with ``engine``, else a kernel over zmq): the result record and the executed notebook."""
+    """Execute one job's notebook with papermill (with ``engine``, else driving a kernel over zmq) into its staging
+    folder, paths restored, without the HTML: the result record and the executed notebook (never raises)."""
     result, stage = _staged(payload, staging_root)
     stem = payload["stem"]
     out_nb = stage / f"{stem}.ipynb"
@@ -314,7 +307,9 @@ def _execute(
             nb = nbformat.read(str(out_nb), as_version=4) if out_nb.exists() else None
             index, count, source = _failing_cell(nb) if nb is not None else (None, None, "")
             result["status"] = "failed"
-            evalue = _explain(exc, timeout, exc.ename) if exc.ename == "CellTimeoutError" else str(exc.evalue)
+            evalue = (_known_failure(exc.ename, timeout) if exc.ename == "CellTimeoutError" else None) or str(
+                exc.evalue
+            )
             result["error"] = _error(
                 index, count if count is not None else exc.exec_count, source or exc.source or "", exc.ename, evalue
             )

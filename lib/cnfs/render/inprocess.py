@@ -10,6 +10,7 @@ Still one fresh process per notebook × wave, sharing no state with any other.
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import io
 import json
@@ -24,6 +25,7 @@ from ipykernel.jsonutil import encode_images, json_clean
 from IPython.core.displayhook import DisplayHook
 from IPython.core.displaypub import DisplayPublisher
 from IPython.core.interactiveshell import InteractiveShell
+from nbformat.v4 import new_output
 from papermill.engines import Engine, papermill_engines
 
 ENGINE = "cnfs-inprocess"
@@ -57,12 +59,6 @@ class _Outputs:
 OUTPUTS = _Outputs()
 
 
-def _output(**fields: Any) -> Any:
-    import nbformat
-
-    return nbformat.v4.new_output(**fields)
-
-
 class Stream(io.TextIOBase):
     """The notebook's sys.stdout or sys.stderr. As ipykernel's, text is held until a flush: before each display,
     result or error, at the end of the cell, or when the notebook flushes; then stdout before stderr, each
@@ -92,7 +88,7 @@ class Stream(io.TextIOBase):
         if last is not None and last.get("output_type") == "stream" and last.get("name") == self.name:
             last["text"] += text
         else:
-            OUTPUTS.add(_output(output_type="stream", name=self.name, text=text))
+            OUTPUTS.add(new_output(output_type="stream", name=self.name, text=text))
 
     def writable(self) -> bool:
         return True
@@ -121,7 +117,7 @@ class Publisher(DisplayPublisher):
             for shown in OUTPUTS.displays.get(display_id, []):
                 shown["data"], shown["metadata"] = data, metadata or {}
             return
-        shown = OUTPUTS.add(_output(output_type="display_data", data=data, metadata=metadata or {}))
+        shown = OUTPUTS.add(new_output(output_type="display_data", data=data, metadata=metadata or {}))
         if display_id:
             OUTPUTS.displays.setdefault(display_id, []).append(shown)
 
@@ -150,7 +146,9 @@ class ResultHook(DisplayHook):
         if self._result is not None:
             data, metadata = self._result
             OUTPUTS.add(
-                _output(output_type="execute_result", data=data, metadata=metadata, execution_count=self.prompt_count)
+                new_output(
+                    output_type="execute_result", data=data, metadata=metadata, execution_count=self.prompt_count
+                )
             )
         self._result = None
 
@@ -166,7 +164,7 @@ class Shell(InteractiveShell):
 
     def _showtraceback(self, etype, evalue, stb):  # type: ignore[no-untyped-def,override]
         flush_streams()
-        OUTPUTS.add(_output(output_type="error", ename=etype.__name__, evalue=str(evalue), traceback=list(stb)))
+        OUTPUTS.add(new_output(output_type="error", ename=etype.__name__, evalue=str(evalue), traceback=list(stb)))
 
     def init_io(self) -> None:  # sys.stdout and sys.stderr are the engine's streams
         pass
@@ -184,8 +182,8 @@ class InProcessEngine(Engine):
     """papermill engine: each code cell run by this process's IPython shell, in order, stopping at the first error
     (as papermill's nbclient engine does). Empty cells are skipped, as nbclient skips them.
 
-    ``on_cell_start(cell=, cell_index=)``, as nbclient calls it, is called before each cell (the worker learns which cell a dead process was
-    running); ``execution_timeout`` interrupts a cell that runs longer (SIGALRM)."""
+    ``on_cell_start(cell=, cell_index=)`` is called before each cell, as nbclient calls it (the worker learns
+    which cell a dead process was running); ``execution_timeout`` interrupts a cell that runs longer (SIGALRM)."""
 
     @classmethod
     def execute_managed_notebook(  # type: ignore[override]
@@ -200,7 +198,7 @@ class InProcessEngine(Engine):
 
         shell = make_shell()
         # What nbclient records from a kernel's kernel_info reply (the HTML export highlights the code with it).
-        nb_man.nb.metadata["language_info"] = json.loads(json.dumps(IPythonKernel.language_info))
+        nb_man.nb.metadata["language_info"] = copy.deepcopy(IPythonKernel.language_info)
         streams = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = STREAMS
         previous = signal.signal(signal.SIGALRM, _on_alarm) if execution_timeout else None
@@ -275,7 +273,7 @@ def run(spec: dict[str, Any]) -> None:
     def started(cell: Any, index: int) -> None:
         report.write_text(json.dumps({"running": {"cell": index, "source": cell.source}}), encoding="utf-8")
 
-    result = execute.execute_notebook(
+    result, _ = execute.execute_notebook(
         spec["payload"], spec["staging_root"], spec["timeout"], engine=ENGINE, on_cell_start=started
     )
     atomic.write_text(report, json.dumps({"result": result}, ensure_ascii=False))
